@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IOASID (PCIe PASID) cgroup controller
+ *
+ * PASIDs come from one system-wide namespace of at most 2^20 IDs, shared by
+ * every device doing shared work queues (ENQCMD) or SVA. This controller makes
+ * them a limited, accounted resource: every path that hands one out charges
+ * the cgroup that owns the allocation, and uncharges that same cgroup, the one
+ * recorded at charge time, when it is released. Charges do not follow
+ * migrating tasks, as with the misc controller and memcg.
+ *
+ * The charge walk mirrors misc_cg_try_charge(): one atomic add per level from
+ * the charged cgroup up to the root, all-or-nothing, with no lock.
+ */
+
+#include <linux/atomic.h>
+#include <linux/cgroup.h>
+#include <linux/ctype.h>
+#include <linux/errno.h>
+#include <linux/ioasids_cgroup.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+
+#define IOASIDS_MAX_STR		"max"
+#define IOASIDS_MAX_NUM		U64_MAX
+#define OFP_PEAK_UNSET		(-1UL)
+
+static const char *const ioasids_kind_name[IOASIDS_NR_KINDS] = {
+	[IOASIDS_KERNEL] = "kernel",
+	[IOASIDS_SVA] = "sva",
+	[IOASIDS_FD] = "fd",
+};
+
+static struct ioasids_cgroup root_cg;
+
+/*
+ * How many IOASIDs the system can hand out, as registered by the IOASID
+ * allocator. 0 means that none registered, and every charge fails.
+ */
+static unsigned int ioasids_capacity;
+
+/* Protects every cgroup's peak_watchers list; taken only on peak writes. */
+static DEFINE_SPINLOCK(ioasids_peaks_lock);
+
+static inline struct ioasids_cgroup *css_ioasids(struct cgroup_subsys_state *css)
+{
+	return css ? container_of(css, struct ioasids_cgroup, css) : NULL;
+}
+
+static inline struct ioasids_cgroup *parent_ioasids(struct ioasids_cgroup *cg)
+{
+	return css_ioasids(cg->css.parent);
+}
+
+/**
+ * ioasids_cg_get_current() - Get the ioasids cgroup of the current task.
+ *
+ * The caller charges and uncharges this cgroup, whatever cgroup the task is
+ * in later, and drops the reference with ioasids_cg_put() once nothing is
+ * charged to it any more. The reference keeps the cgroup's state alive after
+ * it is removed.
+ *
+ * Context: Process context.
+ * Return: The task's ioasids cgroup, with a reference held; never %NULL.
+ */
+struct ioasids_cgroup *ioasids_cg_get_current(void)
+{
+	return css_ioasids(task_get_css(current, ioasids_cgrp_id));
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_get_current);
+
+/**
+ * ioasids_cg_put() - Drop a reference taken by ioasids_cg_get_current().
+ * @cg: The ioasids cgroup, or %NULL.
+ *
+ * Context: Any context.
+ */
+void ioasids_cg_put(struct ioasids_cgroup *cg)
+{
+	if (cg)
+		css_put(&cg->css);
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_put);
+
+static void ioasids_update_watermark(atomic_t *watermark, int usage)
+{
+	int old = atomic_read(watermark);
+
+	do {
+		if (usage <= old)
+			return;
+	} while (!atomic_try_cmpxchg(watermark, &old, usage));
+}
+
+static void ioasids_event(struct ioasids_cgroup *cg)
+{
+	atomic64_inc(&cg->events_local);
+	cgroup_file_notify(&cg->events_local_file);
+
+	for (; parent_ioasids(cg); cg = parent_ioasids(cg)) {
+		atomic64_inc(&cg->events);
+		cgroup_file_notify(&cg->events_file);
+	}
+}
+
+static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
+{
+	WARN_ONCE(atomic_sub_return(n, &cg->usage) < 0,
+		  "ioasids: cgroup usage went negative\n");
+}
+
+/**
+ * ioasids_cg_try_charge() - Charge IOASIDs to a cgroup and its ancestors.
+ * @cg: The ioasids cgroup to charge, as returned by ioasids_cg_get_current().
+ * @kind: The kind of consumer, for ioasids.stat.
+ * @n: How many IOASIDs.
+ *
+ * All or nothing: either every level from @cg to the root is charged @n, or
+ * none is. A refusal by a limit counts in ioasids.events of the cgroup whose
+ * limit refused it and of its ancestors, and in its ioasids.events.local.
+ * The caller must uncharge the same @cg, @kind and @n later.
+ *
+ * Context: Any context.
+ * Return:
+ * * %0 - Charged.
+ * * %-EDQUOT - ioasids.max of @cg or of an ancestor would be exceeded.
+ * * %-ENOSPC - The system's capacity would be exceeded, or no IOASID
+ *   allocator registered one.
+ * * %-EINVAL - @cg or @kind is invalid.
+ */
+int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
+			  unsigned int n)
+{
+	struct ioasids_cgroup *i, *j;
+	int usage, ret;
+
+	if (WARN_ON_ONCE(!cg || kind >= IOASIDS_NR_KINDS))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	/* More than the whole namespace can never fit; it also can't overflow. */
+	if (n > IOASIDS_MAX_CAPACITY)
+		return -ENOSPC;
+
+	for (i = cg; i; i = parent_ioasids(i)) {
+		usage = atomic_add_return(n, &i->usage);
+		if (usage > READ_ONCE(i->max)) {
+			ret = -EDQUOT;
+			goto refused;
+		}
+		if (!parent_ioasids(i) &&
+		    usage > READ_ONCE(ioasids_capacity)) {
+			ret = -ENOSPC;
+			goto refused;
+		}
+	}
+
+	/* Only a charge that went through moves the high-water marks. */
+	for (i = cg; i; i = parent_ioasids(i)) {
+		usage = atomic_read(&i->usage);
+		ioasids_update_watermark(&i->watermark, usage);
+		ioasids_update_watermark(&i->local_watermark, usage);
+	}
+	atomic_add(n, &cg->kind_usage[kind]);
+	return 0;
+
+refused:
+	if (ret == -EDQUOT)
+		ioasids_event(i);
+	for (j = cg; j != i; j = parent_ioasids(j))
+		ioasids_cancel(j, n);
+	ioasids_cancel(i, n);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_try_charge);
+
+/**
+ * ioasids_cg_uncharge() - Uncharge IOASIDs charged by ioasids_cg_try_charge().
+ * @cg: The cgroup that was charged, not the current task's cgroup.
+ * @kind: The kind it was charged with.
+ * @n: How many IOASIDs.
+ *
+ * Context: Any context.
+ */
+void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
+			 unsigned int n)
+{
+	struct ioasids_cgroup *i;
+
+	if (!cg || !n || WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
+		return;
+
+	WARN_ONCE(atomic_sub_return(n, &cg->kind_usage[kind]) < 0,
+		  "ioasids: %s usage went negative\n", ioasids_kind_name[kind]);
+	for (i = cg; i; i = parent_ioasids(i))
+		ioasids_cancel(i, n);
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_uncharge);
+
+/**
+ * ioasids_cg_set_attach() - Count an IOASID set as charging @cg.
+ * @cg: The cgroup the set charges.
+ *
+ * Feeds the "sets" key of ioasids.stat. Pair with ioasids_cg_set_detach().
+ *
+ * Context: Any context.
+ */
+void ioasids_cg_set_attach(struct ioasids_cgroup *cg)
+{
+	if (cg)
+		atomic_inc(&cg->nr_sets);
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_set_attach);
+
+/**
+ * ioasids_cg_set_detach() - Undo ioasids_cg_set_attach().
+ * @cg: The cgroup the set charged.
+ *
+ * Context: Any context.
+ */
+void ioasids_cg_set_detach(struct ioasids_cgroup *cg)
+{
+	if (cg)
+		WARN_ON_ONCE(atomic_dec_return(&cg->nr_sets) < 0);
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_set_detach);
+
+/**
+ * ioasids_cg_set_capacity() - Register how many IOASIDs the system has.
+ * @capacity: The number of IOASIDs that can be handed out; capped at 2^20.
+ *
+ * Called by the IOASID allocator. A capacity below the current total usage
+ * is accepted and refuses new charges until usage drops below it.
+ *
+ * Context: Any context.
+ */
+void ioasids_cg_set_capacity(unsigned int capacity)
+{
+	WRITE_ONCE(ioasids_capacity, min(capacity, IOASIDS_MAX_CAPACITY));
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_set_capacity);
+
+/**
+ * ioasids_cg_capacity() - How many IOASIDs the system has.
+ *
+ * Context: Any context.
+ * Return: The registered capacity, 0 if none registered.
+ */
+unsigned int ioasids_cg_capacity(void)
+{
+	return READ_ONCE(ioasids_capacity);
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_capacity);
+
+/**
+ * ioasids_cg_room() - How many more IOASIDs @cg could be charged right now.
+ * @cg: The ioasids cgroup.
+ *
+ * The smallest room left under ioasids.max on the way from @cg to the root,
+ * and under the capacity. A snapshot: other cgroups may take the room first.
+ *
+ * Context: Any context.
+ * Return: The number of IOASIDs a charge of @cg could still get.
+ */
+unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
+{
+	u64 room, limit, usage;
+	struct ioasids_cgroup *i;
+
+	usage = max(atomic_read(&root_cg.usage), 0);
+	room = READ_ONCE(ioasids_capacity);
+	room = room > usage ? room - usage : 0;
+
+	for (i = cg; i; i = parent_ioasids(i)) {
+		limit = READ_ONCE(i->max);
+		usage = max(atomic_read(&i->usage), 0);
+		room = min(room, limit > usage ? limit - usage : 0);
+	}
+	return room;
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_room);
+
+/*
+ * ioasids.max takes a decimal count or "max", with at most one trailing
+ * newline, and nothing else: no sign, no base prefix, no spaces.
+ */
+static int ioasids_parse_max(const char *buf, size_t nbytes, u64 *max)
+{
+	char num[24];
+	size_t i;
+
+	if (nbytes && buf[nbytes - 1] == '\n')
+		nbytes--;
+	if (!nbytes || nbytes >= sizeof(num))
+		return -EINVAL;
+	if (nbytes == strlen(IOASIDS_MAX_STR) &&
+	    !memcmp(buf, IOASIDS_MAX_STR, nbytes)) {
+		*max = IOASIDS_MAX_NUM;
+		return 0;
+	}
+	for (i = 0; i < nbytes; i++)
+		if (!isdigit(buf[i]))
+			return -EINVAL;
+	memcpy(num, buf, nbytes);
+	num[nbytes] = '\0';
+	/* kstrtou64() says -ERANGE on overflow; to the user it is bad input. */
+	return kstrtou64(num, 10, max) ? -EINVAL : 0;
+}
+
+static ssize_t ioasids_max_write(struct kernfs_open_file *of, char *buf,
+				 size_t nbytes, loff_t off)
+{
+	struct ioasids_cgroup *cg = css_ioasids(of_css(of));
+	u64 max;
+	int ret;
+
+	ret = ioasids_parse_max(buf, nbytes, &max);
+	if (ret)
+		return ret;
+
+	/*
+	 * A limit below the current usage is accepted: nothing is taken back,
+	 * new charges are refused until usage drops below it.
+	 */
+	WRITE_ONCE(cg->max, max);
+	return nbytes;
+}
+
+static int ioasids_max_show(struct seq_file *sf, void *v)
+{
+	struct ioasids_cgroup *cg = css_ioasids(seq_css(sf));
+	u64 max = READ_ONCE(cg->max);
+
+	if (max == IOASIDS_MAX_NUM)
+		seq_puts(sf, IOASIDS_MAX_STR "\n");
+	else
+		seq_printf(sf, "%llu\n", max);
+	return 0;
+}
+
+static u64 ioasids_current_read(struct cgroup_subsys_state *css,
+				struct cftype *cft)
+{
+	return max(atomic_read(&css_ioasids(css)->usage), 0);
+}
+
+/*
+ * ioasids.peak follows memory.peak: reading shows the high-water mark since
+ * the cgroup was created; writing anything to an open file resets the mark
+ * that this file, and only this file, shows from then on.
+ */
+static int ioasids_peak_open(struct kernfs_open_file *of)
+{
+	of_peak(of)->value = OFP_PEAK_UNSET;
+	return 0;
+}
+
+static void ioasids_peak_release(struct kernfs_open_file *of)
+{
+	struct cgroup_of_peak *ofp = of_peak(of);
+
+	if (ofp->value == OFP_PEAK_UNSET)
+		return;
+	spin_lock(&ioasids_peaks_lock);
+	list_del(&ofp->list);
+	spin_unlock(&ioasids_peaks_lock);
+}
+
+static int ioasids_peak_show(struct seq_file *sf, void *v)
+{
+	struct ioasids_cgroup *cg = css_ioasids(seq_css(sf));
+	struct cgroup_of_peak *ofp = of_peak(sf->private);
+	unsigned long fd_peak = READ_ONCE(ofp->value);
+	unsigned long peak;
+
+	if (fd_peak == OFP_PEAK_UNSET)
+		peak = max(atomic_read(&cg->watermark), 0);
+	else
+		peak = max_t(unsigned long, fd_peak,
+			     max(atomic_read(&cg->local_watermark), 0));
+	seq_printf(sf, "%lu\n", peak);
+	return 0;
+}
+
+static ssize_t ioasids_peak_write(struct kernfs_open_file *of, char *buf,
+				  size_t nbytes, loff_t off)
+{
+	struct ioasids_cgroup *cg = css_ioasids(of_css(of));
+	struct cgroup_of_peak *ofp = of_peak(of), *peer;
+	unsigned long usage, seen;
+
+	spin_lock(&ioasids_peaks_lock);
+	usage = max(atomic_read(&cg->usage), 0);
+	seen = max(atomic_xchg(&cg->local_watermark, usage), 0);
+
+	/*
+	 * Files reset earlier keep the mark they saw up to now. (memory.peak
+	 * raises them only to the current usage, which loses a mark reached
+	 * and left since their reset.)
+	 */
+	list_for_each_entry(peer, &cg->peak_watchers, list)
+		if (seen > peer->value)
+			WRITE_ONCE(peer->value, seen);
+
+	if (ofp->value == OFP_PEAK_UNSET)
+		list_add(&ofp->list, &cg->peak_watchers);
+	WRITE_ONCE(ofp->value, usage);
+	spin_unlock(&ioasids_peaks_lock);
+
+	return nbytes;
+}
+
+static int __ioasids_events_show(struct seq_file *sf, bool local)
+{
+	struct ioasids_cgroup *cg = css_ioasids(seq_css(sf));
+
+	seq_printf(sf, "max %lld\n", (s64)atomic64_read(local ?
+			&cg->events_local : &cg->events));
+	return 0;
+}
+
+static int ioasids_events_show(struct seq_file *sf, void *v)
+{
+	return __ioasids_events_show(sf, false);
+}
+
+static int ioasids_events_local_show(struct seq_file *sf, void *v)
+{
+	return __ioasids_events_show(sf, true);
+}
+
+static int ioasids_capacity_show(struct seq_file *sf, void *v)
+{
+	seq_printf(sf, "%u\n", READ_ONCE(ioasids_capacity));
+	return 0;
+}
+
+/*
+ * ioasids.stat: sets and usage per consumer kind, summed over the subtree
+ * like ioasids.current, so that kernel + sva + fd == current at rest.
+ */
+static int ioasids_stat_show(struct seq_file *sf, void *v)
+{
+	struct cgroup_subsys_state *css = seq_css(sf), *pos;
+	u64 kinds[IOASIDS_NR_KINDS] = {}, sets = 0;
+	struct ioasids_cgroup *cg;
+	int k;
+
+	rcu_read_lock();
+	css_for_each_descendant_pre(pos, css) {
+		cg = css_ioasids(pos);
+		sets += max(atomic_read(&cg->nr_sets), 0);
+		for (k = 0; k < IOASIDS_NR_KINDS; k++)
+			kinds[k] += max(atomic_read(&cg->kind_usage[k]), 0);
+	}
+	rcu_read_unlock();
+
+	seq_printf(sf, "sets %llu\n", sets);
+	for (k = 0; k < IOASIDS_NR_KINDS; k++)
+		seq_printf(sf, "%s %llu\n", ioasids_kind_name[k], kinds[k]);
+	return 0;
+}
+
+/* The same files on cgroup v2 and v1. */
+static struct cftype ioasids_files[] = {
+	{
+		.name = "max",
+		.write = ioasids_max_write,
+		.seq_show = ioasids_max_show,
+		.flags = CFTYPE_NOT_ON_ROOT,
+	},
+	{
+		.name = "current",
+		.read_u64 = ioasids_current_read,
+	},
+	{
+		.name = "peak",
+		.open = ioasids_peak_open,
+		.release = ioasids_peak_release,
+		.seq_show = ioasids_peak_show,
+		.write = ioasids_peak_write,
+	},
+	{
+		.name = "events",
+		.seq_show = ioasids_events_show,
+		.file_offset = offsetof(struct ioasids_cgroup, events_file),
+		.flags = CFTYPE_NOT_ON_ROOT,
+	},
+	{
+		.name = "events.local",
+		.seq_show = ioasids_events_local_show,
+		.file_offset = offsetof(struct ioasids_cgroup, events_local_file),
+		.flags = CFTYPE_NOT_ON_ROOT,
+	},
+	{
+		.name = "capacity",
+		.seq_show = ioasids_capacity_show,
+		.flags = CFTYPE_ONLY_ON_ROOT,
+	},
+	{
+		.name = "stat",
+		.seq_show = ioasids_stat_show,
+	},
+	{ }	/* terminate */
+};
+
+static struct cgroup_subsys_state *
+ioasids_css_alloc(struct cgroup_subsys_state *parent_css)
+{
+	struct ioasids_cgroup *cg;
+
+	if (!parent_css) {
+		cg = &root_cg;
+	} else {
+		cg = kzalloc(sizeof(*cg), GFP_KERNEL);
+		if (!cg)
+			return ERR_PTR(-ENOMEM);
+	}
+
+	WRITE_ONCE(cg->max, IOASIDS_MAX_NUM);
+	INIT_LIST_HEAD(&cg->peak_watchers);
+	return &cg->css;
+}
+
+static void ioasids_css_free(struct cgroup_subsys_state *css)
+{
+	struct ioasids_cgroup *cg = css_ioasids(css);
+
+	/* Every charge holds a reference: nothing can be charged here now. */
+	WARN_ON_ONCE(atomic_read(&cg->usage));
+	if (cg != &root_cg)
+		kfree(cg);
+}
+
+struct cgroup_subsys ioasids_cgrp_subsys = {
+	.css_alloc = ioasids_css_alloc,
+	.css_free = ioasids_css_free,
+	.legacy_cftypes = ioasids_files,
+	.dfl_cftypes = ioasids_files,
+};

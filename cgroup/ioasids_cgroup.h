@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * IOASID (PCIe PASID) cgroup controller.
+ *
+ * Every path that hands out a PASID charges the ioasids cgroup that owns the
+ * allocation, and uncharges that same cgroup when the PASID is released.
+ */
+#ifndef _IOASIDS_CGROUP_H_
+#define _IOASIDS_CGROUP_H_
+
+#include <linux/atomic.h>
+#include <linux/cgroup.h>
+#include <linux/errno.h>
+#include <linux/list.h>
+#include <linux/types.h>
+
+/**
+ * enum ioasids_kind - the kind of consumer a charge is made for
+ * @IOASIDS_KERNEL: a kernel user (iommu_alloc_global_pasid() and friends)
+ * @IOASIDS_SVA: a process's SVA PASID (one per mm)
+ * @IOASIDS_FD: an ID allocated through /dev/ioasid
+ * @IOASIDS_NR_KINDS: the number of kinds
+ *
+ * The kind only feeds ioasids.stat; every kind counts against the same
+ * ioasids.max.
+ */
+enum ioasids_kind {
+	IOASIDS_KERNEL,
+	IOASIDS_SVA,
+	IOASIDS_FD,
+	IOASIDS_NR_KINDS,
+};
+
+/* Largest PASID namespace PCIe allows: 20 bits. */
+#define IOASIDS_MAX_CAPACITY	(1U << 20)
+
+/**
+ * struct ioasids_cgroup - the ioasids state of one cgroup
+ * @css: the cgroup subsystem state
+ * @usage: IOASIDs charged to this cgroup and its descendants
+ * @watermark: highest @usage seen (ioasids.peak)
+ * @local_watermark: highest @usage since the last write to ioasids.peak
+ * @max: the limit; %U64_MAX stands for "max"
+ * @kind_usage: IOASIDs charged to this cgroup itself, per &enum ioasids_kind
+ * @nr_sets: IOASID sets whose charges go to this cgroup itself
+ * @events: charges refused by a limit in this cgroup's subtree
+ * @events_local: charges refused by this cgroup's own limit
+ * @events_file: handle for notifying ioasids.events
+ * @events_local_file: handle for notifying ioasids.events.local
+ * @peak_watchers: open ioasids.peak files that were written to
+ *
+ * Counters fit in 32 bits because nothing can hold more than the 20-bit
+ * namespace; event counts and the limit are 64-bit.
+ */
+struct ioasids_cgroup {
+	struct cgroup_subsys_state css;
+	atomic_t usage;
+	atomic_t watermark;
+	atomic_t local_watermark;
+	u64 max;
+	atomic_t kind_usage[IOASIDS_NR_KINDS];
+	atomic_t nr_sets;
+	atomic64_t events;
+	atomic64_t events_local;
+	struct cgroup_file events_file;
+	struct cgroup_file events_local_file;
+	struct list_head peak_watchers;
+};
+
+#ifdef CONFIG_CGROUP_IOASIDS
+
+struct ioasids_cgroup *ioasids_cg_get_current(void);
+void ioasids_cg_put(struct ioasids_cgroup *cg);
+int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
+			  unsigned int n);
+void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
+			 unsigned int n);
+void ioasids_cg_set_attach(struct ioasids_cgroup *cg);
+void ioasids_cg_set_detach(struct ioasids_cgroup *cg);
+void ioasids_cg_set_capacity(unsigned int capacity);
+unsigned int ioasids_cg_capacity(void);
+unsigned int ioasids_cg_room(struct ioasids_cgroup *cg);
+
+#else /* !CONFIG_CGROUP_IOASIDS */
+
+static inline struct ioasids_cgroup *ioasids_cg_get_current(void)
+{
+	return NULL;
+}
+
+static inline void ioasids_cg_put(struct ioasids_cgroup *cg)
+{
+}
+
+static inline int ioasids_cg_try_charge(struct ioasids_cgroup *cg,
+					enum ioasids_kind kind, unsigned int n)
+{
+	return 0;
+}
+
+static inline void ioasids_cg_uncharge(struct ioasids_cgroup *cg,
+				       enum ioasids_kind kind, unsigned int n)
+{
+}
+
+static inline void ioasids_cg_set_attach(struct ioasids_cgroup *cg)
+{
+}
+
+static inline void ioasids_cg_set_detach(struct ioasids_cgroup *cg)
+{
+}
+
+static inline void ioasids_cg_set_capacity(unsigned int capacity)
+{
+}
+
+static inline unsigned int ioasids_cg_capacity(void)
+{
+	return 0;
+}
+
+static inline unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
+{
+	return UINT_MAX;
+}
+
+#endif /* CONFIG_CGROUP_IOASIDS */
+#endif /* _IOASIDS_CGROUP_H_ */
