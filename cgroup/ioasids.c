@@ -240,7 +240,8 @@ EXPORT_SYMBOL_GPL(ioasids_cg_set_detach);
  */
 void ioasids_cg_set_capacity(unsigned int capacity)
 {
-	WRITE_ONCE(ioasids_capacity, min(capacity, IOASIDS_MAX_CAPACITY));
+	WRITE_ONCE(ioasids_capacity,
+		   min_t(unsigned int, capacity, IOASIDS_MAX_CAPACITY));
 }
 EXPORT_SYMBOL_GPL(ioasids_cg_set_capacity);
 

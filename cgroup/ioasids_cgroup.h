@@ -9,6 +9,7 @@
 #define _IOASIDS_CGROUP_H_
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/cgroup.h>
 #include <linux/errno.h>
 #include <linux/list.h>
@@ -32,7 +33,7 @@ enum ioasids_kind {
 };
 
 /* Largest PASID namespace PCIe allows: 20 bits. */
-#define IOASIDS_MAX_CAPACITY	(1U << 20)
+#define IOASIDS_MAX_CAPACITY	BIT(20)
 
 /**
  * struct ioasids_cgroup - the ioasids state of one cgroup

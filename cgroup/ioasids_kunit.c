@@ -332,6 +332,7 @@ static struct kunit_suite ioasids_test_suite = {
 	.exit = ioasids_kunit_exit,
 	.test_cases = ioasids_test_cases,
 };
+
 kunit_test_suite(ioasids_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the IOASID cgroup controller");

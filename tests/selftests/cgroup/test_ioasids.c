@@ -238,7 +238,7 @@ static int test_ioasids_max_writes(const char *root)
 	}
 
 	/* An embedded NUL and a 4 KiB string. */
-	if (write_errno(cg, "ioasids.max", "5\0" "5", 3) != EINVAL)
+	if (write_errno(cg, "ioasids.max", "5\0005", 3) != EINVAL)
 		goto cleanup;
 	big = malloc(4096);
 	if (!big)
@@ -745,6 +745,7 @@ struct ioasids_test {
 	T(test_ioasids_capacity),
 	T(test_ioasids_v1),		/* last: it moves the controller */
 };
+
 #undef T
 
 int main(int argc, char **argv)
