@@ -269,15 +269,14 @@ EXPORT_SYMBOL_GPL(ioasids_cg_capacity);
  */
 unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 {
-	u64 room, limit, usage;
+	u64 room = UINT_MAX, limit, usage;
 	struct ioasids_cgroup *i;
-
-	usage = max(atomic_read(&root_cg.usage), 0);
-	room = READ_ONCE(ioasids_capacity);
-	room = room > usage ? room - usage : 0;
 
 	for (i = cg; i; i = parent_ioasids(i)) {
 		limit = READ_ONCE(i->max);
+		/* As in ioasids_cg_try_charge(), the root is bound by capacity. */
+		if (!parent_ioasids(i))
+			limit = min_t(u64, limit, READ_ONCE(ioasids_capacity));
 		usage = max(atomic_read(&i->usage), 0);
 		room = min(room, limit > usage ? limit - usage : 0);
 	}

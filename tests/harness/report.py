@@ -98,6 +98,9 @@ def parse_job(path):
                 prefix = f'{kind}/{name}'
                 if tap:
                     for tname, state, why in tap:
+                        # KTAP nests a suite's cases under the suite's name.
+                        if tname.startswith(name + '/'):
+                            tname = tname[len(name) + 1:]
                         results.append((f'{prefix}/{tname}', state, why))
                     if status not in (0, KSFT_SKIP) and \
                             all(s != 'FAIL' for _, s, _ in tap):
