@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * IOASID core: the system-wide PCIe PASID namespace, divided into sets whose
+ * every allocation is charged to the ioasids cgroup controller.
+ */
+#ifndef __LINUX_IOASID_H
+#define __LINUX_IOASID_H
+
+#include <linux/errno.h>
+#include <linux/iommu.h>	/* ioasid_t, IOMMU_PASID_INVALID */
+#include <linux/notifier.h>
+#include <linux/types.h>
+
+struct ioasid_set;
+struct mm_struct;
+
+/**
+ * enum ioasid_set_type - who a set belongs to
+ * @IOASID_SET_TYPE_KERNEL: kernel users, such as iommu_alloc_global_pasid()
+ * @IOASID_SET_TYPE_MM: a process address space (SVA); one set per mm
+ * @IOASID_SET_TYPE_FD: an open /dev/ioasid file
+ */
+enum ioasid_set_type {
+	IOASID_SET_TYPE_KERNEL,
+	IOASID_SET_TYPE_MM,
+	IOASID_SET_TYPE_FD,
+};
+
+/**
+ * enum ioasid_event - what a notifier is told
+ * @IOASID_NOTIFY_ALLOC: an ID was allocated in the set
+ * @IOASID_NOTIFY_FREE: the owner freed an ID; consumers must tear down what
+ *	they programmed with it and drop their references
+ * @IOASID_NOTIFY_BIND: a consumer programmed the ID into hardware
+ * @IOASID_NOTIFY_UNBIND: a consumer removed the ID from hardware
+ */
+enum ioasid_event {
+	IOASID_NOTIFY_ALLOC,
+	IOASID_NOTIFY_FREE,
+	IOASID_NOTIFY_BIND,
+	IOASID_NOTIFY_UNBIND,
+};
+
+/*
+ * Notifier priorities: higher runs first. On FREE and UNBIND the device
+ * stops using the ID first, then the IOMMU drops its PASID table entry, then
+ * the CPU side (e.g. the mm's ENQCMD PASID) lets go.
+ */
+#define IOASID_PRIO_DEVICE	30
+#define IOASID_PRIO_IOMMU	20
+#define IOASID_PRIO_CPU		10
+
+/**
+ * struct ioasid_nb_args - what a notifier receives
+ * @id: the ID
+ * @spid: its private ID in the set, or %IOMMU_PASID_INVALID
+ * @set: the set the ID belongs to
+ * @priv: the consumer's cookie, for BIND and UNBIND
+ */
+struct ioasid_nb_args {
+	ioasid_t id;
+	ioasid_t spid;
+	struct ioasid_set *set;
+	void *priv;
+};
+
+/**
+ * struct ioasid_set_info - a snapshot of a set, for user space
+ * @type: the &enum ioasid_set_type
+ * @quota: the set's own quota, 0 for none
+ * @count: IDs charged to the set, including freed ones still referenced
+ * @room: how many more the set could allocate now, given its quota, every
+ *	ioasids.max on the way to the root and the free namespace
+ * @capacity: how many IDs the namespace has
+ */
+struct ioasid_set_info {
+	u32 type;
+	u32 quota;
+	u32 count;
+	u32 room;
+	u32 capacity;
+};
+
+#if IS_ENABLED(CONFIG_IOASID)
+
+struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
+				    unsigned int quota);
+void ioasid_set_free(struct ioasid_set *set);
+struct ioasid_set *ioasid_set_find_mm(struct mm_struct *mm);
+void ioasid_set_put(struct ioasid_set *set);
+int ioasid_set_set_quota(struct ioasid_set *set, unsigned int quota);
+void ioasid_set_get_info(struct ioasid_set *set, struct ioasid_set_info *info);
+
+int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+		 ioasid_t spid, ioasid_t *id);
+int ioasid_alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+		       unsigned int n, ioasid_t *ids);
+int ioasid_free(struct ioasid_set *set, ioasid_t id);
+int ioasid_get(struct ioasid_set *set, ioasid_t id);
+void ioasid_put(struct ioasid_set *set, ioasid_t id);
+
+int ioasid_attach_spid(struct ioasid_set *set, ioasid_t id, ioasid_t spid);
+int ioasid_detach_spid(struct ioasid_set *set, ioasid_t id);
+int ioasid_find_by_spid(struct ioasid_set *set, ioasid_t spid, ioasid_t *id);
+int ioasid_find_spid(struct ioasid_set *set, ioasid_t id, ioasid_t *spid);
+
+int ioasid_register_notifier(struct ioasid_set *set, struct notifier_block *nb);
+void ioasid_unregister_notifier(struct ioasid_set *set,
+				struct notifier_block *nb);
+void ioasid_notify(struct ioasid_set *set, enum ioasid_event event,
+		   ioasid_t id, void *priv);
+
+void ioasid_register_max_pasids(u32 max_pasids);
+u32 ioasid_max_pasids(void);
+
+/* The kernel users' set, behind iommu_alloc_global_pasid(). */
+extern struct ioasid_set *ioasid_kernel_set;
+
+int ioasid_mm_alloc(struct mm_struct *mm, ioasid_t max, ioasid_t *pasid);
+void ioasid_mm_drop(struct mm_struct *mm, ioasid_t pasid);
+
+#else /* !CONFIG_IOASID */
+
+static inline void ioasid_register_max_pasids(u32 max_pasids)
+{
+}
+
+#endif /* CONFIG_IOASID */
+#endif /* __LINUX_IOASID_H */

@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the IOASID core.
+ *
+ * Each test stands in for the IOMMUs with a small namespace of its own and
+ * restores the real one after. Sets are charged to the KUnit thread's
+ * cgroup, the root, whose usage must be back where it started after each.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/ioasid.h>
+#include <linux/ioasids_cgroup.h>
+#include <linux/kthread.h>
+
+u32 ioasid_test_swap_hw_max_pasids(u32 hw);
+
+#define TEST_MAX_PASIDS	64	/* IDs 1..63 */
+
+struct ioasid_test_ctx {
+	u32 saved_hw;
+	struct ioasids_cgroup *cg;
+	int usage;
+};
+
+static int cg_usage(struct ioasid_test_ctx *ctx)
+{
+	return atomic_read(&ctx->cg->usage);
+}
+
+static int ioasid_test_init(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->saved_hw = ioasid_test_swap_hw_max_pasids(TEST_MAX_PASIDS);
+	ctx->cg = ioasids_cg_get_current();
+	ctx->usage = cg_usage(ctx);
+	test->priv = ctx;
+	return 0;
+}
+
+static void ioasid_test_exit(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+
+	/* Every test gives back everything it charged. */
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+	ioasids_cg_put(ctx->cg);
+	ioasid_test_swap_hw_max_pasids(ctx->saved_hw);
+}
+
+static struct ioasid_set *new_set(struct kunit *test, unsigned int quota)
+{
+	struct ioasid_set *set;
+
+	set = ioasid_set_alloc(IOASID_SET_TYPE_FD, test, quota);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, set);
+	return set;
+}
+
+static void ioasid_test_alloc_free(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	struct ioasid_set_info info;
+	ioasid_t a, b;
+
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, IOMMU_PASID_INVALID,
+					   IOMMU_PASID_INVALID, &a), 0);
+	KUNIT_EXPECT_GE(test, a, 1);
+	KUNIT_EXPECT_LT(test, a, TEST_MAX_PASIDS);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 10, 20, IOMMU_PASID_INVALID,
+					   &b), 0);
+	KUNIT_EXPECT_GE(test, b, 10);
+	KUNIT_EXPECT_LE(test, b, 20);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 2);
+
+	ioasid_set_get_info(set, &info);
+	KUNIT_EXPECT_EQ(test, info.count, 2);
+	KUNIT_EXPECT_EQ(test, info.capacity, TEST_MAX_PASIDS - 1);
+	KUNIT_EXPECT_EQ(test, info.type, IOASID_SET_TYPE_FD);
+
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, a), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, a), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, 0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+	ioasid_set_free(set);
+}
+
+/* A range with no free ID is -ENOSPC, and the charge is rolled back. */
+static void ioasid_test_range_exhaustion(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	ioasid_t id, id2;
+
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 5, 5, IOMMU_PASID_INVALID,
+					   &id), 0);
+	KUNIT_EXPECT_EQ(test, id, 5);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 5, 5, IOMMU_PASID_INVALID,
+					   &id2), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+	/* Beyond the namespace, and an empty range. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, TEST_MAX_PASIDS, 1000,
+					   IOMMU_PASID_INVALID, &id2), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 9, 8, IOMMU_PASID_INVALID,
+					   &id2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+	ioasid_set_free(set);
+}
+
+/* The whole namespace, and not one more. */
+static void ioasid_test_whole_namespace(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	ioasid_t ids[TEST_MAX_PASIDS - 1], id;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, IOMMU_PASID_INVALID,
+						 ARRAY_SIZE(ids), ids), 0);
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
+		KUNIT_EXPECT_EQ(test, ids[i], i + 1);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, IOMMU_PASID_INVALID,
+					   IOMMU_PASID_INVALID, &id), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + ARRAY_SIZE(ids));
+	ioasid_set_free(set);
+}
+
+static void ioasid_test_quota(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 2);
+	struct ioasid_set_info info;
+	ioasid_t ids[3];
+
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, 100, 3, ids), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, 100, 2, ids), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
+					   &ids[2]), -EDQUOT);
+	ioasid_set_get_info(set, &info);
+	KUNIT_EXPECT_EQ(test, info.room, 0);
+
+	/* Lowering below the count is accepted and refuses until it drops. */
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(set, 1), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, ids[0]), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
+					   &ids[2]), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(set, 0), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
+					   &ids[2]), 0);
+	ioasid_set_get_info(set, &info);
+	KUNIT_EXPECT_EQ(test, info.count, 2);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 2);
+	ioasid_set_free(set);
+}
+
+/* A set cannot free, get, or look up another set's IDs. */
+static void ioasid_test_foreign(struct kunit *test)
+{
+	struct ioasid_set *a = new_set(test, 0), *b = new_set(test, 0);
+	ioasid_t id, found;
+
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(a, 0, 100, 7, &id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(b, id), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_get(b, id), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(b, 7, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_find_spid(b, id, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(b, id, 8), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_free(a, id), 0);
+	ioasid_set_free(a);
+	ioasid_set_free(b);
+}
+
+/* Freed while referenced: reserved and charged until the last put. */
+static void ioasid_test_free_while_referenced(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	ioasid_t id, again;
+
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 30, 30, IOMMU_PASID_INVALID,
+					   &id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_get(set, id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
+	/* Gone for its owner... */
+	KUNIT_EXPECT_EQ(test, ioasid_get(set, id), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), -ENOENT);
+	/* ...but not handed out again, and still charged. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 30, 30, IOMMU_PASID_INVALID,
+					   &again), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+
+	ioasid_put(set, id);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 30, 30, IOMMU_PASID_INVALID,
+					   &again), 0);
+	KUNIT_EXPECT_EQ(test, again, 30);
+	ioasid_set_free(set);
+}
+
+static void ioasid_test_spid(struct kunit *test)
+{
+	struct ioasid_set *set = new_set(test, 0);
+	ioasid_t a, b, found;
+
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, 100, &a), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 100, &found), 0);
+	KUNIT_EXPECT_EQ(test, found, a);
+	KUNIT_EXPECT_EQ(test, ioasid_find_spid(set, a, &found), 0);
+	KUNIT_EXPECT_EQ(test, found, 100);
+
+	/* Unique within the set, at allocation and at attach. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, 100, &b), -EEXIST);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
+					   &b), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, b, 100), -EEXIST);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, a, 101), -EBUSY);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, b, IOMMU_PASID_INVALID),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, b, 101), 0);
+
+	KUNIT_EXPECT_EQ(test, ioasid_detach_spid(set, a), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_detach_spid(set, a), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 100, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, a, 100), 0);
+
+	/* Freeing an ID frees its private ID. */
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, b), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 101, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, 101, &b), 0);
+	ioasid_set_free(set);
+}
+
+/* Batch: all or nothing. */
+static void ioasid_test_batch_rollback(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	struct ioasid_set_info info;
+	ioasid_t ids[5], one;
+
+	/* Three free IDs in [40, 44]: a batch of five fails whole. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 41, 41, IOMMU_PASID_INVALID,
+					   &one), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 43, 43, IOMMU_PASID_INVALID,
+					   &one), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 40, 44, 5, ids), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 40, 45, 5, ids), -ENOSPC);
+	ioasid_set_get_info(set, &info);
+	KUNIT_EXPECT_EQ(test, info.count, 2);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 2);
+	/* The IDs the failed batch took on the way are free again. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 40, 44, 3, ids), 0);
+	KUNIT_EXPECT_EQ(test, ids[0], 40);
+	KUNIT_EXPECT_EQ(test, ids[1], 42);
+	KUNIT_EXPECT_EQ(test, ids[2], 44);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, 100, 0, ids), -EINVAL);
+	ioasid_set_free(set);
+}
+
+/* Lowering the namespace keeps what is out, and bounds what comes next. */
+static void ioasid_test_capacity_lowering(struct kunit *test)
+{
+	struct ioasid_set *set = new_set(test, 0);
+	ioasid_t id, low;
+
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 50, 50, IOMMU_PASID_INVALID,
+					   &id), 0);
+	ioasid_register_max_pasids(16);
+	KUNIT_EXPECT_EQ(test, ioasid_max_pasids(), 16);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_capacity(), 15);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 20, 60, IOMMU_PASID_INVALID,
+					   &low), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 60, IOMMU_PASID_INVALID,
+					   &low), 0);
+	KUNIT_EXPECT_LT(test, low, 16);
+	/* A registration without PASID support, or a larger one, changes nothing. */
+	ioasid_register_max_pasids(0);
+	ioasid_register_max_pasids(1 << 20);
+	KUNIT_EXPECT_EQ(test, ioasid_max_pasids(), 16);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
+	ioasid_set_free(set);
+}
+
+struct order_nb {
+	struct notifier_block nb;
+	char *log;
+	char tag;
+};
+
+static int order_cb(struct notifier_block *nb, unsigned long event, void *arg)
+{
+	struct order_nb *o = container_of(nb, struct order_nb, nb);
+	size_t len = strlen(o->log);
+
+	if (event == IOASID_NOTIFY_FREE) {
+		o->log[len] = o->tag;
+		o->log[len + 1] = '\0';
+	}
+	return NOTIFY_OK;
+}
+
+/* FREE runs the set's notifiers, then the global ones, each by priority. */
+static void ioasid_test_notifier_order(struct kunit *test)
+{
+	struct ioasid_set *set = new_set(test, 0);
+	char *log = kunit_kzalloc(test, 16, GFP_KERNEL);
+	struct order_nb nbs[] = {
+		{ .nb = { .notifier_call = order_cb,
+			  .priority = IOASID_PRIO_CPU }, .tag = 'c' },
+		{ .nb = { .notifier_call = order_cb,
+			  .priority = IOASID_PRIO_DEVICE }, .tag = 'd' },
+		{ .nb = { .notifier_call = order_cb,
+			  .priority = IOASID_PRIO_IOMMU }, .tag = 'i' },
+		{ .nb = { .notifier_call = order_cb,
+			  .priority = IOASID_PRIO_CPU }, .tag = 'C' },
+		{ .nb = { .notifier_call = order_cb,
+			  .priority = IOASID_PRIO_IOMMU }, .tag = 'I' },
+	};
+	ioasid_t id;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	for (i = 0; i < ARRAY_SIZE(nbs); i++) {
+		nbs[i].log = log;
+		/* Lower case on the set, upper case global. */
+		ioasid_register_notifier(nbs[i].tag >= 'a' ? set : NULL,
+					 &nbs[i].nb);
+	}
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
+					   &id), 0);
+	KUNIT_EXPECT_STREQ(test, log, "");
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
+	KUNIT_EXPECT_STREQ(test, log, "dicIC");
+	for (i = 0; i < ARRAY_SIZE(nbs); i++)
+		ioasid_unregister_notifier(nbs[i].tag >= 'a' ? set : NULL,
+					   &nbs[i].nb);
+	ioasid_set_free(set);
+}
+
+struct put_nb {
+	struct notifier_block nb;
+	ioasid_t id;
+	bool reused_before_put;
+};
+
+/* A consumer holding a reference lets go on FREE, from the notifier. */
+static int put_cb(struct notifier_block *nb, unsigned long event, void *arg)
+{
+	struct put_nb *p = container_of(nb, struct put_nb, nb);
+	struct ioasid_nb_args *args = arg;
+	ioasid_t again;
+
+	if (event != IOASID_NOTIFY_FREE || args->id != p->id)
+		return NOTIFY_DONE;
+	/* Hardware still holds it: it must not be handed out yet. */
+	if (!ioasid_alloc(args->set, p->id, p->id, IOMMU_PASID_INVALID,
+			  &again)) {
+		p->reused_before_put = true;
+		ioasid_free(args->set, again);
+	}
+	ioasid_put(args->set, args->id);
+	return NOTIFY_OK;
+}
+
+static void ioasid_test_teardown_before_reuse(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	struct put_nb p = { .nb = { .notifier_call = put_cb,
+				    .priority = IOASID_PRIO_DEVICE } };
+	ioasid_t again;
+
+	ioasid_register_notifier(set, &p.nb);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 33, 33, IOMMU_PASID_INVALID,
+					   &p.id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_get(set, p.id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, p.id), 0);
+	KUNIT_EXPECT_FALSE(test, p.reused_before_put);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 33, 33, IOMMU_PASID_INVALID,
+					   &again), 0);
+	ioasid_unregister_notifier(set, &p.nb);
+	ioasid_set_free(set);
+}
+
+/* Destroying a set frees everything it holds. */
+static void ioasid_test_set_destroy(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	ioasid_t ids[10], id;
+
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, 100, 10, ids), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, ids[3]), 0);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 9);
+	ioasid_set_free(set);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+
+	set = new_set(test, 0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, ids[0], ids[9], 10, ids),
+			0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, ids[0], ids[9],
+					   IOMMU_PASID_INVALID, &id), -ENOSPC);
+	ioasid_set_free(set);
+}
+
+static void ioasid_test_mm_set(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct mm_struct *mm = (struct mm_struct *)test;	/* a token */
+	struct ioasid_set *set;
+	ioasid_t pasid;
+
+	KUNIT_EXPECT_EQ(test, ioasid_mm_alloc(mm, 100, &pasid), 0);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+	/* One set per mm. */
+	KUNIT_EXPECT_PTR_EQ(test, ioasid_set_alloc(IOASID_SET_TYPE_MM, mm, 0),
+			    ERR_PTR(-EEXIST));
+	set = ioasid_set_find_mm(mm);
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	ioasid_set_put(set);
+	KUNIT_EXPECT_PTR_EQ(test, ioasid_set_alloc(IOASID_SET_TYPE_MM, NULL, 0),
+			    ERR_PTR(-EINVAL));
+
+	ioasid_mm_drop(mm, pasid);
+	KUNIT_EXPECT_NULL(test, ioasid_set_find_mm(mm));
+	flush_workqueue(system_unbound_wq);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+}
+
+#define CONCURRENT_LOOPS	3000
+
+struct allocator {
+	struct ioasid_set *set;
+	struct completion done;
+	unsigned long ok, full, errors;
+};
+
+static int allocator_fn(void *arg)
+{
+	struct allocator *a = arg;
+	unsigned int n, j;
+	ioasid_t ids[4];
+	int i, ret;
+
+	for (i = 0; i < CONCURRENT_LOOPS; i++) {
+		n = 1 + (i & 3);
+		ret = ioasid_alloc_batch(a->set, 0, 16, n, ids);
+		if (!ret) {
+			a->ok++;
+			for (j = 0; j < n; j++)
+				if (ioasid_free(a->set, ids[j]))
+					a->errors++;
+		} else if (ret == -ENOSPC) {
+			a->full++;
+		} else {
+			a->errors++;
+		}
+		if (!(i & 63))
+			cond_resched();
+	}
+	complete(&a->done);
+	return 0;
+}
+
+/* Two kthreads racing for a 16-ID range end with nothing held. */
+static void ioasid_test_concurrent(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct allocator a[2] = {
+		{ .set = new_set(test, 0) },
+		{ .set = new_set(test, 0) },
+	};
+	struct ioasid_set_info info;
+	struct task_struct *t;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		init_completion(&a[i].done);
+		t = kthread_run(allocator_fn, &a[i], "ioasid_kunit/%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	for (i = 0; i < 2; i++)
+		wait_for_completion(&a[i].done);
+
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, a[i].errors, 0);
+		KUNIT_EXPECT_EQ(test, a[i].ok + a[i].full, CONCURRENT_LOOPS);
+		ioasid_set_get_info(a[i].set, &info);
+		KUNIT_EXPECT_EQ(test, info.count, 0);
+		ioasid_set_free(a[i].set);
+	}
+	KUNIT_EXPECT_GT(test, a[0].ok + a[1].ok, 0);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+}
+
+static struct kunit_case ioasid_test_cases[] = {
+	KUNIT_CASE(ioasid_test_alloc_free),
+	KUNIT_CASE(ioasid_test_range_exhaustion),
+	KUNIT_CASE(ioasid_test_whole_namespace),
+	KUNIT_CASE(ioasid_test_quota),
+	KUNIT_CASE(ioasid_test_foreign),
+	KUNIT_CASE(ioasid_test_free_while_referenced),
+	KUNIT_CASE(ioasid_test_spid),
+	KUNIT_CASE(ioasid_test_batch_rollback),
+	KUNIT_CASE(ioasid_test_capacity_lowering),
+	KUNIT_CASE(ioasid_test_notifier_order),
+	KUNIT_CASE(ioasid_test_teardown_before_reuse),
+	KUNIT_CASE(ioasid_test_set_destroy),
+	KUNIT_CASE(ioasid_test_mm_set),
+	KUNIT_CASE(ioasid_test_concurrent),
+	{}
+};
+
+static struct kunit_suite ioasid_test_suite = {
+	.name = "ioasid_core",
+	.init = ioasid_test_init,
+	.exit = ioasid_test_exit,
+	.test_cases = ioasid_test_cases,
+};
+
+kunit_test_suite(ioasid_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the IOASID core");
+MODULE_LICENSE("GPL");
