@@ -545,6 +545,51 @@ static struct ioasid_data *ioasid_find_locked(struct ioasid_set *set,
 }
 
 /**
+ * ioasid_free_batch() - Give @n IDs back, all or nothing.
+ * @set: the set that allocated them
+ * @ids: the IDs
+ * @n: how many
+ *
+ * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
+ * is listed twice, none is freed.
+ *
+ * Context: Process context.
+ * Return: 0, or -ENOENT and nothing freed.
+ */
+int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
+		      unsigned int n)
+{
+	struct ioasid_data *data;
+	unsigned int i;
+
+	mutex_lock(&set->lock);
+	for (i = 0; i < n; i++) {
+		data = ioasid_find_locked(set, ids[i]);
+		if (!data)
+			break;
+		data->freed = true;
+	}
+	if (i < n) {
+		/* Undo: every ID before i was live and is not freed twice. */
+		while (i--) {
+			data = xa_load(&set->ids, ids[i]);
+			data->freed = false;
+		}
+		mutex_unlock(&set->lock);
+		return -ENOENT;
+	}
+	mutex_unlock(&set->lock);
+
+	for (i = 0; i < n; i++) {
+		data = xa_load(&set->ids, ids[i]);
+		ioasid_call(set, IOASID_NOTIFY_FREE, data, NULL);
+		ioasid_put_data(data);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ioasid_free_batch);
+
+/**
  * ioasid_free() - Give an ID back.
  * @set: the set that allocated it
  * @id: the ID
@@ -561,20 +606,7 @@ static struct ioasid_data *ioasid_find_locked(struct ioasid_set *set,
  */
 int ioasid_free(struct ioasid_set *set, ioasid_t id)
 {
-	struct ioasid_data *data;
-
-	mutex_lock(&set->lock);
-	data = ioasid_find_locked(set, id);
-	if (!data) {
-		mutex_unlock(&set->lock);
-		return -ENOENT;
-	}
-	data->freed = true;
-	mutex_unlock(&set->lock);
-
-	ioasid_call(set, IOASID_NOTIFY_FREE, data, NULL);
-	ioasid_put_data(data);
-	return 0;
+	return ioasid_free_batch(set, &id, 1);
 }
 EXPORT_SYMBOL_GPL(ioasid_free);
 

@@ -96,6 +96,8 @@ int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 int ioasid_alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		       unsigned int n, ioasid_t *ids);
 int ioasid_free(struct ioasid_set *set, ioasid_t id);
+int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
+		      unsigned int n);
 int ioasid_get(struct ioasid_set *set, ioasid_t id);
 void ioasid_put(struct ioasid_set *set, ioasid_t id);
 

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: the fd container through which user space allocates PASIDs.
+ *
+ * One open file is one IOASID set of type fd, charged to the ioasids cgroup
+ * of the task that opened it: passing the file to another process, or
+ * forking, moves neither the IDs nor the charge. Releasing the file frees
+ * everything the set holds, hardware programming first.
+ *
+ * The ioctls follow iommufd: each takes a struct that begins with its size
+ * and flags, and the dispatch table checks sizes the same way.
+ */
+#define pr_fmt(fmt) "ioasid: " fmt
+
+#include <linux/fs.h>
+#include <linux/ioasid.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/ioasid.h>
+
+struct ioasid_file {
+	struct ioasid_set *set;
+};
+
+struct ioasid_ucmd {
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+/* Copy the command back, as much of it as user space knows. */
+static int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+static int ioasid_get_info(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_info *cmd = ucmd->cmd;
+	struct ioasid_set_info info;
+	u32 max_pasids;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+
+	ioasid_set_get_info(f->set, &info);
+	max_pasids = ioasid_max_pasids();
+	cmd->capacity = info.capacity;
+	cmd->min_id = max_pasids > IOMMU_FIRST_GLOBAL_PASID ?
+		      IOMMU_FIRST_GLOBAL_PASID : 0;
+	cmd->max_id = max_pasids > IOMMU_FIRST_GLOBAL_PASID ?
+		      max_pasids - 1 : 0;
+	cmd->quota = info.quota;
+	cmd->count = info.count;
+	cmd->room = info.room;
+	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int ioasid_alloc_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_alloc *cmd = ucmd->cmd;
+	ioasid_t *ids;
+	int ret;
+
+	if (cmd->flags & ~IOASID_ALLOC_SPID)
+		return -EOPNOTSUPP;
+	if (!cmd->count || cmd->min > cmd->max)
+		return -EINVAL;
+	if ((cmd->flags & IOASID_ALLOC_SPID) && cmd->count != 1)
+		return -EINVAL;
+	/* More than the namespace holds can never fit: don't allocate for it. */
+	if (cmd->count > ioasid_max_pasids())
+		return -ENOSPC;
+
+	ids = kvmalloc_array(cmd->count, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+	if (!ids)
+		return -ENOMEM;
+
+	if (cmd->flags & IOASID_ALLOC_SPID)
+		ret = ioasid_alloc(f->set, cmd->min, cmd->max, cmd->spid, ids);
+	else
+		ret = ioasid_alloc_batch(f->set, cmd->min, cmd->max,
+					 cmd->count, ids);
+	if (ret)
+		goto out;
+
+	if (copy_to_user(u64_to_user_ptr(cmd->ids), ids,
+			 array_size(cmd->count, sizeof(*ids)))) {
+		/*
+		 * User space cannot learn the IDs: give them back, one by one,
+		 * as another thread may have guessed and freed some already.
+		 */
+		while (cmd->count--)
+			ioasid_free(f->set, ids[cmd->count]);
+		ret = -EFAULT;
+	}
+out:
+	kvfree(ids);
+	return ret;
+}
+
+static int ioasid_free_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_free *cmd = ucmd->cmd;
+	struct ioasid_set_info info;
+	ioasid_t *ids;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved || !cmd->count)
+		return -EINVAL;
+	/* More IDs than the file holds: some of them are not its own. */
+	ioasid_set_get_info(f->set, &info);
+	if (cmd->count > info.count)
+		return -ENOENT;
+
+	ids = kvmalloc_array(cmd->count, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+	if (!ids)
+		return -ENOMEM;
+	if (copy_from_user(ids, u64_to_user_ptr(cmd->ids),
+			   array_size(cmd->count, sizeof(*ids))))
+		ret = -EFAULT;
+	else
+		ret = ioasid_free_batch(f->set, ids, cmd->count);
+	kvfree(ids);
+	return ret;
+}
+
+static int ioasid_set_quota_ioctl(struct ioasid_file *f,
+				  struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_set_quota *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	return ioasid_set_set_quota(f->set, cmd->quota);
+}
+
+static int ioasid_find_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_find *cmd = ucmd->cmd;
+	int ret;
+
+	if (cmd->flags & ~(IOASID_FIND_BY_SPID | IOASID_FIND_BY_ID))
+		return -EOPNOTSUPP;
+	if (cmd->flags == IOASID_FIND_BY_SPID)
+		ret = ioasid_find_by_spid(f->set, cmd->spid, &cmd->id);
+	else if (cmd->flags == IOASID_FIND_BY_ID)
+		ret = ioasid_find_spid(f->set, cmd->id, &cmd->spid);
+	else
+		return -EINVAL;
+	if (ret)
+		return ret;
+	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+union ioasid_ucmd_buffer {
+	struct ioasid_info info;
+	struct ioasid_alloc alloc;
+	struct ioasid_free free;
+	struct ioasid_set_quota quota;
+	struct ioasid_find find;
+};
+
+struct ioasid_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct ioasid_file *f, struct ioasid_ucmd *ucmd);
+};
+
+#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                \
+	[_IOC_NR(_ioctl) - IOASID_CMD_BASE] = {                              \
+		.size = sizeof(_struct) +                                    \
+			BUILD_BUG_ON_ZERO(sizeof(union ioasid_ucmd_buffer) < \
+					  sizeof(_struct)),                  \
+		.min_size = offsetofend(_struct, _last),                     \
+		.ioctl_num = _ioctl,                                         \
+		.execute = _fn,                                              \
+	}
+
+static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
+	IOCTL_OP(IOASID_GET_INFO, ioasid_get_info, struct ioasid_info,
+		 __reserved),
+	IOCTL_OP(IOASID_ALLOC, ioasid_alloc_ioctl, struct ioasid_alloc, ids),
+	IOCTL_OP(IOASID_FREE, ioasid_free_ioctl, struct ioasid_free, ids),
+	IOCTL_OP(IOASID_SET_QUOTA, ioasid_set_quota_ioctl,
+		 struct ioasid_set_quota, __reserved),
+	IOCTL_OP(IOASID_FIND, ioasid_find_ioctl, struct ioasid_find, spid),
+};
+
+static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct ioasid_file *f = filp->private_data;
+	const struct ioasid_ioctl_op *op;
+	union ioasid_ucmd_buffer buf;
+	struct ioasid_ucmd ucmd = {};
+	unsigned int nr;
+	int ret;
+
+	nr = _IOC_NR(cmd);
+	if (nr < IOASID_CMD_BASE ||
+	    (nr - IOASID_CMD_BASE) >= ARRAY_SIZE(ioasid_ioctl_ops))
+		return -ENOIOCTLCMD;
+	op = &ioasid_ioctl_ops[nr - IOASID_CMD_BASE];
+	if (op->ioctl_num != cmd)
+		return -ENOIOCTLCMD;
+
+	ucmd.ubuffer = (void __user *)arg;
+	ret = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
+	if (ret)
+		return ret;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+
+	ucmd.cmd = &buf;
+	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				    ucmd.user_size);
+	if (ret)
+		return ret;
+	return op->execute(f, &ucmd);
+}
+
+static int ioasid_fops_open(struct inode *inode, struct file *filp)
+{
+	struct ioasid_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	if (!f)
+		return -ENOMEM;
+	/* Charged to the opener's cgroup, whoever uses the file later. */
+	f->set = ioasid_set_alloc(IOASID_SET_TYPE_FD, filp, 0);
+	if (IS_ERR(f->set)) {
+		int ret = PTR_ERR(f->set);
+
+		kfree(f);
+		return ret;
+	}
+	filp->private_data = f;
+	return 0;
+}
+
+static int ioasid_fops_release(struct inode *inode, struct file *filp)
+{
+	struct ioasid_file *f = filp->private_data;
+
+	ioasid_set_free(f->set);
+	kfree(f);
+	return 0;
+}
+
+static const struct file_operations ioasid_fops = {
+	.owner = THIS_MODULE,
+	.open = ioasid_fops_open,
+	.release = ioasid_fops_release,
+	.unlocked_ioctl = ioasid_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/*
+ * 0660: a udev rule gives the node to the kvm group, so that a VMM running
+ * as an unprivileged member of it can open it. The file mode says who may
+ * allocate at all; how many each may hold is the cgroup's ioasids.max.
+ */
+static struct miscdevice ioasid_misc_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ioasid",
+	.nodename = "ioasid",
+	.fops = &ioasid_fops,
+	.mode = 0660,
+};
+
+static int __init ioasid_dev_init(void)
+{
+	return misc_register(&ioasid_misc_dev);
+}
+device_initcall(ioasid_dev_init);

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * /dev/ioasid: allocate PCIe PASIDs (IOASIDs) from user space.
+ *
+ * One open file is one IOASID set. Every ID it allocates is charged to the
+ * ioasids cgroup of the task that opened it, whoever uses the file later,
+ * and everything it holds is freed when the file is released.
+ *
+ * Every ioctl takes a struct that starts with __u32 size, the size user space
+ * knows, and __u32 flags. The kernel accepts a larger struct only when the
+ * bytes it does not know are zero (E2BIG otherwise), refuses unknown flags
+ * and non-zero reserved fields (EOPNOTSUPP and EINVAL). There is no version
+ * ioctl: user space probes the ioctls it needs, as with iommufd.
+ */
+#ifndef _UAPI_LINUX_IOASID_H
+#define _UAPI_LINUX_IOASID_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define IOASID_TYPE	(';')
+
+enum {
+	IOASID_CMD_BASE = 0x40,
+	IOASID_CMD_GET_INFO = IOASID_CMD_BASE,
+	IOASID_CMD_ALLOC,
+	IOASID_CMD_FREE,
+	IOASID_CMD_SET_QUOTA,
+	IOASID_CMD_FIND,
+};
+
+/**
+ * struct ioasid_info - ioctl(IOASID_GET_INFO)
+ * @size: sizeof(struct ioasid_info)
+ * @flags: must be 0
+ * @capacity: how many IDs the system's namespace has
+ * @min_id: the lowest ID that can be allocated
+ * @max_id: the highest ID that can be allocated
+ * @quota: this file's own quota, 0 for none (IOASID_SET_QUOTA)
+ * @count: IDs this file holds, including freed ones that hardware still
+ *	references
+ * @room: how many more IDs this file could allocate now: the least of its
+ *	quota's room, the room under every ioasids.max from its cgroup to
+ *	the root, and the free capacity. A VMM tells its guest this many.
+ * @__reserved: must be 0
+ *
+ * Errors: EFAULT, E2BIG, EOPNOTSUPP for flags, EINVAL for a short struct.
+ */
+struct ioasid_info {
+	__u32 size;
+	__u32 flags;
+	__u32 capacity;
+	__u32 min_id;
+	__u32 max_id;
+	__u32 quota;
+	__u32 count;
+	__u32 room;
+	__u32 __reserved;
+};
+#define IOASID_GET_INFO		_IO(IOASID_TYPE, IOASID_CMD_GET_INFO)
+
+/**
+ * enum ioasid_alloc_flags - flags for struct ioasid_alloc
+ * @IOASID_ALLOC_SPID: attach @spid as the private ID (e.g. the guest's
+ *	PASID) of the one ID allocated; needs @count == 1
+ */
+enum ioasid_alloc_flags {
+	IOASID_ALLOC_SPID = 1 << 0,
+};
+
+/**
+ * struct ioasid_alloc - ioctl(IOASID_ALLOC)
+ * @size: sizeof(struct ioasid_alloc)
+ * @flags: &enum ioasid_alloc_flags
+ * @min: the lowest acceptable ID; 0 means the lowest there is
+ * @max: the highest acceptable ID; ~0U means the highest there is
+ * @count: how many IDs, at least 1
+ * @spid: the private ID, with %IOASID_ALLOC_SPID
+ * @ids: user pointer to an array of @count __u32, filled with the IDs
+ *
+ * All or nothing: on any error no ID is held and nothing is charged.
+ *
+ * Errors: EDQUOT when this file's quota or an ioasids.max on its cgroup's
+ * path would be exceeded; ENOSPC when [@min, @max] has no @count free IDs
+ * or the system's capacity is used up; EEXIST when @spid is attached to
+ * another of this file's IDs; EINVAL for @count 0, @min > @max, or
+ * %IOASID_ALLOC_SPID with @count > 1; EOPNOTSUPP for unknown flags;
+ * EFAULT for a bad @ids; ENOMEM.
+ */
+struct ioasid_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 min;
+	__u32 max;
+	__u32 count;
+	__u32 spid;
+	__aligned_u64 ids;
+};
+#define IOASID_ALLOC		_IO(IOASID_TYPE, IOASID_CMD_ALLOC)
+
+/**
+ * struct ioasid_free - ioctl(IOASID_FREE)
+ * @size: sizeof(struct ioasid_free)
+ * @flags: must be 0
+ * @count: how many IDs, at least 1
+ * @__reserved: must be 0
+ * @ids: user pointer to an array of @count __u32 IDs to free
+ *
+ * All or nothing: if any ID is not one this file holds (never allocated,
+ * freed already, listed twice, or another file's, which is not told apart),
+ * none is freed. An ID programmed into hardware is torn down there first.
+ *
+ * Errors: ENOENT for an ID that is not this file's; EINVAL for @count 0;
+ * EFAULT for a bad @ids; EOPNOTSUPP, EINVAL for flags and reserved fields.
+ */
+struct ioasid_free {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 __reserved;
+	__aligned_u64 ids;
+};
+#define IOASID_FREE		_IO(IOASID_TYPE, IOASID_CMD_FREE)
+
+/**
+ * struct ioasid_set_quota - ioctl(IOASID_SET_QUOTA)
+ * @size: sizeof(struct ioasid_set_quota)
+ * @flags: must be 0
+ * @quota: the most IDs this file may hold, 0 for no quota of its own. It
+ *	never lifts the cgroup's ioasids.max. A quota below the count is
+ *	accepted and refuses new IDs until the count drops below it.
+ * @__reserved: must be 0
+ */
+struct ioasid_set_quota {
+	__u32 size;
+	__u32 flags;
+	__u32 quota;
+	__u32 __reserved;
+};
+#define IOASID_SET_QUOTA	_IO(IOASID_TYPE, IOASID_CMD_SET_QUOTA)
+
+/**
+ * enum ioasid_find_flags - what struct ioasid_find looks up
+ * @IOASID_FIND_BY_SPID: the ID whose private ID is @spid
+ * @IOASID_FIND_BY_ID: the private ID of @id
+ */
+enum ioasid_find_flags {
+	IOASID_FIND_BY_SPID = 1 << 0,
+	IOASID_FIND_BY_ID = 1 << 1,
+};
+
+/**
+ * struct ioasid_find - ioctl(IOASID_FIND)
+ * @size: sizeof(struct ioasid_find)
+ * @flags: exactly one of &enum ioasid_find_flags
+ * @id: the ID; in with %IOASID_FIND_BY_ID, out with %IOASID_FIND_BY_SPID
+ * @spid: the private ID; in with %IOASID_FIND_BY_SPID, out otherwise
+ *
+ * Only this file's IDs are found.
+ *
+ * Errors: ENOENT when there is no such ID or private ID in this file;
+ * EINVAL for no or both flags; EOPNOTSUPP for unknown flags.
+ */
+struct ioasid_find {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 spid;
+};
+#define IOASID_FIND		_IO(IOASID_TYPE, IOASID_CMD_FIND)
+
+#endif /* _UAPI_LINUX_IOASID_H */
