@@ -20,6 +20,9 @@ kernel: deps
 selftests: kernel
 	@$(MAKE) -s -C tests/selftests
 
+tools: kernel
+	@$(MAKE) -s -C tools
+
 check: deps
 	@bash tests/harness/check
 
@@ -32,4 +35,4 @@ run: kernel
 clean:
 	rm -rf build/tests build/guest build/check
 
-.PHONY: help deps kernel selftests check demo run clean
+.PHONY: help deps kernel selftests tools check demo run clean

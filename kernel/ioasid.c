@@ -82,6 +82,7 @@ struct ioasid_data {
 
 static DEFINE_XARRAY_ALLOC(ioasid_xa);
 static struct kmem_cache *ioasid_cache;
+static struct workqueue_struct *ioasid_wq;	/* mm sets' teardown */
 
 static LIST_HEAD(ioasid_sets);
 static DEFINE_SPINLOCK(ioasid_sets_lock);
@@ -906,9 +907,21 @@ void ioasid_mm_drop(struct mm_struct *mm, ioasid_t pasid)
 	}
 	spin_unlock(&ioasid_sets_lock);
 	if (!WARN_ON(!found))
-		queue_work(system_unbound_wq, &found->free_work);
+		queue_work(ioasid_wq, &found->free_work);
 }
 EXPORT_SYMBOL_GPL(ioasid_mm_drop);
+
+/**
+ * ioasid_flush_mm_drops() - Wait until the sets of every mm dropped so far
+ * are released and uncharged.
+ *
+ * Context: Process context.
+ */
+void ioasid_flush_mm_drops(void)
+{
+	flush_workqueue(ioasid_wq);
+}
+EXPORT_SYMBOL_GPL(ioasid_flush_mm_drops);
 
 static const char *const ioasid_type_name[] = {
 	[IOASID_SET_TYPE_KERNEL] = "kernel",
@@ -947,7 +960,8 @@ DEFINE_SHOW_ATTRIBUTE(ioasid_sets);
 static int __init ioasid_init(void)
 {
 	ioasid_cache = KMEM_CACHE(ioasid_data, SLAB_ACCOUNT);
-	if (!ioasid_cache)
+	ioasid_wq = alloc_workqueue("ioasid", WQ_UNBOUND, 0);
+	if (!ioasid_cache || !ioasid_wq)
 		return -ENOMEM;
 
 	spin_lock(&ioasid_limit_lock);

@@ -120,6 +120,11 @@ extern struct ioasid_set *ioasid_kernel_set;
 
 int ioasid_mm_alloc(struct mm_struct *mm, ioasid_t max, ioasid_t *pasid);
 void ioasid_mm_drop(struct mm_struct *mm, ioasid_t pasid);
+void ioasid_flush_mm_drops(void);
+
+#if IS_ENABLED(CONFIG_IOASID_KUNIT_TEST)
+u32 ioasid_test_swap_hw_max_pasids(u32 hw);
+#endif
 
 #else /* !CONFIG_IOASID */
 

@@ -176,28 +176,28 @@ union ioasid_ucmd_buffer {
 struct ioasid_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
-	unsigned int ioctl_num;
 	int (*execute)(struct ioasid_file *f, struct ioasid_ucmd *ucmd);
 };
 
-#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                \
-	[_IOC_NR(_ioctl) - IOASID_CMD_BASE] = {                              \
+/* Every command is _IO(IOASID_TYPE, nr): the size is in the struct. */
+#define IOCTL_OP(_cmd, _fn, _struct, _last)                                  \
+	[(_cmd) - IOASID_CMD_BASE] = {                                       \
 		.size = sizeof(_struct) +                                    \
 			BUILD_BUG_ON_ZERO(sizeof(union ioasid_ucmd_buffer) < \
 					  sizeof(_struct)),                  \
 		.min_size = offsetofend(_struct, _last),                     \
-		.ioctl_num = _ioctl,                                         \
 		.execute = _fn,                                              \
 	}
 
 static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
-	IOCTL_OP(IOASID_GET_INFO, ioasid_get_info, struct ioasid_info,
+	IOCTL_OP(IOASID_CMD_GET_INFO, ioasid_get_info, struct ioasid_info,
 		 __reserved),
-	IOCTL_OP(IOASID_ALLOC, ioasid_alloc_ioctl, struct ioasid_alloc, ids),
-	IOCTL_OP(IOASID_FREE, ioasid_free_ioctl, struct ioasid_free, ids),
-	IOCTL_OP(IOASID_SET_QUOTA, ioasid_set_quota_ioctl,
+	IOCTL_OP(IOASID_CMD_ALLOC, ioasid_alloc_ioctl, struct ioasid_alloc,
+		 ids),
+	IOCTL_OP(IOASID_CMD_FREE, ioasid_free_ioctl, struct ioasid_free, ids),
+	IOCTL_OP(IOASID_CMD_SET_QUOTA, ioasid_set_quota_ioctl,
 		 struct ioasid_set_quota, __reserved),
-	IOCTL_OP(IOASID_FIND, ioasid_find_ioctl, struct ioasid_find, spid),
+	IOCTL_OP(IOASID_CMD_FIND, ioasid_find_ioctl, struct ioasid_find, spid),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -214,9 +214,9 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 	if (nr < IOASID_CMD_BASE ||
 	    (nr - IOASID_CMD_BASE) >= ARRAY_SIZE(ioasid_ioctl_ops))
 		return -ENOIOCTLCMD;
-	op = &ioasid_ioctl_ops[nr - IOASID_CMD_BASE];
-	if (op->ioctl_num != cmd)
+	if (cmd != _IO(IOASID_TYPE, nr))
 		return -ENOIOCTLCMD;
+	op = &ioasid_ioctl_ops[nr - IOASID_CMD_BASE];
 
 	ucmd.ubuffer = (void __user *)arg;
 	ret = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);

@@ -13,8 +13,6 @@
 #include <linux/ioasids_cgroup.h>
 #include <linux/kthread.h>
 
-u32 ioasid_test_swap_hw_max_pasids(u32 hw);
-
 #define TEST_MAX_PASIDS	64	/* IDs 1..63 */
 
 struct ioasid_test_ctx {
@@ -429,7 +427,7 @@ static void ioasid_test_mm_set(struct kunit *test)
 
 	ioasid_mm_drop(mm, pasid);
 	KUNIT_EXPECT_NULL(test, ioasid_set_find_mm(mm));
-	flush_workqueue(system_unbound_wq);
+	ioasid_flush_mm_drops();
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 }
 

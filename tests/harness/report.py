@@ -37,7 +37,7 @@ CONSOLE_REPORTS = [
     (re.compile(r'unreferenced object 0x'), 'kmemleak'),
 ]
 
-RESULT = re.compile(r'^(\s*)(not ok|ok)\s+\d+\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$')
+RESULT = re.compile(r'^(\s*)(not ok|ok)\s+\d+\s*(?:-\s+)?([^#]*?)\s*(?:#\s*(.*))?$')
 SUBTEST = re.compile(r'^(\s*)#\s*Subtest:\s*(\S+)')
 
 

@@ -38,6 +38,32 @@ ensure_capacity() {
 	fi
 }
 
+# in_cg CGROUP COMMAND...: run COMMAND as a member of CGROUP (a path under
+# the cgroup v2 root).
+in_cg() {
+	local cg=$CG/$1
+	shift
+	bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"
+}
+
+# spawn_in_cg CGROUP COMMAND...: the same in the background; $! is COMMAND.
+# Its standard input is the caller's (bash would give it /dev/null).
+spawn_in_cg() {
+	local cg=$CG/$1
+	shift
+	bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@" <&0 &
+}
+
+# wait_for WANT FILE: wait up to 30 s for FILE to read WANT.
+wait_for() {
+	local i
+	for i in $(seq 300); do
+		[ "$(cat "$2")" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 done_testing() {
 	echo "1..$_n"
 	[ $_failed -eq 0 ]

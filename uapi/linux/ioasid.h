@@ -57,6 +57,7 @@ struct ioasid_info {
 	__u32 room;
 	__u32 __reserved;
 };
+
 #define IOASID_GET_INFO		_IO(IOASID_TYPE, IOASID_CMD_GET_INFO)
 
 /**
@@ -96,6 +97,7 @@ struct ioasid_alloc {
 	__u32 spid;
 	__aligned_u64 ids;
 };
+
 #define IOASID_ALLOC		_IO(IOASID_TYPE, IOASID_CMD_ALLOC)
 
 /**
@@ -120,6 +122,7 @@ struct ioasid_free {
 	__u32 __reserved;
 	__aligned_u64 ids;
 };
+
 #define IOASID_FREE		_IO(IOASID_TYPE, IOASID_CMD_FREE)
 
 /**
@@ -137,6 +140,7 @@ struct ioasid_set_quota {
 	__u32 quota;
 	__u32 __reserved;
 };
+
 #define IOASID_SET_QUOTA	_IO(IOASID_TYPE, IOASID_CMD_SET_QUOTA)
 
 /**
@@ -167,6 +171,7 @@ struct ioasid_find {
 	__u32 id;
 	__u32 spid;
 };
+
 #define IOASID_FIND		_IO(IOASID_TYPE, IOASID_CMD_FIND)
 
 #endif /* _UAPI_LINUX_IOASID_H */

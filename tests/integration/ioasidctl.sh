@@ -1,0 +1,96 @@
+#!/bin/bash
+# ioasidctl: what it prints, what it refuses and how it exits.
+. "$(dirname "$0")/lib.bash"
+CTL=$(cd "$(dirname "$0")/../.." && pwd)/build/tools/ioasidctl
+echo +ioasids > $CG/cgroup.subtree_control
+mkdir -p $CG/ctl_t
+
+# status WANT COMMAND...: COMMAND exits with WANT.
+status() {
+	local want=$1 rc
+	shift
+	"$@" >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
+}
+
+# says PATTERN COMMAND...: COMMAND's output (either stream) matches PATTERN.
+says() {
+	local pattern=$1 out
+	shift
+	out=$("$@" 2>&1)
+	grep -qE "$pattern" <<< "$out" || { echo "got: $out"; return 1; }
+}
+
+check "--help documents every command" \
+	says 'alloc \[--count N\].*' $CTL --help
+check "--help names the errors" says 'EDQUOT' $CTL --help
+check "no command: usage on stderr, exit 2" status 2 $CTL
+check "unknown command: exit 2" status 2 $CTL frobnicate
+check "alloc --count 0: exit 2" status 2 $CTL alloc --count 0
+check "alloc --range without a colon: exit 2" status 2 $CTL alloc --range 5
+check "alloc --range MIN > MAX: exit 2" status 2 $CTL alloc --range 9:5
+
+check "alloc prints one ID" eq 1 bash -c "$CTL alloc | wc -l"
+check "alloc --count 3 --range 100:102 prints 100 101 102" \
+	eq "100 101 102" bash -c "$CTL alloc --count 3 --range 100:102 | xargs"
+check "IDs are freed when it exits" eq 0 cat $CG/ioasids.current
+
+echo 2 > $CG/ctl_t/ioasids.max
+check "a cgroup limit: the line names the cgroup and its limit" \
+	says '^ioasidctl: refused by ioasids.max of cgroup /ctl_t: limit 2, 0 in use, 3 asked$' \
+	in_cg ctl_t $CTL alloc --count 3
+check "a cgroup limit: exit 1" status 1 in_cg ctl_t $CTL alloc --count 3
+check "the quota of the file: named as such" \
+	says "^ioasidctl: refused by this file's quota \(1, 0 held\)$" \
+	$CTL alloc --quota 1 --count 2
+check "a range with no room: named as the namespace" \
+	says '^ioasidctl: refused by the namespace: no 3 free IDs in \[5, 6\]$' \
+	$CTL alloc --count 3 --range 5:6
+check "refusals leave nothing charged" eq 0 cat $CG/ioasids.current
+
+# --hold: kept until standard input closes.
+mkfifo /tmp/ctl_fifo
+# Opened read-write, the FIFO does not block; the child must not inherit
+# that writer, or its standard input never closes.
+exec 5<> /tmp/ctl_fifo
+spawn_in_cg ctl_t $CTL alloc --count 2 --hold < /tmp/ctl_fifo > /tmp/ctl_out 5>&-
+pid=$!
+wait_for 2 $CG/ctl_t/ioasids.current
+check "--hold keeps the IDs" eq 2 cat $CG/ctl_t/ioasids.current
+check "--hold printed them" eq 2 bash -c "wc -l < /tmp/ctl_out"
+exec 5>&-
+wait $pid
+rc=$?
+check "--hold: closing stdin gives them back, exit 0" \
+	eq "0 0" bash -c "echo $rc \$(cat $CG/ctl_t/ioasids.current)"
+
+spawn_in_cg ctl_t $CTL alloc --hold < /dev/zero > /dev/null
+pid=$!
+wait_for 1 $CG/ctl_t/ioasids.current
+sleep 1
+check "--hold with an endless stdin still holds after a second" \
+	eq "1 alive" bash -c "echo \$(cat $CG/ctl_t/ioasids.current) \$(kill -0 $pid && echo alive)"
+kill -TERM $pid
+wait $pid
+rc=$?
+check "--hold: SIGTERM gives them back, exit 0" \
+	eq "0 0" bash -c "echo $rc \$(cat $CG/ctl_t/ioasids.current)"
+
+check "info: capacity" says '^capacity: +1048575$' $CTL info
+check "info: the room left under this cgroup's limit" \
+	says '^room here: +2$' in_cg ctl_t $CTL info
+check "set-max writes ioasids.max" $CTL set-max /ctl_t 7
+check "and it reads back" eq 7 cat $CG/ctl_t/ioasids.max
+check "set-max takes max" $CTL set-max ctl_t max
+check "set-max with a bad value: a clear line, exit 1" \
+	says 'ioasids.max takes a count or "max"' $CTL set-max ctl_t -3
+check "set-max with a bad value: exit 1" status 1 $CTL set-max ctl_t -3
+check "set-max on no cgroup: exit 1" status 1 $CTL set-max nosuch 3
+check "tree lists the cgroup" says '^  ctl_t +0 +max ' $CTL tree
+check "tree of one cgroup" says '^/ctl_t +0 +max ' $CTL tree /ctl_t
+check "tree of no cgroup: exit 1" status 1 $CTL tree /nosuch
+
+rm -f /tmp/ctl_fifo /tmp/ctl_out
+rmdir $CG/ctl_t
+done_testing

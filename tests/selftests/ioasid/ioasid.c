@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: every ioctl and every error, fd passing, fork, close with
+ * live IDs, and the ioasids cgroup seen through the fd.
+ *
+ * Each test runs in a cgroup of its own under /sys/fs/cgroup/ioasid_test,
+ * and checks at teardown that the root's ioasids.current is back where it
+ * was: nothing it did may leave an ID or a charge behind.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/ioasid.h>
+
+#include "kselftest_harness.h"
+
+#define CGROOT		"/sys/fs/cgroup"
+#define TESTCG		CGROOT "/ioasid_test"
+#define NAMESPACE	((1U << 20) - 1)
+
+static int cg_write(const char *cg, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static long cg_read_key(const char *cg, const char *file, const char *key)
+{
+	char path[PATH_MAX], buf[512], *p;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len < 0)
+		return -1;
+	buf[len] = '\0';
+	if (!key)
+		return strtol(buf, NULL, 10);
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (!strncmp(p, key, strlen(key)) && p[strlen(key)] == ' ')
+			return strtol(p + strlen(key) + 1, NULL, 10);
+	return -1;
+}
+
+static long cg_current(const char *cg)
+{
+	return cg_read_key(cg, "ioasids.current", NULL);
+}
+
+static int cg_enter(const char *cg)
+{
+	return cg_write(cg, "cgroup.procs", "0");
+}
+
+/* Make TESTCG/name with ioasids enabled on the way; returns 0 or -errno. */
+static int cg_make(const char *name, char *path, size_t len)
+{
+	cg_write(CGROOT, "cgroup.subtree_control", "+ioasids");
+	mkdir(TESTCG, 0755);
+	cg_write(TESTCG, "cgroup.subtree_control", "+ioasids");
+	snprintf(path, len, "%s/%s", TESTCG, name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int ioasid_alloc_ids(int fd, __u32 min, __u32 max, __u32 count,
+			    __u32 *ids)
+{
+	struct ioasid_alloc cmd = {
+		.size = sizeof(cmd), .min = min, .max = max, .count = count,
+		.ids = (uintptr_t)ids,
+	};
+
+	return ioctl(fd, IOASID_ALLOC, &cmd) ? -errno : 0;
+}
+
+static int ioasid_alloc_one(int fd, __u32 *id)
+{
+	return ioasid_alloc_ids(fd, 0, ~0U, 1, id);
+}
+
+static int ioasid_free_ids(int fd, __u32 count, __u32 *ids)
+{
+	struct ioasid_free cmd = {
+		.size = sizeof(cmd), .count = count, .ids = (uintptr_t)ids,
+	};
+
+	return ioctl(fd, IOASID_FREE, &cmd) ? -errno : 0;
+}
+
+static int get_info(int fd, struct ioasid_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return ioctl(fd, IOASID_GET_INFO, info) ? -errno : 0;
+}
+
+static __u32 ioasid_count(int fd)
+{
+	struct ioasid_info info;
+
+	return get_info(fd, &info) ? ~0U : info.count;
+}
+
+FIXTURE(ioasid) {
+	char cg[PATH_MAX];
+	long root_base;
+	int fd;
+};
+
+FIXTURE_SETUP(ioasid)
+{
+	if (access("/dev/ioasid", R_OK | W_OK))
+		SKIP(return, "no /dev/ioasid");
+	ASSERT_EQ(0, cg_make("t", self->cg, sizeof(self->cg)));
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "max"));
+	ASSERT_EQ(0, cg_enter(self->cg));
+	self->root_base = cg_current(CGROOT);
+	self->fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(ioasid)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	/* Nothing any test did may stay charged. */
+	EXPECT_EQ(self->root_base, cg_current(CGROOT));
+	cg_enter(CGROOT);
+	rmdir(self->cg);
+}
+
+TEST_F(ioasid, info)
+{
+	struct ioasid_info info;
+
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(sizeof(info), info.size);
+	EXPECT_EQ(NAMESPACE, info.capacity);
+	EXPECT_EQ(1, info.min_id);
+	EXPECT_EQ(NAMESPACE, info.max_id);
+	EXPECT_EQ(0, info.quota);
+	EXPECT_EQ(0, info.count);
+	EXPECT_EQ(NAMESPACE - cg_current(CGROOT), info.room);
+}
+
+/* The size and flags checks every ioctl shares. */
+TEST_F(ioasid, struct_size_and_flags)
+{
+	struct {
+		struct ioasid_info info;
+		__u64 extra;
+	} big = {};
+	struct ioasid_info info = { .size = sizeof(info) };
+
+	/* Shorter than the first version of the struct. */
+	info.size = offsetof(struct ioasid_info, __reserved);
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_GET_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Longer, with the unknown tail zero: fine, and the tail untouched. */
+	big.info.size = sizeof(big);
+	EXPECT_EQ(0, ioctl(self->fd, IOASID_GET_INFO, &big));
+	EXPECT_EQ(NAMESPACE, big.info.capacity);
+	EXPECT_EQ(0, big.extra);
+
+	/* Longer, with something in the tail the kernel does not know. */
+	big.extra = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_GET_INFO, &big));
+	EXPECT_EQ(E2BIG, errno);
+
+	info = (struct ioasid_info){ .size = sizeof(info), .flags = 1 };
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_GET_INFO, &info));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	info = (struct ioasid_info){ .size = sizeof(info), .__reserved = 1 };
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_GET_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_GET_INFO, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_GET_INFO, (void *)-4096L));
+	EXPECT_EQ(EFAULT, errno);
+
+	/* Commands past the table, and numbers that are not ours. */
+	EXPECT_EQ(-1, ioctl(self->fd, _IO(IOASID_TYPE, IOASID_CMD_BASE + 40),
+			    &info));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IO(IOASID_TYPE, 0x10), &info));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IOR(IOASID_TYPE, IOASID_CMD_GET_INFO,
+					   int), &info));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(ioasid, alloc_free_one)
+{
+	long before = cg_current(self->cg);
+	__u32 id, again;
+
+	ASSERT_EQ(0, ioasid_alloc_one(self->fd, &id));
+	EXPECT_LE(1, id);
+	EXPECT_GE(NAMESPACE, id);
+	EXPECT_EQ(1, ioasid_count(self->fd));
+	EXPECT_EQ(before + 1, cg_current(self->cg));
+	EXPECT_EQ(1, cg_read_key(self->cg, "ioasids.stat", "fd"));
+	EXPECT_EQ(1, cg_read_key(self->cg, "ioasids.stat", "sets"));
+
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &id));
+	EXPECT_EQ(0, ioasid_count(self->fd));
+	EXPECT_EQ(before, cg_current(self->cg));
+	/* Freed once: the second time it is not ours. */
+	EXPECT_EQ(-ENOENT, ioasid_free_ids(self->fd, 1, &id));
+
+	/* The lowest free ID comes back. */
+	ASSERT_EQ(0, ioasid_alloc_one(self->fd, &again));
+	EXPECT_EQ(id, again);
+}
+
+TEST_F(ioasid, alloc_range_and_batch)
+{
+	__u32 ids[64], more[4];
+	int i;
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1000, 2000, 64, ids));
+	for (i = 0; i < 64; i++) {
+		EXPECT_LE(1000, ids[i]);
+		EXPECT_GE(2000, ids[i]);
+	}
+	EXPECT_EQ(64, ioasid_count(self->fd));
+
+	/* [1000, 1066] has 3 left: a batch of 4 fails whole. */
+	EXPECT_EQ(-ENOSPC, ioasid_alloc_ids(self->fd, 1000, 1066, 4, more));
+	EXPECT_EQ(64, ioasid_count(self->fd));
+	EXPECT_EQ(0, ioasid_alloc_ids(self->fd, 1000, 1066, 3, more));
+	EXPECT_EQ(67, ioasid_count(self->fd));
+
+	EXPECT_EQ(0, ioasid_free_ids(self->fd, 64, ids));
+	EXPECT_EQ(3, ioasid_count(self->fd));
+}
+
+TEST_F(ioasid, alloc_errors)
+{
+	struct ioasid_alloc cmd;
+	__u32 ids[2];
+
+	EXPECT_EQ(-EINVAL, ioasid_alloc_ids(self->fd, 10, 9, 1, ids));
+	EXPECT_EQ(-EINVAL, ioasid_alloc_ids(self->fd, 0, ~0U, 0, ids));
+	/* Beyond the namespace, or more than it holds. */
+	EXPECT_EQ(-ENOSPC, ioasid_alloc_ids(self->fd, NAMESPACE + 1, ~0U, 1,
+					    ids));
+	EXPECT_EQ(-ENOSPC, ioasid_alloc_ids(self->fd, 0, ~0U, NAMESPACE + 1,
+					    ids));
+
+	cmd = (struct ioasid_alloc){ .size = sizeof(cmd), .count = 2,
+		.max = ~0U, .flags = IOASID_ALLOC_SPID, .ids = (uintptr_t)ids };
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_ALLOC, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.flags = 1 << 7;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_ALLOC, &cmd));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+
+	/* A bad output pointer: EFAULT, and nothing is held. */
+	EXPECT_EQ(-EFAULT, ioasid_alloc_ids(self->fd, 0, ~0U, 2, NULL));
+	EXPECT_EQ(-EFAULT, ioasid_alloc_ids(self->fd, 0, ~0U, 2,
+					    (__u32 *)-4096L));
+	EXPECT_EQ(0, ioasid_count(self->fd));
+	EXPECT_EQ(0, cg_current(self->cg));
+}
+
+TEST_F(ioasid, private_ids)
+{
+	struct ioasid_alloc cmd = { .size = sizeof(cmd), .max = ~0U,
+		.count = 1, .flags = IOASID_ALLOC_SPID, .spid = 7 };
+	struct ioasid_find find = { .size = sizeof(find) };
+	__u32 id, id2;
+
+	cmd.ids = (uintptr_t)&id;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_ALLOC, &cmd));
+	/* Private IDs are unique in the file. */
+	cmd.ids = (uintptr_t)&id2;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_ALLOC, &cmd));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(1, ioasid_count(self->fd));
+
+	find.flags = IOASID_FIND_BY_SPID;
+	find.spid = 7;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_FIND, &find));
+	EXPECT_EQ(id, find.id);
+
+	find = (struct ioasid_find){ .size = sizeof(find),
+		.flags = IOASID_FIND_BY_ID, .id = id };
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_FIND, &find));
+	EXPECT_EQ(7, find.spid);
+
+	find.spid = 8;
+	find.flags = IOASID_FIND_BY_SPID;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_FIND, &find));
+	EXPECT_EQ(ENOENT, errno);
+	find.flags = IOASID_FIND_BY_SPID | IOASID_FIND_BY_ID;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_FIND, &find));
+	EXPECT_EQ(EINVAL, errno);
+	find.flags = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_FIND, &find));
+	EXPECT_EQ(EINVAL, errno);
+	find.flags = 1 << 5;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_FIND, &find));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+
+	/* An ID without a private ID, and after the free. */
+	ASSERT_EQ(0, ioasid_alloc_one(self->fd, &id2));
+	find = (struct ioasid_find){ .size = sizeof(find),
+		.flags = IOASID_FIND_BY_ID, .id = id2 };
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_FIND, &find));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &id));
+	find = (struct ioasid_find){ .size = sizeof(find),
+		.flags = IOASID_FIND_BY_SPID, .spid = 7 };
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_FIND, &find));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/* A batch free with any ID that is not the file's frees nothing. */
+TEST_F(ioasid, free_all_or_nothing)
+{
+	__u32 ids[4], bad[4];
+	int other;
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 3, ids));
+	other = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioasid_alloc_one(other, &ids[3]));
+
+	/* Another file's ID: refused, and both files keep everything. */
+	EXPECT_EQ(-ENOENT, ioasid_free_ids(self->fd, 4, ids));
+	EXPECT_EQ(-ENOENT, ioasid_free_ids(self->fd, 1, &ids[3]));
+	EXPECT_EQ(3, ioasid_count(self->fd));
+	EXPECT_EQ(1, ioasid_count(other));
+
+	/* Listed twice. */
+	memcpy(bad, ids, sizeof(bad));
+	bad[2] = bad[0];
+	EXPECT_EQ(-ENOENT, ioasid_free_ids(self->fd, 3, bad));
+	EXPECT_EQ(3, ioasid_count(self->fd));
+
+	/* More than the file holds, none, and a bad pointer. */
+	EXPECT_EQ(-ENOENT, ioasid_free_ids(self->fd, 4, ids));
+	EXPECT_EQ(-EINVAL, ioasid_free_ids(self->fd, 0, ids));
+	EXPECT_EQ(-EFAULT, ioasid_free_ids(self->fd, 2, NULL));
+	EXPECT_EQ(3, ioasid_count(self->fd));
+
+	EXPECT_EQ(0, ioasid_free_ids(self->fd, 3, ids));
+	EXPECT_EQ(0, ioasid_free_ids(other, 1, &ids[3]));
+	close(other);
+}
+
+TEST_F(ioasid, quota)
+{
+	struct ioasid_set_quota q = { .size = sizeof(q), .quota = 2 };
+	struct ioasid_info info;
+	__u32 ids[3];
+
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(2, info.quota);
+	EXPECT_EQ(2, info.room);
+	EXPECT_EQ(-EDQUOT, ioasid_alloc_ids(self->fd, 0, ~0U, 3, ids));
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 2, ids));
+	EXPECT_EQ(-EDQUOT, ioasid_alloc_one(self->fd, &ids[2]));
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(0, info.room);
+	/* A quota is not a cgroup limit: no event. */
+	EXPECT_EQ(0, cg_read_key(self->cg, "ioasids.events", "max"));
+
+	/* The quota never lifts the cgroup's limit. */
+	q.quota = 100;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "2"));
+	EXPECT_EQ(-EDQUOT, ioasid_alloc_one(self->fd, &ids[2]));
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(0, info.room);
+
+	q.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	q.flags = 0;
+	q.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* The cgroup's limit, seen through GET_INFO and enforced on ALLOC. */
+TEST_F(ioasid, cgroup_limit)
+{
+	struct ioasid_info info;
+	__u32 ids[4];
+
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "3"));
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(3, info.room);
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 2, ids));
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(1, info.room);
+	EXPECT_EQ(-EDQUOT, ioasid_alloc_ids(self->fd, 0, ~0U, 2, &ids[2]));
+	EXPECT_EQ(1, cg_read_key(self->cg, "ioasids.events", "max"));
+	EXPECT_EQ(1, cg_read_key(self->cg, "ioasids.events.local", "max"));
+	EXPECT_EQ(2, cg_current(self->cg));
+	ASSERT_EQ(0, ioasid_alloc_one(self->fd, &ids[2]));
+	EXPECT_EQ(3, cg_read_key(self->cg, "ioasids.peak", NULL));
+
+	/* The parent's limit counts too. */
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "max"));
+	ASSERT_EQ(0, cg_write(TESTCG, "ioasids.max", "3"));
+	EXPECT_EQ(-EDQUOT, ioasid_alloc_one(self->fd, &ids[3]));
+	EXPECT_EQ(1, cg_read_key(TESTCG, "ioasids.events.local", "max"));
+	ASSERT_EQ(0, cg_write(TESTCG, "ioasids.max", "max"));
+}
+
+TEST_F(ioasid, close_with_live_ids)
+{
+	__u32 ids[16];
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 16, ids));
+	EXPECT_EQ(16, cg_current(self->cg));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(0, cg_current(self->cg));
+	EXPECT_EQ(0, cg_read_key(self->cg, "ioasids.stat", "sets"));
+}
+
+/* The charge stays with the cgroup of the opener when the task moves. */
+TEST_F(ioasid, migration)
+{
+	char other[PATH_MAX];
+	__u32 id;
+
+	ASSERT_EQ(0, cg_make("other", other, sizeof(other)));
+	ASSERT_EQ(0, cg_enter(other));
+	ASSERT_EQ(0, ioasid_alloc_one(self->fd, &id));
+	EXPECT_EQ(1, cg_current(self->cg));
+	EXPECT_EQ(0, cg_current(other));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &id));
+	cg_enter(self->cg);
+	rmdir(other);
+}
+
+/* A file passed to a process in another cgroup still charges the opener's. */
+TEST_F(ioasid, fd_passing)
+{
+	char other[PATH_MAX], cbuf[CMSG_SPACE(sizeof(int))] = {};
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg;
+	int sv[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_make("other", other, sizeof(other)));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rbuf[CMSG_SPACE(sizeof(int))];
+		struct msghdr rmsg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = rbuf, .msg_controllen = sizeof(rbuf),
+		};
+		char c;
+		__u32 ids[3];
+		int fd;
+
+		iov.iov_base = &c;
+		close(self->fd);
+		if (cg_enter(other) || recvmsg(sv[1], &rmsg, 0) != 1)
+			_exit(1);
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&rmsg)), sizeof(fd));
+		/* The receiver's cgroup has room for none. */
+		if (cg_write(other, "ioasids.max", "0"))
+			_exit(2);
+		if (ioasid_alloc_ids(fd, 0, ~0U, 3, ids))
+			_exit(3);
+		if (cg_current(other) != 0)
+			_exit(4);
+		_exit(0);
+	}
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &self->fd, sizeof(int));
+	ASSERT_EQ(1, sendmsg(sv[0], &msg, 0));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* Charged here, held by the file the opener still has. */
+	EXPECT_EQ(3, cg_current(self->cg));
+	EXPECT_EQ(3, ioasid_count(self->fd));
+	close(sv[0]);
+	close(sv[1]);
+	rmdir(other);
+}
+
+/* fork shares the file: the child's IDs are the same set's, no copies. */
+TEST_F(ioasid, fork)
+{
+	int status;
+	__u32 id;
+	pid_t pid;
+
+	ASSERT_EQ(0, ioasid_alloc_one(self->fd, &id));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u32 mine;
+
+		if (ioasid_count(self->fd) != 1 || ioasid_alloc_one(self->fd, &mine))
+			_exit(1);
+		_exit(ioasid_count(self->fd) == 2 ? 0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(2, ioasid_count(self->fd));
+	EXPECT_EQ(2, cg_current(self->cg));
+}
+
+/* The IDs of one file are invisible to another. */
+TEST_F(ioasid, isolation)
+{
+	struct ioasid_alloc cmd = { .size = sizeof(cmd), .max = ~0U,
+		.count = 1, .flags = IOASID_ALLOC_SPID, .spid = 42 };
+	struct ioasid_find find = { .size = sizeof(find),
+		.flags = IOASID_FIND_BY_SPID, .spid = 42 };
+	__u32 id;
+	int other;
+
+	cmd.ids = (uintptr_t)&id;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_ALLOC, &cmd));
+	other = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-1, ioctl(other, IOASID_FIND, &find));
+	EXPECT_EQ(ENOENT, errno);
+	find = (struct ioasid_find){ .size = sizeof(find),
+		.flags = IOASID_FIND_BY_ID, .id = id };
+	EXPECT_EQ(-1, ioctl(other, IOASID_FIND, &find));
+	EXPECT_EQ(ENOENT, errno);
+	/* Its own private ID 42 is a different ID. */
+	cmd.ids = (uintptr_t)&find.id;
+	EXPECT_EQ(0, ioctl(other, IOASID_ALLOC, &cmd));
+	EXPECT_NE(id, find.id);
+	close(other);
+}
+
+/* The harness runs each test in a child; the parent tidies up at exit. */
+static void __attribute__((destructor)) remove_test_cgroup(void)
+{
+	rmdir(TESTCG "/other");
+	rmdir(TESTCG "/t");
+	rmdir(TESTCG);
+}
+
+TEST_HARNESS_MAIN
