@@ -1,7 +1,6 @@
 # Helpers for integration tests run inside the guest: TAP output, one line
 # per check, and an exit status that says whether all of them passed.
 CG=/sys/fs/cgroup
-CHARGE=/sys/kernel/debug/ioasids_cgroup/charge
 _n=0 _failed=0
 
 # check NAME COMMAND...: one TAP result for COMMAND's exit status.
@@ -29,13 +28,6 @@ eq() {
 	shift
 	got=$("$@") || return 1
 	[ "$got" = "$want" ] || { echo "want '$want', got '$got'"; return 1; }
-}
-
-# Until an IOASID allocator is in the kernel, the test hook sets capacity.
-ensure_capacity() {
-	if [ "$(cat $CG/ioasids.capacity)" = 0 ]; then
-		echo $((1 << 20)) > /sys/kernel/debug/ioasids_cgroup/capacity
-	fi
 }
 
 # in_cg CGROUP COMMAND...: run COMMAND as a member of CGROUP (a path under

@@ -2,9 +2,10 @@
 /*
  * Tests for the ioasids cgroup controller's interface files.
  *
- * Charges go through CONFIG_CGROUP_IOASIDS_TEST's debugfs file, which acts
- * like a small IOASID set: the cgroup charged is the opener's, and closing
- * the file gives everything back.
+ * Charges are real allocations through /dev/ioasid: the cgroup charged is
+ * the opener's, and closing the file gives everything back. Kinds that user
+ * space cannot allocate (kernel, sva) go through CONFIG_CGROUP_IOASIDS_TEST's
+ * debugfs file, which behaves the same way.
  */
 #define _GNU_SOURCE
 
@@ -21,9 +22,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+#include <linux/ioasid.h>
+
 #include "../kselftest.h"
 #include "cgroup_util.h"
 
+#define DEV_IOASID	"/dev/ioasid"
 #define CHARGE_FILE	"/sys/kernel/debug/ioasids_cgroup/charge"
 #define CAPACITY_FILE	"/sys/kernel/debug/ioasids_cgroup/capacity"
 
@@ -55,29 +60,80 @@ static long events(const char *cgroup, const char *file)
 	return cg_read_key_long(cgroup, file, "max ");
 }
 
-/* Open a charge set as a member of @cgroup; the test itself stays in root. */
-static int open_set_in(const char *cgroup)
+/* The IDs each open /dev/ioasid file holds, to free the last ones first. */
+#define MAX_FDS		256
+#define MAX_HELD	64
+static struct {
+	__u32 ids[MAX_HELD];
+	int n;
+} held[MAX_FDS];
+
+static int open_in(const char *cgroup, const char *file)
 {
 	int fd;
 
 	if (cg_enter_current(cgroup))
 		return -1;
-	fd = open(CHARGE_FILE, O_RDWR);
+	fd = open(file, O_RDWR);
 	if (cg_enter_current(root)) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	if (fd >= MAX_FDS) {
+		close(fd);
+		return -1;
+	}
+	if (fd >= 0)
+		held[fd].n = 0;
 	return fd;
 }
 
-/* Charge (n > 0) or uncharge (n < 0) through a set: 0 or the errno. */
+/* Open a set as a member of @cgroup; the test itself stays in the root. */
+static int open_set_in(const char *cgroup)
+{
+	return open_in(cgroup, DEV_IOASID);
+}
+
+/* The same through the test hook, for the kinds user space cannot make. */
+static int open_hook_in(const char *cgroup)
+{
+	return open_in(cgroup, CHARGE_FILE);
+}
+
+/*
+ * Charge (n > 0) or uncharge (n < 0): kind "fd" allocates or frees real IDs
+ * on a /dev/ioasid file, "kernel" and "sva" go through the hook. 0 or errno.
+ */
 static int charge(int fd, const char *kind, int n)
 {
-	char buf[32];
-	int len = snprintf(buf, sizeof(buf), "%s %d", kind, n);
+	if (!strcmp(kind, "fd")) {
+		struct ioasid_alloc alloc = { .size = sizeof(alloc),
+			.max = ~0U, .count = n };
+		struct ioasid_free free = { .size = sizeof(free), .count = -n };
 
-	return write(fd, buf, len) == len ? 0 : errno;
+		if (n > 0) {
+			if (held[fd].n + n > MAX_HELD)
+				return E2BIG;
+			alloc.ids = (uintptr_t)&held[fd].ids[held[fd].n];
+			if (ioctl(fd, IOASID_ALLOC, &alloc))
+				return errno;
+			held[fd].n += n;
+		} else if (n < 0) {
+			if (held[fd].n < -n)
+				return ENOENT;
+			held[fd].n += n;
+			free.ids = (uintptr_t)&held[fd].ids[held[fd].n];
+			if (ioctl(fd, IOASID_FREE, &free))
+				return errno;
+		}
+		return 0;
+	} else {
+		char buf[32];
+		int len = snprintf(buf, sizeof(buf), "%s %d", kind, n);
+
+		return write(fd, buf, len) == len ? 0 : errno;
+	}
 }
 
 static int capacity_write(long capacity)
@@ -333,7 +389,7 @@ static int test_ioasids_events(const char *root)
 	if (cg_write(child, "ioasids.max", "max") ||
 	    cg_write(parent, "ioasids.max", "1"))
 		goto cleanup;
-	if (charge(fd, "sva", 1) != EDQUOT)
+	if (charge(fd, "fd", 1) != EDQUOT)
 		goto cleanup;
 	if (events(child, "ioasids.events") != 1 ||
 	    events(child, "ioasids.events.local") != 1 ||
@@ -475,8 +531,11 @@ static int test_ioasids_migration(const char *root)
 		goto cleanup;
 	if (cg_enter_current(a))
 		goto cleanup;
-	fd = open(CHARGE_FILE, O_RDWR);
-	if (fd < 0 || charge(fd, "fd", 2))
+	fd = open(DEV_IOASID, O_RDWR);
+	if (fd < 0 || fd >= MAX_FDS)
+		goto cleanup;
+	held[fd].n = 0;
+	if (charge(fd, "fd", 2))
 		goto cleanup;
 	if (cg_enter_current(b))
 		goto cleanup;
@@ -517,7 +576,7 @@ static int test_ioasids_rmdir_live(const char *root)
 	    cg_write(parent, "cgroup.subtree_control", "+ioasids") ||
 	    cg_create(child))
 		goto cleanup;
-	fd = open_set_in(child);
+	fd = open_hook_in(child);
 	if (fd < 0 || charge(fd, "kernel", 3))
 		goto cleanup;
 
@@ -604,7 +663,7 @@ static int test_ioasids_stat(const char *root)
 	    cg_write(parent, "cgroup.subtree_control", "+ioasids") ||
 	    cg_create(child))
 		goto cleanup;
-	f1 = open_set_in(child);
+	f1 = open_hook_in(child);
 	f2 = open_set_in(child);
 	if (f1 < 0 || f2 < 0)
 		goto cleanup;
@@ -703,10 +762,12 @@ static int test_ioasids_v1(const char *root)
 		goto cleanup;
 	if (cg_write(cg, "cgroup.procs", "0"))
 		goto cleanup;
-	fd = open(CHARGE_FILE, O_RDWR);
+	fd = open(DEV_IOASID, O_RDWR);
 	if (cg_write(mnt, "cgroup.procs", "0"))
 		goto cleanup;
-	if (fd < 0 || charge(fd, "fd", 2) || charge(fd, "fd", 1) != EDQUOT)
+	if (fd >= 0 && fd < MAX_FDS)
+		held[fd].n = 0;
+	if (fd < 0 || fd >= MAX_FDS || charge(fd, "fd", 2) || charge(fd, "fd", 1) != EDQUOT)
 		goto cleanup;
 	if (cg_read_long(cg, "ioasids.current") != 2 ||
 	    events(cg, "ioasids.events.local") != 1)
@@ -768,6 +829,8 @@ int main(int argc, char **argv)
 		ksft_exit_skip("cgroup v2 isn't mounted\n");
 	if (cg_read_strstr(root, "cgroup.controllers", "ioasids"))
 		ksft_exit_skip("ioasids controller isn't available\n");
+	if (access(DEV_IOASID, R_OK | W_OK))
+		ksft_exit_skip("needs /dev/ioasid (CONFIG_IOASID_USER)\n");
 	if (access(CHARGE_FILE, R_OK | W_OK))
 		ksft_exit_skip("needs CONFIG_CGROUP_IOASIDS_TEST\n");
 	if (cg_read_strstr(root, "cgroup.subtree_control", "ioasids"))
