@@ -103,37 +103,57 @@ static int open_hook_in(const char *cgroup)
 
 /*
  * Charge (n > 0) or uncharge (n < 0): kind "fd" allocates or frees real IDs
- * on a /dev/ioasid file, "kernel" and "sva" go through the hook. 0 or errno.
+ * on a /dev/ioasid file, "kernel" and "sva" go through the hook.
+ * Return: 0 or -errno.
  */
 static int charge(int fd, const char *kind, int n)
 {
-	if (!strcmp(kind, "fd")) {
-		struct ioasid_alloc alloc = { .size = sizeof(alloc),
-			.max = ~0U, .count = n };
-		struct ioasid_free free = { .size = sizeof(free), .count = -n };
+	struct ioasid_alloc alloc = { .size = sizeof(alloc), .max = ~0U };
+	struct ioasid_free free = { .size = sizeof(free) };
+	char buf[32];
+	int len;
 
-		if (n > 0) {
-			if (held[fd].n + n > MAX_HELD)
-				return E2BIG;
-			alloc.ids = (uintptr_t)&held[fd].ids[held[fd].n];
-			if (ioctl(fd, IOASID_ALLOC, &alloc))
-				return errno;
-			held[fd].n += n;
-		} else if (n < 0) {
-			if (held[fd].n < -n)
-				return ENOENT;
-			held[fd].n += n;
-			free.ids = (uintptr_t)&held[fd].ids[held[fd].n];
-			if (ioctl(fd, IOASID_FREE, &free))
-				return errno;
-		}
-		return 0;
-	} else {
-		char buf[32];
-		int len = snprintf(buf, sizeof(buf), "%s %d", kind, n);
-
-		return write(fd, buf, len) == len ? 0 : errno;
+	if (strcmp(kind, "fd")) {
+		len = snprintf(buf, sizeof(buf), "%s %d", kind, n);
+		return write(fd, buf, len) == len ? 0 : -errno;
 	}
+	if (n > 0) {
+		if (held[fd].n + n > MAX_HELD)
+			return -E2BIG;
+		alloc.count = n;
+		alloc.ids = (uintptr_t)&held[fd].ids[held[fd].n];
+		if (ioctl(fd, IOASID_ALLOC, &alloc))
+			return -errno;
+		held[fd].n += n;
+	} else if (n < 0) {
+		if (held[fd].n < -n)
+			return -ENOENT;
+		held[fd].n += n;
+		free.count = -n;
+		free.ids = (uintptr_t)&held[fd].ids[held[fd].n];
+		if (ioctl(fd, IOASID_FREE, &free))
+			return -errno;
+	}
+	return 0;
+}
+
+/* ioasids_parent, with the controller enabled below it, and its child. */
+static int make_pair(const char *root, char **parent, char **child)
+{
+	*parent = cg_name(root, "ioasids_parent");
+	*child = *parent ? cg_name(*parent, "ioasids_child") : NULL;
+	if (!*parent || !*child || cg_create(*parent) ||
+	    cg_write(*parent, "cgroup.subtree_control", "+ioasids"))
+		return -1;
+	return cg_create(*child);
+}
+
+static void destroy_pair(char *parent, char *child)
+{
+	cg_destroy(child);
+	cg_destroy(parent);
+	free(child);
+	free(parent);
 }
 
 static int capacity_write(long capacity)
@@ -338,13 +358,13 @@ static int test_ioasids_limit_below_current(const char *root)
 		goto cleanup;
 	if (cg_read_long(cg, "ioasids.current") != 3)
 		goto cleanup;
-	if (charge(fd, "fd", 1) != EDQUOT)
+	if (charge(fd, "fd", 1) != -EDQUOT)
 		goto cleanup;
 	if (charge(fd, "fd", -3))
 		goto cleanup;
 	if (charge(fd, "fd", 1))
 		goto cleanup;
-	if (charge(fd, "fd", 1) != EDQUOT)
+	if (charge(fd, "fd", 1) != -EDQUOT)
 		goto cleanup;
 	if (cg_read_long(cg, "ioasids.current") != 1)
 		goto cleanup;
@@ -366,11 +386,7 @@ static int test_ioasids_events(const char *root)
 	char *parent = NULL, *child = NULL;
 	int ret = KSFT_FAIL, fd = -1;
 
-	parent = cg_name(root, "ioasids_parent");
-	child = cg_name(parent, "ioasids_child");
-	if (!parent || !child || cg_create(parent) ||
-	    cg_write(parent, "cgroup.subtree_control", "+ioasids") ||
-	    cg_create(child))
+	if (make_pair(root, &parent, &child))
 		goto cleanup;
 	fd = open_set_in(child);
 	if (fd < 0)
@@ -378,7 +394,7 @@ static int test_ioasids_events(const char *root)
 
 	if (cg_write(child, "ioasids.max", "1") || charge(fd, "fd", 1))
 		goto cleanup;
-	if (charge(fd, "fd", 1) != EDQUOT)
+	if (charge(fd, "fd", 1) != -EDQUOT)
 		goto cleanup;
 	if (events(child, "ioasids.events") != 1 ||
 	    events(child, "ioasids.events.local") != 1 ||
@@ -389,7 +405,7 @@ static int test_ioasids_events(const char *root)
 	if (cg_write(child, "ioasids.max", "max") ||
 	    cg_write(parent, "ioasids.max", "1"))
 		goto cleanup;
-	if (charge(fd, "fd", 1) != EDQUOT)
+	if (charge(fd, "fd", 1) != -EDQUOT)
 		goto cleanup;
 	if (events(child, "ioasids.events") != 1 ||
 	    events(child, "ioasids.events.local") != 1 ||
@@ -406,10 +422,7 @@ static int test_ioasids_events(const char *root)
 cleanup:
 	if (fd >= 0)
 		close(fd);
-	cg_destroy(child);
-	cg_destroy(parent);
-	free(child);
-	free(parent);
+	destroy_pair(parent, child);
 	return ret;
 }
 
@@ -437,7 +450,7 @@ static int test_ioasids_events_poll(const char *root)
 	if (poll(pfd, 2, 0) != 0)
 		goto cleanup;
 
-	if (charge(fd, "fd", 1) != EDQUOT)
+	if (charge(fd, "fd", 1) != -EDQUOT)
 		goto cleanup;
 	if (poll(pfd, 2, 5000) != 2)
 		goto cleanup;
@@ -480,12 +493,12 @@ static int test_ioasids_nested(const char *root)
 	if (cg_write(parent, "ioasids.max", "5") ||
 	    cg_write(a, "ioasids.max", "2"))
 		goto cleanup;
-	if (charge(fa, "fd", 2) || charge(fa, "fd", 1) != EDQUOT)
+	if (charge(fa, "fd", 2) || charge(fa, "fd", 1) != -EDQUOT)
 		goto cleanup;
-	if (charge(fb, "fd", 3) || charge(fb, "fd", 1) != EDQUOT)
+	if (charge(fb, "fd", 3) || charge(fb, "fd", 1) != -EDQUOT)
 		goto cleanup;
 	/* All or nothing: 2 do not fit where 1 would not. */
-	if (charge(fa, "fd", -1) || charge(fb, "fd", 2) != EDQUOT ||
+	if (charge(fa, "fd", -1) || charge(fb, "fd", 2) != -EDQUOT ||
 	    charge(fb, "fd", 1))
 		goto cleanup;
 	if (cg_read_long(a, "ioasids.current") != 1 ||
@@ -545,7 +558,7 @@ static int test_ioasids_migration(const char *root)
 	    cg_read_long(b, "ioasids.current") != 0)
 		goto cleanup;
 	/* The limit that applies is the charged cgroup's, not the task's. */
-	if (cg_write(a, "ioasids.max", "3") || charge(fd, "fd", 1) != EDQUOT ||
+	if (cg_write(a, "ioasids.max", "3") || charge(fd, "fd", 1) != -EDQUOT ||
 	    events(a, "ioasids.events.local") != 1 ||
 	    events(b, "ioasids.events.local") != 0)
 		goto cleanup;
@@ -570,11 +583,7 @@ static int test_ioasids_rmdir_live(const char *root)
 	char *parent = NULL, *child = NULL;
 	int ret = KSFT_FAIL, fd = -1;
 
-	parent = cg_name(root, "ioasids_parent");
-	child = cg_name(parent, "ioasids_child");
-	if (!parent || !child || cg_create(parent) ||
-	    cg_write(parent, "cgroup.subtree_control", "+ioasids") ||
-	    cg_create(child))
+	if (make_pair(root, &parent, &child))
 		goto cleanup;
 	fd = open_hook_in(child);
 	if (fd < 0 || charge(fd, "kernel", 3))
@@ -600,10 +609,7 @@ static int test_ioasids_rmdir_live(const char *root)
 cleanup:
 	if (fd >= 0)
 		close(fd);
-	cg_destroy(child);
-	cg_destroy(parent);
-	free(child);
-	free(parent);
+	destroy_pair(parent, child);
 	return ret;
 }
 
@@ -657,11 +663,7 @@ static int test_ioasids_stat(const char *root)
 	char *parent = NULL, *child = NULL;
 	int ret = KSFT_FAIL, f1 = -1, f2 = -1;
 
-	parent = cg_name(root, "ioasids_parent");
-	child = cg_name(parent, "ioasids_child");
-	if (!parent || !child || cg_create(parent) ||
-	    cg_write(parent, "cgroup.subtree_control", "+ioasids") ||
-	    cg_create(child))
+	if (make_pair(root, &parent, &child))
 		goto cleanup;
 	f1 = open_hook_in(child);
 	f2 = open_set_in(child);
@@ -677,7 +679,7 @@ static int test_ioasids_stat(const char *root)
 	    cg_read_long(parent, "ioasids.current") != 6)
 		goto cleanup;
 	/* A refused charge shows nowhere. */
-	if (cg_write(child, "ioasids.max", "6") || charge(f2, "fd", 1) != EDQUOT ||
+	if (cg_write(child, "ioasids.max", "6") || charge(f2, "fd", 1) != -EDQUOT ||
 	    cg_read_strstr(child, "ioasids.stat", "fd 3\n"))
 		goto cleanup;
 	close(f1);
@@ -692,10 +694,7 @@ cleanup:
 		close(f1);
 	if (f2 >= 0)
 		close(f2);
-	cg_destroy(child);
-	cg_destroy(parent);
-	free(child);
-	free(parent);
+	destroy_pair(parent, child);
 	return ret;
 }
 
@@ -716,13 +715,13 @@ static int test_ioasids_capacity(const char *root)
 	fd = open_set_in(cg);
 	if (fd < 0 || charge(fd, "fd", 2))
 		goto cleanup;
-	if (charge(fd, "fd", 1) != ENOSPC)
+	if (charge(fd, "fd", 1) != -ENOSPC)
 		goto cleanup;
 	if (events(cg, "ioasids.events") != 0)
 		goto cleanup;
 	/* A limit still wins where it is tighter. */
 	if (charge(fd, "fd", -2) || cg_write(cg, "ioasids.max", "1") ||
-	    charge(fd, "fd", 2) != EDQUOT)
+	    charge(fd, "fd", 2) != -EDQUOT)
 		goto cleanup;
 
 	ret = KSFT_PASS;
@@ -767,7 +766,7 @@ static int test_ioasids_v1(const char *root)
 		goto cleanup;
 	if (fd >= 0 && fd < MAX_FDS)
 		held[fd].n = 0;
-	if (fd < 0 || fd >= MAX_FDS || charge(fd, "fd", 2) || charge(fd, "fd", 1) != EDQUOT)
+	if (fd < 0 || fd >= MAX_FDS || charge(fd, "fd", 2) || charge(fd, "fd", 1) != -EDQUOT)
 		goto cleanup;
 	if (cg_read_long(cg, "ioasids.current") != 2 ||
 	    events(cg, "ioasids.events.local") != 1)
