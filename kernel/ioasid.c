@@ -43,7 +43,8 @@
  * @type: the &enum ioasid_set_type
  * @token: the mm for %IOASID_SET_TYPE_MM, the owner's cookie otherwise
  * @cg: the ioasids cgroup charged for every ID, recorded at creation
- * @lock: protects @quota, @nr, @dead and the IDs' freed and spid fields
+ * @lock: serialises changes to @quota, @nr, @dead, @ids, @spids and the
+ *	IDs' freed and spid fields; lookups use RCU
  * @quota: the set's own quota, 0 for none
  * @nr: IDs charged to the set, freed-but-referenced ones included
  * @dead: the owner destroyed the set; no more allocations
@@ -568,13 +569,13 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		data = ioasid_find_locked(set, ids[i]);
 		if (!data)
 			break;
-		data->freed = true;
+		WRITE_ONCE(data->freed, true);
 	}
 	if (i < n) {
 		/* Undo: every ID before i was live and is not freed twice. */
 		while (i--) {
 			data = xa_load(&set->ids, ids[i]);
-			data->freed = false;
+			WRITE_ONCE(data->freed, false);
 		}
 		mutex_unlock(&set->lock);
 		return -ENOENT;
@@ -619,7 +620,7 @@ EXPORT_SYMBOL_GPL(ioasid_free);
  * A consumer that programs @id into hardware holds a reference until the
  * hardware no longer uses it, so that the ID is not handed out again before.
  *
- * Context: Process context.
+ * Context: Any context.
  * Return: 0, or -ENOENT if @id is not a live ID of @set.
  */
 int ioasid_get(struct ioasid_set *set, ioasid_t id)
@@ -627,13 +628,12 @@ int ioasid_get(struct ioasid_set *set, ioasid_t id)
 	struct ioasid_data *data;
 	int ret = -ENOENT;
 
-	mutex_lock(&set->lock);
-	data = ioasid_find_locked(set, id);
-	if (data) {
-		refcount_inc(&data->users);
+	rcu_read_lock();
+	data = xa_load(&set->ids, id);
+	if (data && !READ_ONCE(data->freed) &&
+	    refcount_inc_not_zero(&data->users))
 		ret = 0;
-	}
-	mutex_unlock(&set->lock);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_get);
@@ -649,9 +649,8 @@ void ioasid_put(struct ioasid_set *set, ioasid_t id)
 {
 	struct ioasid_data *data;
 
-	mutex_lock(&set->lock);
+	/* The caller's reference keeps @id in the set. */
 	data = xa_load(&set->ids, id);
-	mutex_unlock(&set->lock);
 	if (WARN_ON(!data))
 		return;
 	ioasid_put_data(data);
@@ -687,7 +686,7 @@ int ioasid_attach_spid(struct ioasid_set *set, ioasid_t id, ioasid_t spid)
 		if (ret == -EBUSY)
 			ret = -EEXIST;
 		if (!ret)
-			data->spid = spid;
+			WRITE_ONCE(data->spid, spid);
 	}
 	mutex_unlock(&set->lock);
 	return ret;
@@ -711,7 +710,7 @@ int ioasid_detach_spid(struct ioasid_set *set, ioasid_t id)
 	data = ioasid_find_locked(set, id);
 	if (data && data->spid != IOMMU_PASID_INVALID) {
 		xa_erase(&set->spids, data->spid);
-		data->spid = IOMMU_PASID_INVALID;
+		WRITE_ONCE(data->spid, IOMMU_PASID_INVALID);
 		ret = 0;
 	}
 	mutex_unlock(&set->lock);
@@ -725,7 +724,7 @@ EXPORT_SYMBOL_GPL(ioasid_detach_spid);
  * @spid: the private ID
  * @id: the ID, on success
  *
- * Context: Process context.
+ * Context: Any context.
  * Return: 0, or -ENOENT if no live ID of @set has @spid.
  */
 int ioasid_find_by_spid(struct ioasid_set *set, ioasid_t spid, ioasid_t *id)
@@ -733,13 +732,13 @@ int ioasid_find_by_spid(struct ioasid_set *set, ioasid_t spid, ioasid_t *id)
 	struct ioasid_data *data;
 	int ret = -ENOENT;
 
-	mutex_lock(&set->lock);
+	rcu_read_lock();
 	data = xa_load(&set->spids, spid);
-	if (data && !data->freed) {
+	if (data && !READ_ONCE(data->freed)) {
 		*id = data->id;
 		ret = 0;
 	}
-	mutex_unlock(&set->lock);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_find_by_spid);
@@ -750,21 +749,25 @@ EXPORT_SYMBOL_GPL(ioasid_find_by_spid);
  * @id: a live ID of @set
  * @spid: the private ID, on success
  *
- * Context: Process context.
+ * Context: Any context.
  * Return: 0, or -ENOENT if @id is not a live ID of @set or has no private ID.
  */
 int ioasid_find_spid(struct ioasid_set *set, ioasid_t id, ioasid_t *spid)
 {
 	struct ioasid_data *data;
+	ioasid_t found;
 	int ret = -ENOENT;
 
-	mutex_lock(&set->lock);
-	data = ioasid_find_locked(set, id);
-	if (data && data->spid != IOMMU_PASID_INVALID) {
-		*spid = data->spid;
-		ret = 0;
+	rcu_read_lock();
+	data = xa_load(&set->ids, id);
+	if (data && !READ_ONCE(data->freed)) {
+		found = READ_ONCE(data->spid);
+		if (found != IOMMU_PASID_INVALID) {
+			*spid = found;
+			ret = 0;
+		}
 	}
-	mutex_unlock(&set->lock);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_find_spid);
