@@ -159,9 +159,15 @@ int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		}
 	}
 
-	/* Only a charge that went through moves the high-water marks. */
+	/*
+	 * Only a charge that went through moves the high-water marks. The
+	 * usage read now may include other charges still in flight, some of
+	 * which will be refused: never record more than the limit allowed.
+	 */
 	for (i = cg; i; i = parent_ioasids(i)) {
 		usage = atomic_read(&i->usage);
+		usage = min_t(u64, usage, parent_ioasids(i) ? READ_ONCE(i->max) :
+			      READ_ONCE(ioasids_capacity));
 		ioasids_update_watermark(&i->watermark, usage);
 		ioasids_update_watermark(&i->local_watermark, usage);
 	}

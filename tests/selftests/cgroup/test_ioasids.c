@@ -741,8 +741,11 @@ static int test_ioasids_v1(const char *root)
 	int ret = KSFT_FAIL, fd = -1, mounted = 0;
 
 	/* The controller can sit on one hierarchy only: free it from v2. */
-	if (cg_write(root, "cgroup.subtree_control", "-ioasids"))
+	if (cg_write(root, "cgroup.subtree_control", "-ioasids")) {
+		ksft_print_msg("-ioasids at the root: %s (another cgroup enables it?)\n",
+			       strerror(errno));
 		return KSFT_FAIL;
+	}
 	if (!mkdtemp(mnt))
 		goto cleanup;
 	if (mount("none", mnt, "cgroup", 0, "ioasids")) {
@@ -753,21 +756,30 @@ static int test_ioasids_v1(const char *root)
 	mounted = 1;
 	snprintf(cg, sizeof(cg), "%s/vm", mnt);
 	if (!exists(mnt, "ioasids.capacity") || exists(mnt, "ioasids.max") ||
-	    mkdir(cg, 0755))
+	    mkdir(cg, 0755)) {
+		ksft_print_msg("v1 root files or mkdir\n");
 		goto cleanup;
+	}
 	if (cg_read_strcmp(cg, "ioasids.max", "max\n") ||
 	    cg_write(cg, "ioasids.max", "2") ||
-	    write_errno(cg, "ioasids.max", "-1", 2) != EINVAL)
+	    write_errno(cg, "ioasids.max", "-1", 2) != EINVAL) {
+		ksft_print_msg("ioasids.max on v1\n");
 		goto cleanup;
-	if (cg_write(cg, "cgroup.procs", "0"))
+	}
+	if (cg_write(cg, "cgroup.procs", "0")) {
+		ksft_print_msg("entering the v1 cgroup: %s\n", strerror(errno));
 		goto cleanup;
+	}
 	fd = open(DEV_IOASID, O_RDWR);
 	if (cg_write(mnt, "cgroup.procs", "0"))
 		goto cleanup;
 	if (fd >= 0 && fd < MAX_FDS)
 		held[fd].n = 0;
-	if (fd < 0 || fd >= MAX_FDS || charge(fd, "fd", 2) || charge(fd, "fd", 1) != -EDQUOT)
+	if (fd < 0 || fd >= MAX_FDS || charge(fd, "fd", 2) ||
+	    charge(fd, "fd", 1) != -EDQUOT) {
+		ksft_print_msg("charges in the v1 cgroup\n");
 		goto cleanup;
+	}
 	if (cg_read_long(cg, "ioasids.current") != 2 ||
 	    events(cg, "ioasids.events.local") != 1)
 		goto cleanup;
@@ -784,15 +796,26 @@ cleanup:
 		rmdir(cg);
 		umount(mnt);
 	}
-	rmdir(mnt);
-	/* The v1 hierarchy dies after some RCU grace periods: wait for it. */
+	/*
+	 * An unmounted v1 hierarchy dies only if it had no children at the
+	 * unmount, and a removed child lingers until its last reference goes
+	 * (RCU, workqueues). If the controller has not come back to v2 after
+	 * a while, mount the hierarchy again and unmount it to retry the kill.
+	 */
 	for (int i = 0; i < 100; i++) {
-		if (!cg_read_strstr(root, "cgroup.controllers", "ioasids"))
+		if (!cg_write(root, "cgroup.subtree_control", "+ioasids"))
 			break;
 		usleep(100000);
+		if (i % 20 == 19 &&
+		    cg_read_strstr(root, "cgroup.controllers", "ioasids") &&
+		    !mount("none", mnt, "cgroup", 0, "ioasids"))
+			umount(mnt);
 	}
-	if (cg_write(root, "cgroup.subtree_control", "+ioasids"))
+	rmdir(mnt);
+	if (cg_read_strstr(root, "cgroup.subtree_control", "ioasids")) {
+		ksft_print_msg("ioasids did not come back to cgroup v2\n");
 		ret = KSFT_FAIL;
+	}
 	return ret;
 }
 

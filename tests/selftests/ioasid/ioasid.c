@@ -154,6 +154,7 @@ FIXTURE_TEARDOWN(ioasid)
 	EXPECT_EQ(self->root_base, cg_current(CGROOT));
 	cg_enter(CGROOT);
 	rmdir(self->cg);
+	rmdir(TESTCG);
 }
 
 TEST_F(ioasid, info)
