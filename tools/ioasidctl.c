@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -128,9 +129,9 @@ static int own_cgroup(char *out, size_t len)
 		if (strncmp(line, "0::", 3))
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		if (strlen(line + 3) >= len)
+		if ((size_t)snprintf(out, len, "%s",
+				     strcmp(line + 3, "/") ? line + 3 : "") >= len)
 			break;
-		strcpy(out, strcmp(line + 3, "/") ? line + 3 : "");
 		ret = 0;
 		break;
 	}
@@ -160,8 +161,10 @@ static void explain_edquot(unsigned int count, unsigned int quota,
 			    strcmp(max, "max")) {
 				cur = read_long(dir, "ioasids.current");
 				if (cur >= 0 && cur + count > strtol(max, NULL, 10)) {
-					printf("ioasidctl: refused by ioasids.max of cgroup %s: limit %s, %ld in use, %u asked\n",
-					       rel[0] ? rel : "/", max, cur, count);
+					printf("ioasidctl: refused by ioasids.max of cgroup %s: ",
+					       rel[0] ? rel : "/");
+					printf("limit %s, %ld in use, %u asked\n",
+					       max, cur, count);
 					return;
 				}
 			}
@@ -174,11 +177,29 @@ static void explain_edquot(unsigned int count, unsigned int quota,
 	printf("ioasidctl: refused by an ioasids cgroup limit (ioasids.max)\n");
 }
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
+/* Wait until standard input closes or SIGINT or SIGTERM arrives. */
+static void hold_until_told(void)
 {
-	stop = 1;
+	struct pollfd p[2] = {
+		{ .fd = 0, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
+	};
+	char buf[256];
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (!sigprocmask(SIG_BLOCK, &set, NULL))
+		p[1].fd = signalfd(-1, &set, SFD_CLOEXEC);
+	for (;;) {
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents)
+			break;
+		if (p[0].revents && read(0, buf, sizeof(buf)) <= 0)
+			break;
+	}
 }
 
 static int parse_uint(const char *s, unsigned int *out)
@@ -231,7 +252,7 @@ static int cmd_alloc(int argc, char **argv)
 			*colon = '\0';
 			if (parse_uint(optarg, &min) || parse_uint(colon + 1, &max) ||
 			    min > max) {
-				fprintf(stderr, "ioasidctl: --range takes MIN:MAX with MIN <= MAX\n");
+				fprintf(stderr, "ioasidctl: --range takes MIN:MAX, MIN <= MAX\n");
 				return 2;
 			}
 			break;
@@ -285,37 +306,28 @@ static int cmd_alloc(int argc, char **argv)
 
 		info = (struct ioasid_info){ .size = sizeof(info) };
 		ioctl(fd, IOASID_GET_INFO, &info);
-		if (err == EDQUOT)
+		if (err == EDQUOT) {
 			explain_edquot(count, info.quota, info.count);
-		else if (err == ENOSPC && info.room < count &&
-			 min <= info.min_id && max >= info.max_id)
-			printf("ioasidctl: refused by the namespace: %u IDs, %u free, %u asked\n",
+		} else if (err == ENOSPC && info.room < count &&
+			   min <= info.min_id && max >= info.max_id) {
+			printf("ioasidctl: refused by the namespace: ");
+			printf("%u IDs, %u free, %u asked\n",
 			       info.capacity, info.room, count);
-		else if (err == ENOSPC)
-			printf("ioasidctl: refused by the namespace: no %u free IDs in [%u, %u]\n",
-			       count, min, max);
-		else
+		} else if (err == ENOSPC) {
+			printf("ioasidctl: refused by the namespace: ");
+			printf("no %u free IDs in [%u, %u]\n", count, min, max);
+		} else {
 			printf("ioasidctl: allocation failed: %s\n",
 			       strerror(err));
+		}
 		return 1;
 	}
 	for (unsigned int i = 0; i < count; i++)
 		printf("%u\n", ids[i]);
 	fflush(stdout);
 
-	if (hold) {
-		struct pollfd p = { .fd = 0, .events = POLLIN };
-		char buf[256];
-
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-		while (!stop) {
-			if (poll(&p, 1, -1) < 0)
-				continue;
-			if (read(0, buf, sizeof(buf)) <= 0)
-				break;
-		}
-	}
+	if (hold)
+		hold_until_told();
 	close(fd);
 	free(ids);
 	return 0;
