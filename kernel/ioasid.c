@@ -71,13 +71,18 @@ struct ioasid_set {
 	struct work_struct free_work;
 };
 
-/* One per live ID: 40 bytes from its own cache, plus two xarray slots. */
+/*
+ * One per live ID: 40 bytes from its own cache, plus two xarray slots.
+ * @nr_bonds counts the devices whose PASID table holds the ID, each with a
+ * reference; it changes under both ioasid_devices_lock and the set's lock.
+ */
 struct ioasid_data {
 	struct ioasid_set *set;
 	refcount_t users;
 	ioasid_t id;
 	ioasid_t spid;
 	bool freed;
+	u16 nr_bonds;
 	struct rcu_head rcu;
 };
 
@@ -88,6 +93,10 @@ static struct workqueue_struct *ioasid_wq;	/* mm sets' teardown */
 static LIST_HEAD(ioasid_sets);
 static DEFINE_SPINLOCK(ioasid_sets_lock);
 static BLOCKING_NOTIFIER_HEAD(ioasid_global_nh);
+
+/* Registered devices and their PASID tables; taken before any set's lock. */
+static LIST_HEAD(ioasid_devices);
+static DEFINE_MUTEX(ioasid_devices_lock);
 
 /* The namespace is [IOASID_MIN, ioasid_limit); 0 until something sets it. */
 static DEFINE_SPINLOCK(ioasid_limit_lock);
@@ -438,6 +447,7 @@ static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		refcount_set(&data->users, 1);
 		data->spid = IOMMU_PASID_INVALID;
 		data->freed = false;
+		data->nr_bonds = 0;
 
 		ret = xa_alloc(&ioasid_xa, &id, data, XA_LIMIT(min, max),
 			       GFP_KERNEL_ACCOUNT);
@@ -546,6 +556,35 @@ static struct ioasid_data *ioasid_find_locked(struct ioasid_set *set,
 	return data && !data->freed ? data : NULL;
 }
 
+/* Remove @data's ID from one device's table and drop that entry's ref. */
+static void ioasid_clear_entry(struct ioasid_device *idev,
+			       struct ioasid_data *data)
+{
+	struct ioasid_set *set = data->set;
+
+	lockdep_assert_held(&ioasid_devices_lock);
+	idev->ops->clear_pasid(idev, data->id);
+	xa_erase(&idev->table, data->id);
+	ioasid_call(set, IOASID_NOTIFY_UNBIND, data, idev);
+	mutex_lock(&set->lock);
+	data->nr_bonds--;
+	mutex_unlock(&set->lock);
+	ioasid_put_data(data);
+}
+
+/* A freed ID leaves every PASID table before it can go back to the pool. */
+static void ioasid_unbind_all(struct ioasid_data *data)
+{
+	struct ioasid_device *idev;
+
+	mutex_lock(&ioasid_devices_lock);
+	list_for_each_entry(idev, &ioasid_devices, list) {
+		if (xa_load(&idev->table, data->id) == data)
+			ioasid_clear_entry(idev, data);
+	}
+	mutex_unlock(&ioasid_devices_lock);
+}
+
 /**
  * ioasid_free_batch() - Give @n IDs back, all or nothing.
  * @set: the set that allocated them
@@ -585,6 +624,12 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 	for (i = 0; i < n; i++) {
 		data = xa_load(&set->ids, ids[i]);
 		ioasid_call(set, IOASID_NOTIFY_FREE, data, NULL);
+		/*
+		 * No new bond can start on a freed ID; one that started before
+		 * is counted already, and ioasid_unbind_all() waits for it.
+		 */
+		if (READ_ONCE(data->nr_bonds))
+			ioasid_unbind_all(data);
 		ioasid_put_data(data);
 	}
 	return 0;
@@ -829,6 +874,235 @@ void ioasid_notify(struct ioasid_set *set, enum ioasid_event event,
 		ioasid_call(set, event, data, priv);
 }
 EXPORT_SYMBOL_GPL(ioasid_notify);
+
+/**
+ * ioasid_device_register() - Tell the core about a device's PASID table.
+ * @idev: the device, with @dev, @devt, @max_pasids and @ops filled in
+ *
+ * From then on IDs are programmed into the device with ioasid_bind(), or
+ * IOASID_BIND on /dev/ioasid naming @devt, and cleared from it when they are
+ * unbound, when they are freed, and when the device is unregistered.
+ *
+ * Context: Process context.
+ * Return: 0; -EINVAL for missing ops or a table with no room for an ID;
+ * -EEXIST if a device with the same @devt is registered.
+ */
+int ioasid_device_register(struct ioasid_device *idev)
+{
+	struct ioasid_device *i;
+	int ret = 0;
+
+	if (!idev->ops || !idev->ops->set_pasid || !idev->ops->clear_pasid ||
+	    idev->max_pasids <= IOASID_MIN)
+		return -EINVAL;
+	xa_init(&idev->table);
+
+	mutex_lock(&ioasid_devices_lock);
+	list_for_each_entry(i, &ioasid_devices, list) {
+		if (idev->devt && i->devt == idev->devt) {
+			ret = -EEXIST;
+			break;
+		}
+	}
+	if (!ret)
+		list_add_tail(&idev->list, &ioasid_devices);
+	mutex_unlock(&ioasid_devices_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioasid_device_register);
+
+/**
+ * ioasid_device_unregister() - Clear a device's table and forget it.
+ * @idev: a device registered with ioasid_device_register()
+ *
+ * Every ID programmed into the device is cleared (%IOASID_NOTIFY_UNBIND) and
+ * its entry's reference dropped.
+ *
+ * Context: Process context.
+ */
+void ioasid_device_unregister(struct ioasid_device *idev)
+{
+	struct ioasid_data *data;
+	unsigned long id;
+
+	mutex_lock(&ioasid_devices_lock);
+	xa_for_each(&idev->table, id, data)
+		ioasid_clear_entry(idev, data);
+	list_del(&idev->list);
+	mutex_unlock(&ioasid_devices_lock);
+	xa_destroy(&idev->table);
+}
+EXPORT_SYMBOL_GPL(ioasid_device_unregister);
+
+static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
+			 ioasid_t id)
+{
+	struct ioasid_data *data;
+	int ret = 0;
+
+	lockdep_assert_held(&ioasid_devices_lock);
+
+	mutex_lock(&set->lock);
+	data = ioasid_find_locked(set, id);
+	if (!data)
+		ret = -ENOENT;
+	else if (id >= idev->max_pasids)
+		ret = -EOVERFLOW;
+	else if (xa_load(&idev->table, id))
+		ret = -EEXIST;
+	else if (data->nr_bonds == U16_MAX)
+		ret = -EBUSY;
+	if (!ret) {
+		/* The entry's reference, counted before the ID can be freed. */
+		refcount_inc(&data->users);
+		data->nr_bonds++;
+	}
+	mutex_unlock(&set->lock);
+	if (ret)
+		return ret;
+
+	ret = xa_insert(&idev->table, id, data, GFP_KERNEL_ACCOUNT);
+	if (!ret) {
+		ret = idev->ops->set_pasid(idev, id);
+		if (ret)
+			xa_erase(&idev->table, id);
+	}
+	if (ret) {
+		mutex_lock(&set->lock);
+		data->nr_bonds--;
+		mutex_unlock(&set->lock);
+		ioasid_put_data(data);
+		return ret;
+	}
+	ioasid_call(set, IOASID_NOTIFY_BIND, data, idev);
+	return 0;
+}
+
+static int __ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
+			   ioasid_t id)
+{
+	struct ioasid_data *data;
+
+	lockdep_assert_held(&ioasid_devices_lock);
+	data = xa_load(&idev->table, id);
+	if (!data || data->set != set)
+		return -ENOENT;
+	ioasid_clear_entry(idev, data);
+	return 0;
+}
+
+/**
+ * ioasid_bind() - Program an ID into a device's PASID table.
+ * @set: the set the ID belongs to
+ * @idev: a registered device
+ * @id: a live ID of @set
+ *
+ * The entry holds a reference on @id until it is cleared, by ioasid_unbind(),
+ * by freeing @id or destroying @set, or by unregistering @idev; so @id is not
+ * handed out again while the device may still use it. Notifies
+ * %IOASID_NOTIFY_BIND with @idev as the cookie.
+ *
+ * Context: Process context.
+ * Return:
+ * * %0 - programmed.
+ * * %-ENOENT - @id is not a live ID of @set.
+ * * %-EOVERFLOW - @id does not fit in the device's table.
+ * * %-EEXIST - @id is in the device's table already.
+ * * %-EBUSY - @id is in too many tables.
+ * * %-ENOMEM, or the device's error.
+ */
+int ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
+		ioasid_t id)
+{
+	int ret;
+
+	mutex_lock(&ioasid_devices_lock);
+	ret = __ioasid_bind(set, idev, id);
+	mutex_unlock(&ioasid_devices_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioasid_bind);
+
+/**
+ * ioasid_unbind() - Clear an ID from a device's PASID table.
+ * @set: the set the ID belongs to
+ * @idev: a registered device
+ * @id: the ID
+ *
+ * Notifies %IOASID_NOTIFY_UNBIND and drops the entry's reference.
+ *
+ * Context: Process context.
+ * Return: 0, or -ENOENT if @set has not bound @id to @idev.
+ */
+int ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
+		  ioasid_t id)
+{
+	int ret;
+
+	mutex_lock(&ioasid_devices_lock);
+	ret = __ioasid_unbind(set, idev, id);
+	mutex_unlock(&ioasid_devices_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioasid_unbind);
+
+static struct ioasid_device *ioasid_device_find(dev_t devt)
+{
+	struct ioasid_device *idev;
+
+	lockdep_assert_held(&ioasid_devices_lock);
+	list_for_each_entry(idev, &ioasid_devices, list) {
+		if (devt && idev->devt == devt)
+			return idev;
+	}
+	return NULL;
+}
+
+/**
+ * ioasid_bind_devt() - ioasid_bind() to the device user space opened.
+ * @set: the set the ID belongs to
+ * @devt: the character device number of the device
+ * @id: a live ID of @set
+ *
+ * Context: Process context.
+ * Return: as ioasid_bind(), or -ENODEV if no device registered @devt.
+ */
+int ioasid_bind_devt(struct ioasid_set *set, dev_t devt, ioasid_t id)
+{
+	struct ioasid_device *idev;
+	int ret = -ENODEV;
+
+	mutex_lock(&ioasid_devices_lock);
+	idev = ioasid_device_find(devt);
+	if (idev)
+		ret = __ioasid_bind(set, idev, id);
+	mutex_unlock(&ioasid_devices_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioasid_bind_devt);
+
+/**
+ * ioasid_unbind_devt() - ioasid_unbind() from the device user space opened.
+ * @set: the set the ID belongs to
+ * @devt: the character device number of the device
+ * @id: the ID
+ *
+ * Context: Process context.
+ * Return: as ioasid_unbind(), or -ENODEV if no device registered @devt.
+ */
+int ioasid_unbind_devt(struct ioasid_set *set, dev_t devt, ioasid_t id)
+{
+	struct ioasid_device *idev;
+	int ret = -ENODEV;
+
+	mutex_lock(&ioasid_devices_lock);
+	idev = ioasid_device_find(devt);
+	if (idev)
+		ret = __ioasid_unbind(set, idev, id);
+	mutex_unlock(&ioasid_devices_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioasid_unbind_devt);
 
 /**
  * ioasid_set_free() - Destroy a set: free every ID it holds.

@@ -8,9 +8,13 @@
 
 #include <linux/errno.h>
 #include <linux/iommu.h>	/* ioasid_t, IOMMU_PASID_INVALID */
+#include <linux/list.h>
 #include <linux/notifier.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
+struct device;
+struct ioasid_device;
 struct ioasid_set;
 struct mm_struct;
 
@@ -81,6 +85,41 @@ struct ioasid_set_info {
 	u32 capacity;
 };
 
+/**
+ * struct ioasid_device_ops - how the core programs a device's PASID table
+ * @set_pasid: write the entry for @id; from then on the device may issue
+ *	DMA tagged with @id
+ * @clear_pasid: remove the entry for @id; when it returns, the device no
+ *	longer uses @id and any DMA tagged with it has completed
+ *
+ * Both are called with the core's device lock held: they must not bind or
+ * unbind, or register or unregister a device.
+ */
+struct ioasid_device_ops {
+	int (*set_pasid)(struct ioasid_device *idev, ioasid_t id);
+	void (*clear_pasid)(struct ioasid_device *idev, ioasid_t id);
+};
+
+/**
+ * struct ioasid_device - a PASID-capable device the core programs
+ * @dev: the device, for messages; may be %NULL
+ * @devt: the character device through which user space names the device
+ *	in IOASID_BIND, or 0 if user space cannot bind IDs to it
+ * @max_pasids: the size of its PASID table: IDs up to @max_pasids - 1
+ * @ops: its &struct ioasid_device_ops
+ * @table: private to the core: each programmed ID, the entry holding a
+ *	reference on it
+ * @list: private to the core
+ */
+struct ioasid_device {
+	struct device *dev;
+	dev_t devt;
+	u32 max_pasids;
+	const struct ioasid_device_ops *ops;
+	struct xarray table;
+	struct list_head list;
+};
+
 #if IS_ENABLED(CONFIG_IOASID)
 
 struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
@@ -115,6 +154,15 @@ void ioasid_notify(struct ioasid_set *set, enum ioasid_event event,
 void ioasid_register_max_pasids(u32 max_pasids);
 u32 ioasid_max_pasids(void);
 
+int ioasid_device_register(struct ioasid_device *idev);
+void ioasid_device_unregister(struct ioasid_device *idev);
+int ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
+		ioasid_t id);
+int ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
+		  ioasid_t id);
+int ioasid_bind_devt(struct ioasid_set *set, dev_t devt, ioasid_t id);
+int ioasid_unbind_devt(struct ioasid_set *set, dev_t devt, ioasid_t id);
+
 /* The kernel users' set, behind iommu_alloc_global_pasid(). */
 extern struct ioasid_set *ioasid_kernel_set;
 
@@ -131,6 +179,14 @@ u32 ioasid_test_swap_hw_max_pasids(u32 hw);
 static inline void ioasid_register_max_pasids(u32 max_pasids)
 {
 }
-
 #endif /* CONFIG_IOASID */
+
+#if IS_ENABLED(CONFIG_IOASID_MOCK_HW)
+bool ioasid_mock_dev(struct device *dev);
+#else
+static inline bool ioasid_mock_dev(struct device *dev)
+{
+	return false;
+}
+#endif /* CONFIG_IOASID_MOCK_HW */
 #endif /* __LINUX_IOASID_H */

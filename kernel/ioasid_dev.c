@@ -12,6 +12,7 @@
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ioasid.h>
 #include <linux/miscdevice.h>
@@ -165,12 +166,48 @@ static int ioasid_find_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+static int ioasid_bind_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd,
+			     bool bind)
+{
+	struct ioasid_bind *cmd = ucmd->cmd;
+	struct inode *inode;
+	struct fd dev;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	dev = fdget(cmd->dev_fd);
+	if (!fd_file(dev))
+		return -EBADF;
+	/* A device is named by the node its user opened, as with VFIO. */
+	inode = file_inode(fd_file(dev));
+	if (!S_ISCHR(inode->i_mode))
+		ret = -ENODEV;
+	else if (bind)
+		ret = ioasid_bind_devt(f->set, inode->i_rdev, cmd->id);
+	else
+		ret = ioasid_unbind_devt(f->set, inode->i_rdev, cmd->id);
+	fdput(dev);
+	return ret;
+}
+
+static int ioasid_bind_cmd(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
+{
+	return ioasid_bind_ioctl(f, ucmd, true);
+}
+
+static int ioasid_unbind_cmd(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
+{
+	return ioasid_bind_ioctl(f, ucmd, false);
+}
+
 union ioasid_ucmd_buffer {
 	struct ioasid_info info;
 	struct ioasid_alloc alloc;
 	struct ioasid_free free;
 	struct ioasid_set_quota quota;
 	struct ioasid_find find;
+	struct ioasid_bind bind;
 };
 
 struct ioasid_ioctl_op {
@@ -198,6 +235,8 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOCTL_OP(IOASID_CMD_SET_QUOTA, ioasid_set_quota_ioctl,
 		 struct ioasid_set_quota, __reserved),
 	IOCTL_OP(IOASID_CMD_FIND, ioasid_find_ioctl, struct ioasid_find, spid),
+	IOCTL_OP(IOASID_CMD_BIND, ioasid_bind_cmd, struct ioasid_bind, id),
+	IOCTL_OP(IOASID_CMD_UNBIND, ioasid_unbind_cmd, struct ioasid_bind, id),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

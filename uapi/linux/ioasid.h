@@ -27,6 +27,8 @@ enum {
 	IOASID_CMD_FREE,
 	IOASID_CMD_SET_QUOTA,
 	IOASID_CMD_FIND,
+	IOASID_CMD_BIND,
+	IOASID_CMD_UNBIND,
 };
 
 /**
@@ -173,5 +175,36 @@ struct ioasid_find {
 };
 
 #define IOASID_FIND		_IO(IOASID_TYPE, IOASID_CMD_FIND)
+
+/**
+ * struct ioasid_bind - ioctl(IOASID_BIND) and ioctl(IOASID_UNBIND)
+ * @size: sizeof(struct ioasid_bind)
+ * @flags: must be 0
+ * @dev_fd: an open file of the PASID-capable device's character node; its
+ *	file mode is what grants the right to program the device
+ * @id: an ID this file holds
+ *
+ * IOASID_BIND programs @id into the device's PASID table. The entry keeps
+ * @id reserved, and charged, until it is cleared: by IOASID_UNBIND, by
+ * freeing @id (IOASID_FREE) or releasing this file, which clear the
+ * hardware entry first, or by the device going away. Only then can @id be
+ * handed out again.
+ *
+ * Errors: EBADF for a bad @dev_fd; ENODEV when @dev_fd is not a device that
+ * takes PASIDs; ENOENT when @id is not this file's (never allocated, freed,
+ * or another file's, which is not told apart), and for IOASID_UNBIND when
+ * it is not bound to the device; EOVERFLOW when @id is beyond the device's
+ * PASID table; EEXIST when @id is bound to the device already; EBUSY when
+ * @id is in too many tables; EOPNOTSUPP for flags; ENOMEM.
+ */
+struct ioasid_bind {
+	__u32 size;
+	__u32 flags;
+	__s32 dev_fd;
+	__u32 id;
+};
+
+#define IOASID_BIND		_IO(IOASID_TYPE, IOASID_CMD_BIND)
+#define IOASID_UNBIND		_IO(IOASID_TYPE, IOASID_CMD_UNBIND)
 
 #endif /* _UAPI_LINUX_IOASID_H */

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PASIDs in hardware tables, on the mock PASID hardware
+ * (CONFIG_IOASID_MOCK_HW): IOASID_BIND and IOASID_UNBIND on /dev/ioasid,
+ * and SVA binds through the real iommu_sva_bind_device().
+ *
+ * /dev/ioasid_mock0 has a table of 2^20 PASIDs, /dev/ioasid_mock1 of 16.
+ * After every test both tables are empty and ioasids.current is back
+ * where it was.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stddef.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "ioasid_util.h"
+#include "ioasid_mock.h"
+
+#define MOCK_DBG	"/sys/kernel/debug/ioasid_mock/ioasid_mock"
+#define SMALL_PASIDS	16
+
+/* The PASIDs programmed into mock device @n, or -1 if it has no table. */
+static int mock_table(int n, __u32 *ids, int max)
+{
+	char path[PATH_MAX], line[64];
+	int count = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), MOCK_DBG "%d", n);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "max_pasids ", 11))
+			continue;
+		if (count < max)
+			ids[count] = strtoul(line, NULL, 10);
+		count++;
+	}
+	fclose(f);
+	return count;
+}
+
+static int mock_entries(int n)
+{
+	return mock_table(n, NULL, 0);
+}
+
+static bool mock_has(int n, __u32 id)
+{
+	__u32 ids[64];
+	int i, count = mock_table(n, ids, 64);
+
+	for (i = 0; i < count && i < 64; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static int ioasid_bind_cmd(int fd, unsigned long req, int dev_fd, __u32 id)
+{
+	struct ioasid_bind cmd = {
+		.size = sizeof(cmd), .dev_fd = dev_fd, .id = id,
+	};
+
+	return ioctl(fd, req, &cmd) ? -errno : 0;
+}
+
+static int bind_id(int fd, int dev_fd, __u32 id)
+{
+	return ioasid_bind_cmd(fd, IOASID_BIND, dev_fd, id);
+}
+
+static int unbind_id(int fd, int dev_fd, __u32 id)
+{
+	return ioasid_bind_cmd(fd, IOASID_UNBIND, dev_fd, id);
+}
+
+/* mm teardown is asynchronous: wait up to 10 s for @cg to reach @want. */
+static long wait_current(const char *cg, long want)
+{
+	long cur = cg_current(cg);
+	int i;
+
+	for (i = 0; i < 1000 && cur != want; i++) {
+		usleep(10000);
+		cur = cg_current(cg);
+	}
+	return cur;
+}
+
+/*
+ * Bind the SVA of a new process in @cg to mock device @n, report the PASID
+ * or -errno through a pipe, and wait to be killed. Returns the child's pid.
+ */
+static pid_t sva_child(const char *cg, int n, long *result)
+{
+	char path[64];
+	int pipefd[2];
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		__u32 pasid;
+		long ret;
+		int dev;
+
+		close(pipefd[0]);
+		cg_enter(cg);
+		snprintf(path, sizeof(path), "/dev/ioasid_mock%d", n);
+		dev = open(path, O_RDWR);
+		if (dev < 0)
+			ret = -errno;
+		else
+			ret = ioctl(dev, IOASID_MOCK_SVA_BIND, &pasid) ?
+			      -errno : (long)pasid;
+		if (write(pipefd[1], &ret, sizeof(ret)) != sizeof(ret))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (pid < 0 || read(pipefd[0], result, sizeof(*result)) !=
+		       sizeof(*result))
+		*result = -EIO;
+	close(pipefd[0]);
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+FIXTURE(hw) {
+	char cg[PATH_MAX];
+	long root_base;
+	int fd;
+	int dev[2];
+};
+
+FIXTURE_SETUP(hw)
+{
+	self->fd = self->dev[0] = self->dev[1] = -1;
+	if (mock_entries(0) < 0 || access("/dev/ioasid_mock1", R_OK))
+		SKIP(return, "no mock PASID hardware (CONFIG_IOASID_MOCK_HW)");
+	ASSERT_EQ(0, cg_make("hw", self->cg, sizeof(self->cg)));
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "max"));
+	ASSERT_EQ(0, cg_enter(self->cg));
+	self->root_base = cg_current(CGROOT);
+	self->fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->dev[0] = open("/dev/ioasid_mock0", O_RDWR);
+	ASSERT_LE(0, self->dev[0]);
+	self->dev[1] = open("/dev/ioasid_mock1", O_RDWR);
+	ASSERT_LE(0, self->dev[1]);
+	ASSERT_EQ(0, mock_entries(0));
+	ASSERT_EQ(0, mock_entries(1));
+}
+
+FIXTURE_TEARDOWN(hw)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->dev[0] >= 0)
+		close(self->dev[0]);
+	if (self->dev[1] >= 0)
+		close(self->dev[1]);
+	/* Nothing stays in hardware, nothing stays charged. */
+	EXPECT_EQ(0, mock_entries(0));
+	EXPECT_EQ(0, mock_entries(1));
+	EXPECT_EQ(self->root_base, wait_current(CGROOT, self->root_base));
+	cg_enter(CGROOT);
+	rmdir(self->cg);
+	rmdir(TESTCG);
+}
+
+TEST_F(hw, bind_unbind)
+{
+	__u32 id;
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, SMALL_PASIDS - 1, 1, &id));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[0], id));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[1], id));
+	EXPECT_TRUE(mock_has(0, id));
+	EXPECT_TRUE(mock_has(1, id));
+	EXPECT_EQ(1, mock_entries(0));
+	EXPECT_EQ(1, cg_current(self->cg));
+
+	ASSERT_EQ(0, unbind_id(self->fd, self->dev[0], id));
+	EXPECT_EQ(0, mock_entries(0));
+	EXPECT_TRUE(mock_has(1, id));
+	ASSERT_EQ(0, unbind_id(self->fd, self->dev[1], id));
+	EXPECT_EQ(0, mock_entries(1));
+	/* Unbinding does not free: the ID is still the file's. */
+	EXPECT_EQ(1, cg_current(self->cg));
+	EXPECT_EQ(1, ioasid_count(self->fd));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &id));
+	EXPECT_EQ(0, cg_current(self->cg));
+}
+
+TEST_F(hw, bind_errors)
+{
+	struct ioasid_bind cmd = { .size = sizeof(cmd), .flags = 1 };
+	int other, null, file, closed;
+	__u32 id, big, theirs;
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, SMALL_PASIDS - 1, 1, &id));
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, SMALL_PASIDS, ~0U, 1, &big));
+	other = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioasid_alloc_one(other, &theirs));
+
+	/* Not a file, not a device, not a PASID-capable device. */
+	closed = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, closed);
+	close(closed);
+	EXPECT_EQ(-EBADF, bind_id(self->fd, -1, id));
+	EXPECT_EQ(-EBADF, bind_id(self->fd, closed, id));
+	null = open("/dev/null", O_RDWR);
+	file = open("/proc/self/status", O_RDONLY);
+	ASSERT_LE(0, null);
+	ASSERT_LE(0, file);
+	EXPECT_EQ(-ENODEV, bind_id(self->fd, null, id));
+	EXPECT_EQ(-ENODEV, bind_id(self->fd, file, id));
+	EXPECT_EQ(-ENODEV, bind_id(self->fd, self->fd, id));
+	EXPECT_EQ(-ENODEV, unbind_id(self->fd, null, id));
+	close(null);
+	close(file);
+
+	/* Not this file's ID: never allocated, or another file's. */
+	EXPECT_EQ(-ENOENT, bind_id(self->fd, self->dev[0], id + 1000));
+	EXPECT_EQ(-ENOENT, bind_id(self->fd, self->dev[0], theirs));
+	EXPECT_EQ(-ENOENT, bind_id(self->fd, self->dev[0], 0));
+	/* Beyond the small device's table. */
+	EXPECT_EQ(-EOVERFLOW, bind_id(self->fd, self->dev[1], big));
+	/* Twice. */
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[1], id));
+	EXPECT_EQ(-EEXIST, bind_id(self->fd, self->dev[1], id));
+	/* Another file cannot unbind it, nor unbind what is not bound. */
+	EXPECT_EQ(-ENOENT, unbind_id(other, self->dev[1], id));
+	EXPECT_EQ(-ENOENT, unbind_id(self->fd, self->dev[0], id));
+	EXPECT_EQ(-ENOENT, unbind_id(self->fd, self->dev[1], big));
+	/* Flags, and a struct too short to hold the ID. */
+	cmd.dev_fd = self->dev[0];
+	cmd.id = big;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_BIND, &cmd));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	cmd.flags = 0;
+	cmd.size = offsetof(struct ioasid_bind, id);
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_BIND, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Nothing but the one bind went through. */
+	EXPECT_EQ(0, mock_entries(0));
+	EXPECT_EQ(1, mock_entries(1));
+	EXPECT_EQ(3, cg_current(self->cg));
+	ASSERT_EQ(0, unbind_id(self->fd, self->dev[1], id));
+	close(other);
+}
+
+/* Freeing a bound ID clears every hardware entry before it is reused. */
+TEST_F(hw, free_while_bound)
+{
+	__u32 id, again;
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, SMALL_PASIDS - 1, 1, &id));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[0], id));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[1], id));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &id));
+	EXPECT_EQ(0, mock_entries(0));
+	EXPECT_EQ(0, mock_entries(1));
+	EXPECT_EQ(0, cg_current(self->cg));
+	EXPECT_EQ(0, ioasid_count(self->fd));
+	/* Freed: it cannot be bound or unbound, and it can be had again. */
+	EXPECT_EQ(-ENOENT, bind_id(self->fd, self->dev[0], id));
+	EXPECT_EQ(-ENOENT, unbind_id(self->fd, self->dev[0], id));
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, id, id, 1, &again));
+	EXPECT_EQ(id, again);
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &again));
+}
+
+TEST_F(hw, close_while_bound)
+{
+	__u32 ids[8];
+	int i;
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, SMALL_PASIDS - 1, 8, ids));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, bind_id(self->fd, self->dev[i % 2], ids[i]));
+	EXPECT_EQ(4, mock_entries(0));
+	EXPECT_EQ(4, mock_entries(1));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(0, mock_entries(0));
+	EXPECT_EQ(0, mock_entries(1));
+	EXPECT_EQ(0, cg_current(self->cg));
+}
+
+/* Closing the device's node does not unbind: the IDs' owner does. */
+TEST_F(hw, device_fd_closed_while_bound)
+{
+	__u32 id;
+
+	ASSERT_EQ(0, ioasid_alloc_one(self->fd, &id));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[0], id));
+	close(self->dev[0]);
+	self->dev[0] = -1;
+	EXPECT_TRUE(mock_has(0, id));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &id));
+	EXPECT_EQ(0, mock_entries(0));
+}
+
+/* An SVA bind charges the binding task's cgroup until its mm goes. */
+TEST_F(hw, sva_bind_exit)
+{
+	long pasid, other;
+	pid_t pid, pid2;
+
+	pid = sva_child(self->cg, 0, &pasid);
+	ASSERT_LT(0, pid);
+	ASSERT_LT(0, pasid);
+	EXPECT_TRUE(mock_has(0, pasid));
+	EXPECT_EQ(1, cg_current(self->cg));
+	EXPECT_EQ(1, cg_read_key(self->cg, "ioasids.stat", "sva"));
+	/* Another process gets another PASID, also charged. */
+	pid2 = sva_child(self->cg, 0, &other);
+	ASSERT_LT(0, pid2);
+	ASSERT_LT(0, other);
+	EXPECT_NE(pasid, other);
+	EXPECT_EQ(2, cg_current(self->cg));
+	/* The fd's set cannot touch an mm's PASID. */
+	EXPECT_EQ(-ENOENT, bind_id(self->fd, self->dev[1], pasid));
+	EXPECT_EQ(-ENOENT, unbind_id(self->fd, self->dev[0], pasid));
+
+	reap(pid);
+	EXPECT_EQ(1, wait_current(self->cg, 1));
+	EXPECT_FALSE(mock_has(0, pasid));
+	EXPECT_TRUE(mock_has(0, other));
+	reap(pid2);
+	EXPECT_EQ(0, wait_current(self->cg, 0));
+	EXPECT_EQ(0, mock_entries(0));
+}
+
+/* Unbinding clears the entry; the mm keeps its PASID, and its charge. */
+TEST_F(hw, sva_unbind)
+{
+	__u32 pasid, again;
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int dev = open("/dev/ioasid_mock0", O_RDWR);
+
+		if (dev < 0 || ioctl(dev, IOASID_MOCK_SVA_BIND, &pasid))
+			_exit(1);
+		if (!ioctl(dev, IOASID_MOCK_SVA_BIND, &again) ||
+		    errno != EEXIST)
+			_exit(2);
+		if (!mock_has(0, pasid) || cg_current(self->cg) != 1)
+			_exit(3);
+		if (ioctl(dev, IOASID_MOCK_SVA_UNBIND))
+			_exit(4);
+		if (!ioctl(dev, IOASID_MOCK_SVA_UNBIND) || errno != ENOENT)
+			_exit(5);
+		if (mock_entries(0) != 0 || cg_current(self->cg) != 1)
+			_exit(6);
+		/* Binding again, on another device, reuses the mm's PASID. */
+		dev = open("/dev/ioasid_mock1", O_RDWR);
+		if (dev < 0 || ioctl(dev, IOASID_MOCK_SVA_BIND, &again))
+			_exit(7);
+		_exit(again == pasid && mock_has(1, pasid) ? 0 : 8);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, wait_current(self->cg, 0));
+}
+
+/* A full cgroup refuses the bind with EDQUOT and leaves nothing behind. */
+TEST_F(hw, sva_limit)
+{
+	long pasid, second;
+	pid_t pid, pid2;
+
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "0"));
+	pid = sva_child(self->cg, 0, &pasid);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(-EDQUOT, pasid);
+	EXPECT_EQ(0, mock_entries(0));
+	EXPECT_EQ(0, cg_current(self->cg));
+	EXPECT_EQ(1, cg_read_key(self->cg, "ioasids.events", "max"));
+	reap(pid);
+
+	/* Room for one: the first binds, the second is refused. */
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "1"));
+	pid = sva_child(self->cg, 0, &pasid);
+	ASSERT_LT(0, pid);
+	EXPECT_LT(0, pasid);
+	pid2 = sva_child(self->cg, 1, &second);
+	ASSERT_LT(0, pid2);
+	EXPECT_EQ(-EDQUOT, second);
+	reap(pid2);
+	EXPECT_EQ(1, mock_entries(0));
+	EXPECT_EQ(0, mock_entries(1));
+	reap(pid);
+	EXPECT_EQ(0, wait_current(self->cg, 0));
+}
+
+/*
+ * The small device: an mm's first PASID comes from its range (ENOSPC when
+ * that is full), and an mm whose PASID is beyond it cannot bind it.
+ */
+TEST_F(hw, sva_small_device)
+{
+	__u32 fill[SMALL_PASIDS], pasid;
+	long result;
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, SMALL_PASIDS - 1,
+				      SMALL_PASIDS - 1, fill));
+	pid = sva_child(self->cg, 1, &result);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(-ENOSPC, result);
+	reap(pid);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int big = open("/dev/ioasid_mock0", O_RDWR);
+		int small = open("/dev/ioasid_mock1", O_RDWR);
+
+		if (big < 0 || small < 0 ||
+		    ioctl(big, IOASID_MOCK_SVA_BIND, &pasid))
+			_exit(1);
+		if (pasid < SMALL_PASIDS)
+			_exit(2);
+		if (!ioctl(small, IOASID_MOCK_SVA_BIND, &pasid) ||
+		    errno != EOVERFLOW)
+			_exit(3);
+		_exit(mock_entries(1) == 0 ? 0 : 4);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, mock_entries(1));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, SMALL_PASIDS - 1, fill));
+}
+
+static void __attribute__((destructor)) remove_test_cgroup(void)
+{
+	rmdir(TESTCG "/hw");
+	rmdir(TESTCG);
+}
+
+TEST_HARNESS_MAIN
