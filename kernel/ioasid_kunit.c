@@ -497,6 +497,160 @@ static void ioasid_test_concurrent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 }
 
+/* A device whose table is a log, standing in for PASID hardware. */
+struct fake_dev {
+	struct ioasid_device idev;
+	struct ioasid_set *other;
+	struct notifier_block nb;
+	char log[32];
+	int reused_while_programmed;
+	ioasid_t fail_id;
+};
+
+static void fake_log(struct fake_dev *f, char c)
+{
+	size_t len = strlen(f->log);
+
+	if (len < sizeof(f->log) - 1)
+		f->log[len] = c;
+}
+
+static int fake_set_pasid(struct ioasid_device *idev, ioasid_t id)
+{
+	struct fake_dev *f = container_of(idev, struct fake_dev, idev);
+
+	if (id == f->fail_id)
+		return -EIO;
+	fake_log(f, 's');
+	return 0;
+}
+
+static void fake_clear_pasid(struct ioasid_device *idev, ioasid_t id)
+{
+	struct fake_dev *f = container_of(idev, struct fake_dev, idev);
+	ioasid_t again;
+
+	fake_log(f, 'c');
+	/* The entry is still there: nobody may be handed @id yet. */
+	if (!ioasid_alloc(f->other, id, id, IOMMU_PASID_INVALID, &again)) {
+		f->reused_while_programmed++;
+		ioasid_free(f->other, again);
+	}
+}
+
+static const struct ioasid_device_ops fake_ops = {
+	.set_pasid = fake_set_pasid,
+	.clear_pasid = fake_clear_pasid,
+};
+
+static int fake_cb(struct notifier_block *nb, unsigned long event, void *arg)
+{
+	struct fake_dev *f = container_of(nb, struct fake_dev, nb);
+	static const char tag[] = {
+		[IOASID_NOTIFY_ALLOC] = 'A', [IOASID_NOTIFY_FREE] = 'F',
+		[IOASID_NOTIFY_BIND] = 'B', [IOASID_NOTIFY_UNBIND] = 'U',
+	};
+
+	fake_log(f, tag[event]);
+	return NOTIFY_OK;
+}
+
+static struct fake_dev *fake_dev_new(struct kunit *test, struct ioasid_set *set)
+{
+	struct fake_dev *f;
+
+	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->idev.max_pasids = TEST_MAX_PASIDS / 2;
+	f->idev.ops = &fake_ops;
+	f->fail_id = IOMMU_PASID_INVALID;
+	f->other = new_set(test, 0);
+	f->nb.notifier_call = fake_cb;
+	KUNIT_ASSERT_EQ(test, ioasid_device_register(&f->idev), 0);
+	ioasid_register_notifier(set, &f->nb);
+	return f;
+}
+
+static void fake_dev_del(struct fake_dev *f, struct ioasid_set *set)
+{
+	ioasid_unregister_notifier(set, &f->nb);
+	ioasid_device_unregister(&f->idev);
+	ioasid_set_free(f->other);
+}
+
+/*
+ * Freeing a programmed ID: FREE is told, the entry is cleared, UNBIND is
+ * told, and only then can anyone be handed the ID again.
+ */
+static void ioasid_test_bind_free_order(struct kunit *test)
+{
+	struct ioasid_set *set = new_set(test, 0);
+	struct fake_dev *f = fake_dev_new(test, set);
+	struct ioasid_set_info info;
+	ioasid_t id, again;
+
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, IOMMU_PASID_INVALID,
+					   &id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, id), -EEXIST);
+	KUNIT_EXPECT_EQ(test, ioasid_bind(f->other, &f->idev, id), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_unbind(f->other, &f->idev, id), -ENOENT);
+	KUNIT_EXPECT_STREQ(test, f->log, "AsB");
+
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
+	KUNIT_EXPECT_STREQ(test, f->log, "AsBFcU");
+	KUNIT_EXPECT_EQ(test, f->reused_while_programmed, 0);
+	ioasid_set_get_info(set, &info);
+	KUNIT_EXPECT_EQ(test, info.count, 0);
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, id), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_unbind(set, &f->idev, id), -ENOENT);
+
+	/* Now it may go to anyone. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(f->other, id, id,
+					   IOMMU_PASID_INVALID, &again), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(f->other, again), 0);
+	fake_dev_del(f, set);
+	ioasid_set_free(set);
+}
+
+/* Unbinding keeps the ID; so does a device going away with entries. */
+static void ioasid_test_bind_unbind(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	struct fake_dev *f = fake_dev_new(test, set);
+	struct ioasid_set_info info;
+	ioasid_t ids[3];
+
+	KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 3, ids), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, ids[0]), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_unbind(set, &f->idev, ids[0]), 0);
+	KUNIT_EXPECT_STREQ(test, f->log, "AAAsBcU");
+	ioasid_set_get_info(set, &info);
+	KUNIT_EXPECT_EQ(test, info.count, 3);
+
+	/* A device that fails to program the ID leaves nothing behind. */
+	f->fail_id = ids[1];
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, ids[1]), -EIO);
+	KUNIT_EXPECT_EQ(test, ioasid_unbind(set, &f->idev, ids[1]), -ENOENT);
+
+	/* Beyond the device's table. */
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, TEST_MAX_PASIDS / 2, ~0U,
+					   IOMMU_PASID_INVALID, &ids[1]), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, ids[1]), -EOVERFLOW);
+
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, ids[2]), 0);
+	memset(f->log, 0, sizeof(f->log));
+	ioasid_device_unregister(&f->idev);
+	KUNIT_EXPECT_STREQ(test, f->log, "cU");
+	ioasid_set_get_info(set, &info);
+	KUNIT_EXPECT_EQ(test, info.count, 4);
+	ioasid_unregister_notifier(set, &f->nb);
+	ioasid_set_free(f->other);
+	ioasid_set_free(set);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+}
+
 static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_alloc_free),
 	KUNIT_CASE(ioasid_test_range_exhaustion),
@@ -509,6 +663,8 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_capacity_lowering),
 	KUNIT_CASE(ioasid_test_notifier_order),
 	KUNIT_CASE(ioasid_test_teardown_before_reuse),
+	KUNIT_CASE(ioasid_test_bind_free_order),
+	KUNIT_CASE(ioasid_test_bind_unbind),
 	KUNIT_CASE(ioasid_test_set_destroy),
 	KUNIT_CASE(ioasid_test_mm_set),
 	KUNIT_CASE(ioasid_test_concurrent),
