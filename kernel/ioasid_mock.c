@@ -70,7 +70,7 @@ struct mock_file {
 	struct iommu_sva *sva;
 };
 
-static struct bus_type ioasid_mock_bus = {
+static const struct bus_type ioasid_mock_bus = {
 	.name = "ioasid_mock",
 };
 

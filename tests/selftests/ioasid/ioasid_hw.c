@@ -146,7 +146,9 @@ FIXTURE(hw) {
 
 FIXTURE_SETUP(hw)
 {
-	self->fd = self->dev[0] = self->dev[1] = -1;
+	self->fd = -1;
+	self->dev[0] = -1;
+	self->dev[1] = -1;
 	if (mock_entries(0) < 0 || access("/dev/ioasid_mock1", R_OK))
 		SKIP(return, "no mock PASID hardware (CONFIG_IOASID_MOCK_HW)");
 	ASSERT_EQ(0, cg_make("hw", self->cg, sizeof(self->cg)));
