@@ -737,7 +737,7 @@ cleanup:
 /* On a cgroup v1 hierarchy the same files work the same way. */
 static int test_ioasids_v1(const char *root)
 {
-	char mnt[] = "/tmp/ioasids_v1.XXXXXX", cg[PATH_MAX];
+	char mnt[] = "/tmp/ioasids_v1.XXXXXX", cg[PATH_MAX], buf[1024];
 	int ret = KSFT_FAIL, fd = -1, mounted = 0;
 
 	/* The controller can sit on one hierarchy only: free it from v2. */
@@ -748,10 +748,19 @@ static int test_ioasids_v1(const char *root)
 	}
 	if (!mkdtemp(mnt))
 		goto cleanup;
-	if (mount("none", mnt, "cgroup", 0, "ioasids")) {
-		ksft_print_msg("mount -t cgroup -o ioasids: %s\n",
-			       strerror(errno));
-		goto cleanup;
+	/*
+	 * Removed cgroups of earlier tests keep the controller on v2 until
+	 * their last reference goes (RCU, workqueues): EBUSY until then.
+	 */
+	for (int i = 0; mount("none", mnt, "cgroup", 0, "ioasids"); i++) {
+		if (errno != EBUSY || i == 100) {
+			ksft_print_msg("mount -t cgroup -o ioasids: %s\n",
+				       strerror(errno));
+			cg_read(root, "cgroup.stat", buf, sizeof(buf));
+			ksft_print_msg("root cgroup.stat: %s\n", buf);
+			goto cleanup;
+		}
+		usleep(100000);
 	}
 	mounted = 1;
 	snprintf(cg, sizeof(cg), "%s/vm", mnt);

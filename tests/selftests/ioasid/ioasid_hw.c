@@ -9,6 +9,7 @@
  * where it was.
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/wait.h>
@@ -78,13 +79,38 @@ static int unbind_id(int fd, int dev_fd, __u32 id)
 	return ioasid_bind_cmd(fd, IOASID_UNBIND, dev_fd, id);
 }
 
-/* mm teardown is asynchronous: wait up to 10 s for @cg to reach @want. */
+/*
+ * An exited process's mm, and with it its PASID, is freed only when every
+ * CPU that ran it has switched to another mm: an idle CPU keeps it as its
+ * lazy TLB mm until then. Run a process on each CPU to get that over with.
+ */
+static void switch_every_cpu(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t mask;
+	pid_t pid;
+	int cpu;
+
+	for (cpu = 0; cpu < cpus && cpu < CPU_SETSIZE; cpu++) {
+		pid = fork();
+		if (pid == 0) {
+			CPU_ZERO(&mask);
+			CPU_SET(cpu, &mask);
+			_exit(sched_setaffinity(0, sizeof(mask), &mask) ? 1 : 0);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+}
+
+/* The mm's PASID goes from a workqueue: wait up to 10 s for @want. */
 static long wait_current(const char *cg, long want)
 {
 	long cur = cg_current(cg);
 	int i;
 
 	for (i = 0; i < 1000 && cur != want; i++) {
+		switch_every_cpu();
 		usleep(10000);
 		cur = cg_current(cg);
 	}
