@@ -8,6 +8,8 @@ help:
 	@echo "make check    build, boot and run every test (T=<name> for one)"
 	@echo "make kernel   build the patched kernel (build/linux)"
 	@echo "make run      an interactive shell in the guest"
+	@echo "make series   the upstream patch series, in build/series/patches"
+	@echo "make deb      a Debian kernel package of it, in build/deb"
 	@echo "make deps     install what the build and tests need (Debian 12)"
 	@echo "make clean    remove build output (keeps the extracted tree)"
 
@@ -32,7 +34,13 @@ demo: deps
 run: kernel
 	@bash tests/harness/run-guest --shell
 
+series: deps
+	@bash scripts/series.sh write
+
+deb: deps
+	@bash scripts/deb.sh
+
 clean:
 	rm -rf build/tests build/guest build/check
 
-.PHONY: help deps kernel selftests tools check demo run clean
+.PHONY: help deps kernel selftests tools check demo run series deb clean

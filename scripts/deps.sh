@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(
 	linux-source-6.12
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
-	ccache sparse python3 perl
+	ccache sparse python3 perl python3-docutils
+	dpkg-dev rsync
 	qemu-system-x86 busybox-static
 	cgroup-tools crun runc
 )

@@ -42,7 +42,7 @@ checkout)
 	;;
 export)
 	rm -f "$top"/kernel/patches/*.patch
-	"${git[@]}" format-patch -q --no-signature -o "$top/kernel/patches" base..HEAD
+	"${git[@]}" format-patch -q --zero-commit --no-signature -o "$top/kernel/patches" base..HEAD
 	ls "$top"/kernel/patches
 	;;
 *)

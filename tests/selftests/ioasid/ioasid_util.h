@@ -29,7 +29,8 @@ static inline int cg_write(const char *cg, const char *file,
 	char path[PATH_MAX];
 	int fd, ret;
 
-	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	if (snprintf(path, sizeof(path), "%s/%s", cg, file) >= sizeof(path))
+		return -ENAMETOOLONG;
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
@@ -45,7 +46,8 @@ static inline long cg_read_key(const char *cg, const char *file,
 	ssize_t len;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	if (snprintf(path, sizeof(path), "%s/%s", cg, file) >= sizeof(path))
+		return -1;
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;

@@ -1,0 +1,44 @@
+#!/bin/bash
+# make deb: a Debian package of the patched kernel, as an admin installs it
+# (apt install ./linux-image-*.deb), built with the kernel's own bindeb-pkg
+# from the series applied to a pristine linux-source-6.12 tree.
+#
+#   CONFIG=FILE   the kernel config to package (default: the project's test
+#                 config, build/linux/.config). For Debian's own config, see
+#                 "A Debian kernel package" in README.md.
+#
+# The packages land in build/deb/.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+tree=$top/build/series/tree
+out=$top/build/deb
+config=${CONFIG:-$top/build/linux/.config}
+
+bash "$top/scripts/kernel.sh" prepare >/dev/null
+[ -f "$config" ] || bash "$top/scripts/kernel.sh"
+bash "$top/scripts/series.sh" write
+bash "$top/scripts/series.sh" apply
+
+version=$(make -s -C "$tree" kernelversion)
+cp "$config" "$tree/.config"
+make -s -C "$tree" olddefconfig >/dev/null
+# Name it apart from Debian's own 6.12 kernels.
+"$tree/scripts/config" --file "$tree/.config" --set-str LOCALVERSION "-ioasids"
+make -s -C "$tree" olddefconfig >/dev/null
+
+export CCACHE_DIR=$top/build/ccache CCACHE_MAXSIZE=5G
+export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+export KBUILD_BUILD_TIMESTAMP='ioasids' KBUILD_BUILD_USER=ioasids KBUILD_BUILD_HOST=ioasids
+cc=gcc
+command -v ccache >/dev/null && cc="ccache gcc"
+
+start=$SECONDS
+rm -f "$top"/build/series/linux-*.deb "$top"/build/series/linux-upstream_*
+make -s -C "$tree" -j"$(nproc)" CC="$cc" \
+	KDEB_PKGVERSION="$version-ioasids1" bindeb-pkg
+mkdir -p "$out"
+rm -f "$out"/*.deb
+mv "$top"/build/series/linux-*.deb "$out"/
+rm -f "$top"/build/series/linux-upstream_*
+echo "deb: built in $((SECONDS - start))s:"
+ls -1 "$out"
