@@ -10,6 +10,7 @@ help:
 	@echo "make run      an interactive shell in the guest"
 	@echo "make series   the upstream patch series, in build/series/patches"
 	@echo "make deb      a Debian kernel package of it, in build/deb"
+	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
 	@echo "make deps     install what the build and tests need (Debian 12)"
 	@echo "make clean    remove build output (keeps the extracted tree)"
 
@@ -40,7 +41,10 @@ series: deps
 deb: deps
 	@bash scripts/deb.sh
 
+bench: deps
+	@bash tests/bench/run
+
 clean:
 	rm -rf build/tests build/guest build/check
 
-.PHONY: help deps kernel selftests tools check demo run series deb clean
+.PHONY: help deps kernel selftests tools check demo run series deb bench clean

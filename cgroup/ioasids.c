@@ -20,6 +20,7 @@
 #include <linux/ioasids_cgroup.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
+#include <linux/percpu.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -107,6 +108,25 @@ static void ioasids_event(struct ioasids_cgroup *cg)
 	}
 }
 
+/**
+ * ioasids_cg_kind_usage() - IOASIDs of one kind charged to a cgroup itself.
+ * @cg: The ioasids cgroup.
+ * @kind: The kind of consumer.
+ *
+ * Context: Any context.
+ * Return: The count, not including descendants'.
+ */
+unsigned int ioasids_cg_kind_usage(struct ioasids_cgroup *cg,
+				   enum ioasids_kind kind)
+{
+	int cpu, sum = 0;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(cg->kind_usage, cpu)->n[kind];
+	return max(sum, 0);
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_kind_usage);
+
 static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
 {
 	WARN_ONCE(atomic_sub_return(n, &cg->usage) < 0,
@@ -136,6 +156,7 @@ int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			  unsigned int n)
 {
 	struct ioasids_cgroup *i, *j;
+	bool new_peak = false;
 	int usage, ret;
 
 	if (WARN_ON_ONCE(!cg || kind >= IOASIDS_NR_KINDS))
@@ -157,21 +178,25 @@ int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			ret = -ENOSPC;
 			goto refused;
 		}
+		if (usage > atomic_read(&i->local_watermark) ||
+		    usage > atomic_read(&i->watermark))
+			new_peak = true;
 	}
 
 	/*
-	 * Only a charge that went through moves the high-water marks. The
-	 * usage read now may include other charges still in flight, some of
-	 * which will be refused: never record more than the limit allowed.
+	 * Only a charge that went through moves the high-water marks, so they
+	 * take a second walk, needed only when one may move. The usage read
+	 * now may include other charges still in flight, some of which will be
+	 * refused: never record more than the limit allowed.
 	 */
-	for (i = cg; i; i = parent_ioasids(i)) {
+	for (i = cg; new_peak && i; i = parent_ioasids(i)) {
 		usage = atomic_read(&i->usage);
 		usage = min_t(u64, usage, parent_ioasids(i) ? READ_ONCE(i->max) :
 			      READ_ONCE(ioasids_capacity));
 		ioasids_update_watermark(&i->watermark, usage);
 		ioasids_update_watermark(&i->local_watermark, usage);
 	}
-	atomic_add(n, &cg->kind_usage[kind]);
+	this_cpu_add(cg->kind_usage->n[kind], n);
 	return 0;
 
 refused:
@@ -200,8 +225,7 @@ void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 	if (!cg || !n || WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
 		return;
 
-	WARN_ONCE(atomic_sub_return(n, &cg->kind_usage[kind]) < 0,
-		  "ioasids: %s usage went negative\n", ioasids_kind_name[kind]);
+	this_cpu_sub(cg->kind_usage->n[kind], n);
 	for (i = cg; i; i = parent_ioasids(i))
 		ioasids_cancel(i, n);
 }
@@ -461,7 +485,7 @@ static int ioasids_stat_show(struct seq_file *sf, void *v)
 		cg = css_ioasids(pos);
 		sets += max(atomic_read(&cg->nr_sets), 0);
 		for (k = 0; k < IOASIDS_NR_KINDS; k++)
-			kinds[k] += max(atomic_read(&cg->kind_usage[k]), 0);
+			kinds[k] += ioasids_cg_kind_usage(cg, k);
 	}
 	rcu_read_unlock();
 
@@ -526,6 +550,12 @@ ioasids_css_alloc(struct cgroup_subsys_state *parent_css)
 		if (!cg)
 			return ERR_PTR(-ENOMEM);
 	}
+	cg->kind_usage = alloc_percpu(struct ioasids_kind_usage);
+	if (!cg->kind_usage) {
+		if (cg != &root_cg)
+			kfree(cg);
+		return ERR_PTR(-ENOMEM);
+	}
 
 	WRITE_ONCE(cg->max, IOASIDS_MAX_NUM);
 	INIT_LIST_HEAD(&cg->peak_watchers);
@@ -538,6 +568,7 @@ static void ioasids_css_free(struct cgroup_subsys_state *css)
 
 	/* Every charge holds a reference: nothing can be charged here now. */
 	WARN_ON_ONCE(atomic_read(&cg->usage));
+	free_percpu(cg->kind_usage);
 	if (cg != &root_cg)
 		kfree(cg);
 }

@@ -36,13 +36,22 @@ enum ioasids_kind {
 #define IOASIDS_MAX_CAPACITY	BIT(20)
 
 /**
+ * struct ioasids_kind_usage - one CPU's share of a cgroup's usage per kind
+ * @n: per &enum ioasids_kind; one CPU's share may be negative, the sum not
+ */
+struct ioasids_kind_usage {
+	int n[IOASIDS_NR_KINDS];
+};
+
+/**
  * struct ioasids_cgroup - the ioasids state of one cgroup
  * @css: the cgroup subsystem state
  * @usage: IOASIDs charged to this cgroup and its descendants
  * @watermark: highest @usage seen (ioasids.peak)
  * @local_watermark: highest @usage since the last write to ioasids.peak
  * @max: the limit; %U64_MAX stands for "max"
- * @kind_usage: IOASIDs charged to this cgroup itself, per &enum ioasids_kind
+ * @kind_usage: IOASIDs charged to this cgroup itself, per &enum ioasids_kind,
+ *	counted per CPU so that charging takes no shared atomic for it
  * @nr_sets: IOASID sets whose charges go to this cgroup itself
  * @events: charges refused by a limit in this cgroup's subtree
  * @events_local: charges refused by this cgroup's own limit
@@ -59,7 +68,7 @@ struct ioasids_cgroup {
 	atomic_t watermark;
 	atomic_t local_watermark;
 	u64 max;
-	atomic_t kind_usage[IOASIDS_NR_KINDS];
+	struct ioasids_kind_usage __percpu *kind_usage;
 	atomic_t nr_sets;
 	atomic64_t events;
 	atomic64_t events_local;
@@ -81,6 +90,8 @@ void ioasids_cg_set_detach(struct ioasids_cgroup *cg);
 void ioasids_cg_set_capacity(unsigned int capacity);
 unsigned int ioasids_cg_capacity(void);
 unsigned int ioasids_cg_room(struct ioasids_cgroup *cg);
+unsigned int ioasids_cg_kind_usage(struct ioasids_cgroup *cg,
+				   enum ioasids_kind kind);
 
 #else /* !CONFIG_CGROUP_IOASIDS */
 

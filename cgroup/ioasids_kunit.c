@@ -91,7 +91,7 @@ static void ioasids_test_rollback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(b), 0);
 	KUNIT_EXPECT_EQ(test, usage(a), 0);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&c->kind_usage[IOASIDS_KERNEL]), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(c, IOASIDS_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&c->watermark), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&b->watermark), 0);
 
@@ -223,9 +223,9 @@ static void ioasids_test_kinds_and_room(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_KERNEL, 1), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_SVA, 2), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_FD, 3), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->kind_usage[IOASIDS_KERNEL]), 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->kind_usage[IOASIDS_SVA]), 2);
-	KUNIT_EXPECT_EQ(test, atomic_read(&a->kind_usage[IOASIDS_FD]), 3);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(b, IOASIDS_KERNEL), 1);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(b, IOASIDS_SVA), 2);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(a, IOASIDS_FD), 3);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(b), 4);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(a), 4);
 
@@ -311,7 +311,7 @@ static void ioasids_test_concurrent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(ch[1].cg), 0);
 	KUNIT_EXPECT_EQ(test, usage(a), 0);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&ch[0].cg->kind_usage[IOASIDS_FD]), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(ch[0].cg, IOASIDS_FD), 0);
 }
 
 static struct kunit_case ioasids_test_cases[] = {

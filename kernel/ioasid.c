@@ -9,8 +9,9 @@
  * when the set was created, for every ID, before the ID is allocated. The
  * ID is uncharged to that same cgroup when it is finally released.
  *
- * An ID lives in a global allocating xarray (lowest free index, O(log n),
- * its own lock) and in its set's xarray. Freeing an ID tells the set's
+ * The namespace is an IDA (the lowest free ID in a range, from bitmaps of
+ * 1024 IDs each: about one bit per ID) and each ID's data lives in its
+ * set's xarray, looked up under RCU. Freeing an ID tells the set's
  * consumers (IOASID_NOTIFY_FREE) to tear down what they programmed with it
  * and drops the owner's reference; the ID goes back to the pool, and is
  * uncharged, only when the last reference goes, so it is never handed out
@@ -20,6 +21,7 @@
 
 #include <linux/cgroup.h>
 #include <linux/debugfs.h>
+#include <linux/idr.h>
 #include <linux/init.h>
 #include <linux/ioasid.h>
 #include <linux/ioasids_cgroup.h>
@@ -86,7 +88,7 @@ struct ioasid_data {
 	struct rcu_head rcu;
 };
 
-static DEFINE_XARRAY_ALLOC(ioasid_xa);
+static DEFINE_IDA(ioasid_ida);
 static struct kmem_cache *ioasid_cache;
 static struct workqueue_struct *ioasid_wq;	/* mm sets' teardown */
 
@@ -368,7 +370,7 @@ static void ioasid_put_data(struct ioasid_data *data)
 	set->nr--;
 	mutex_unlock(&set->lock);
 
-	xa_erase(&ioasid_xa, data->id);
+	ida_free(&ioasid_ida, data->id);
 	ioasids_cg_uncharge(set->cg, ioasid_kind(set), 1);
 	kfree_rcu(data, rcu);
 	ioasid_set_put(set);
@@ -398,7 +400,7 @@ static void ioasid_unwind(struct ioasid_set *set, ioasid_t *ids, unsigned int n)
 		if (data->spid != IOMMU_PASID_INVALID)
 			xa_erase(&set->spids, data->spid);
 		mutex_unlock(&set->lock);
-		xa_erase(&ioasid_xa, ids[n]);
+		ida_free(&ioasid_ida, ids[n]);
 		kfree_rcu(data, rcu);
 		refcount_dec(&set->ref);
 	}
@@ -449,15 +451,13 @@ static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		data->freed = false;
 		data->nr_bonds = 0;
 
-		ret = xa_alloc(&ioasid_xa, &id, data, XA_LIMIT(min, max),
-			       GFP_KERNEL_ACCOUNT);
-		if (ret) {
+		/* ida_alloc_range() says -ENOSPC when the range is full. */
+		ret = ida_alloc_range(&ioasid_ida, min, max, GFP_KERNEL_ACCOUNT);
+		if (ret < 0) {
 			kmem_cache_free(ioasid_cache, data);
-			/* xa_alloc() says -EBUSY when the range is full. */
-			if (ret == -EBUSY)
-				ret = -ENOSPC;
 			goto unwind;
 		}
+		id = ret;
 		data->id = id;
 
 		mutex_lock(&set->lock);
@@ -472,7 +472,7 @@ static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		}
 		mutex_unlock(&set->lock);
 		if (ret) {
-			xa_erase(&ioasid_xa, id);
+			ida_free(&ioasid_ida, id);
 			kfree_rcu(data, rcu);
 			if (ret == -EBUSY)
 				ret = -EEXIST;

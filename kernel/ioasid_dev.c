@@ -65,9 +65,26 @@ static int ioasid_get_info(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/* A VMM mostly asks for one ID at a time: keep small arrays on the stack. */
+#define IOASID_STACK_IDS	16
+
+static ioasid_t *ioasid_ids_alloc(u32 count, ioasid_t *stack)
+{
+	if (count <= IOASID_STACK_IDS)
+		return stack;
+	return kvmalloc_array(count, sizeof(ioasid_t), GFP_KERNEL_ACCOUNT);
+}
+
+static void ioasid_ids_free(ioasid_t *ids, ioasid_t *stack)
+{
+	if (ids != stack)
+		kvfree(ids);
+}
+
 static int ioasid_alloc_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_alloc *cmd = ucmd->cmd;
+	ioasid_t stack[IOASID_STACK_IDS];
 	ioasid_t *ids;
 	int ret;
 
@@ -81,7 +98,7 @@ static int ioasid_alloc_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 	if (cmd->count > ioasid_max_pasids())
 		return -ENOSPC;
 
-	ids = kvmalloc_array(cmd->count, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+	ids = ioasid_ids_alloc(cmd->count, stack);
 	if (!ids)
 		return -ENOMEM;
 
@@ -104,13 +121,14 @@ static int ioasid_alloc_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 		ret = -EFAULT;
 	}
 out:
-	kvfree(ids);
+	ioasid_ids_free(ids, stack);
 	return ret;
 }
 
 static int ioasid_free_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_free *cmd = ucmd->cmd;
+	ioasid_t stack[IOASID_STACK_IDS];
 	struct ioasid_set_info info;
 	ioasid_t *ids;
 	int ret;
@@ -124,7 +142,7 @@ static int ioasid_free_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 	if (cmd->count > info.count)
 		return -ENOENT;
 
-	ids = kvmalloc_array(cmd->count, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+	ids = ioasid_ids_alloc(cmd->count, stack);
 	if (!ids)
 		return -ENOMEM;
 	if (copy_from_user(ids, u64_to_user_ptr(cmd->ids),
@@ -132,7 +150,7 @@ static int ioasid_free_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 		ret = -EFAULT;
 	else
 		ret = ioasid_free_batch(f->set, ids, cmd->count);
-	kvfree(ids);
+	ioasid_ids_free(ids, stack);
 	return ret;
 }
 

@@ -14,6 +14,11 @@ tree=$top/build/series/tree
 out=$top/build/deb
 config=${CONFIG:-$top/build/linux/.config}
 
+# One user of build/series/tree at a time (series-test, make deb).
+mkdir -p "$top/build/series"
+exec 8>"$top/build/series/.lock"
+flock 8
+
 bash "$top/scripts/kernel.sh" prepare >/dev/null
 [ -f "$config" ] || bash "$top/scripts/kernel.sh"
 bash "$top/scripts/series.sh" write

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Install from Debian's archive everything the build and the tests need.
+# Install from Debian's archive everything the build and the tests need
+# (and, with "bench", what make bench needs too).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	cgroup-tools crun runc
 )
+# make bench draws its plot with gnuplot.
+[ "${1:-}" = bench ] && pkgs+=(gnuplot-nox)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -8,12 +8,30 @@
 #   5. build bzImage incrementally with ccache.
 # Files that did not change keep their mtimes, so a rebuild after touching one
 # project file recompiles only what depends on it.
+#
+# IOASIDS_KERNEL=bench builds the benchmark kernel instead, in a tree of its
+# own (build/bench/linux): the test config with kernel/configs/bench/*.config
+# on top, which turns the debugging off.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
-src=$build/linux
-pristine=$build/pristine	# pristine copies of files the patches touch
+case "${IOASIDS_KERNEL:-test}" in
+test)
+	state=$build
+	frags=("$top"/kernel/configs/*.config)
+	patches=("$top"/kernel/patches/*.patch)
+	maps=("$top"/kernel/files.map) ;;
+bench)
+	# Plus the in-kernel benchmark, which never goes upstream.
+	state=$build/bench
+	frags=("$top"/kernel/configs/*.config "$top"/kernel/configs/bench/*.config)
+	patches=("$top"/kernel/patches/*.patch "$top"/tests/bench/kernel/*.patch)
+	maps=("$top"/kernel/files.map "$top"/tests/bench/kernel/files.map) ;;
+*)	echo "kernel: IOASIDS_KERNEL is test or bench" >&2; exit 2 ;;
+esac
+src=$state/linux
+pristine=$state/pristine	# pristine copies of files the patches touch
 tarball=/usr/src/linux-source-6.12.tar.xz
 jobs=${JOBS:-$(nproc)}
 
@@ -23,10 +41,10 @@ extract() {
 	[ -f "$src/.ioasids-extracted" ] && return
 	[ -f "$tarball" ] || { echo "kernel: $tarball missing (make deps)" >&2; exit 1; }
 	log "extracting $(basename "$tarball") (once)"
-	rm -rf "$src" "$build/linux-source-6.12" "$pristine" "$build/placed.list"
-	mkdir -p "$build"
-	tar -xf "$tarball" -C "$build"
-	mv "$build/linux-source-6.12" "$src"
+	rm -rf "$src" "$state/linux-source-6.12" "$pristine" "$state/placed.list"
+	mkdir -p "$state"
+	tar -xf "$tarball" -C "$state"
+	mv "$state/linux-source-6.12" "$src"
 	touch "$src/.ioasids-extracted"
 }
 
@@ -41,7 +59,7 @@ install_if_changed() {
 
 patch_targets() {
 	local p
-	for p in "$top"/kernel/patches/*.patch; do
+	for p in "${patches[@]}"; do
 		[ -e "$p" ] || continue
 		sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p"
 	done | sort -u
@@ -71,7 +89,7 @@ apply_patches() {
 		fi
 	done
 
-	for p in "$top"/kernel/patches/*.patch; do
+	for p in "${patches[@]}"; do
 		[ -e "$p" ] || continue
 		if ! patch -s -p1 -d "$stage" --no-backup-if-mismatch -r - < "$p"; then
 			echo "kernel: patch $(basename "$p") does not apply" >&2
@@ -97,22 +115,22 @@ place_files() {
 		[ -f "$top/$from" ] || { echo "kernel: files.map: $from missing" >&2; exit 1; }
 		install_if_changed "$top/$from" "$src/$to"
 		placed+=("$to")
-	done < "$top/kernel/files.map"
+	done < <(cat "${maps[@]}")
 	# Files placed by an earlier map that are gone now.
-	if [ -f "$build/placed.list" ]; then
+	if [ -f "$state/placed.list" ]; then
 		while read -r old; do
 			printf '%s\n' "${placed[@]}" | grep -qxF "$old" && continue
 			[ -e "$pristine/$old" ] || rm -f "$src/$old"
-		done < "$build/placed.list"
+		done < "$state/placed.list"
 	fi
-	printf '%s\n' "${placed[@]}" > "$build/placed.list"
+	printf '%s\n' "${placed[@]}" > "$state/placed.list"
 }
 
 configure() {
-	local frags=("$top"/kernel/configs/*.config) want stamp
+	local want stamp
 	want=$(cat "$src/arch/x86/configs/tiny.config" "$src/kernel/configs/kvm_guest.config" \
 		"${frags[@]}" "$src/init/Kconfig" | sha1sum | cut -d' ' -f1)
-	stamp=$build/config.stamp
+	stamp=$state/config.stamp
 	if [ -f "$src/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
 		return
 	fi
@@ -121,22 +139,26 @@ configure() {
 	(cd "$src" && KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -m -Q \
 		.config kernel/configs/kvm_guest.config "${frags[@]}" >/dev/null)
 	make -s -C "$src" olddefconfig >/dev/null
-	# Every option a fragment asks for must have survived olddefconfig.
-	local bad=0 line
-	for f in "${frags[@]}"; do
+	# Every option a fragment asks for must have survived olddefconfig,
+	# unless a later fragment asks otherwise.
+	local bad=0 line i name seen=" "
+	for ((i = ${#frags[@]} - 1; i >= 0; i--)); do
 		while read -r line; do
+			name=$(echo "$line" | grep -oE 'CONFIG_[A-Za-z0-9_]+' | head -n 1 || true)
+			[ -n "$name" ] || continue
+			case "$seen" in *" $name "*) continue ;; esac
 			case "$line" in
 			CONFIG_*=*)
+				seen+="$name "
 				grep -qxF "$line" "$src/.config" && continue ;;
 			'# CONFIG_'*' is not set')
-				line=${line#\# }; line=${line% is not set}
-				grep -q "^$line=" "$src/.config" || continue
-				line="# $line is not set" ;;
+				seen+="$name "
+				grep -q "^$name=" "$src/.config" || continue ;;
 			*) continue ;;
 			esac
 			echo "kernel: config: '$line' did not stick" >&2
 			bad=1
-		done < "$f"
+		done < "${frags[$i]}"
 	done
 	[ $bad -eq 0 ] || exit 1
 	echo "$want" > "$stamp"

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In-kernel benchmark for make bench (never upstream): the ioasids
+ * controller's charge against the misc controller's, and the IOASID core's
+ * alloc+free against a plain IDA, each in a tight loop in the writing task.
+ *
+ * Write "<test> <iterations>" to debugfs ioasid_bench/run, read back the
+ * nanoseconds per operation. Tests:
+ *   charge  ioasids_cg_try_charge() + ioasids_cg_uncharge() of 1, in the
+ *           writer's ioasids cgroup
+ *   misc    misc_cg_try_charge() + misc_cg_uncharge() of 1, in the writer's
+ *           misc cgroup (resource "bench")
+ *   ioasid  ioasid_alloc() + ioasid_free() in a set of the writer's
+ *   ida     ida_alloc_range() + ida_free() over the same range
+ *   xa      xa_alloc() + xa_erase() on an allocating xarray, the same range
+ *   fill    allocate <iterations> IDs and keep them (for scaling); "fill 0"
+ *           gives them back
+ */
+#include <linux/debugfs.h>
+#include <linux/idr.h>
+#include <linux/init.h>
+#include <linux/ioasid.h>
+#include <linux/ioasids_cgroup.h>
+#include <linux/ktime.h>
+#include <linux/misc_cgroup.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+static DEFINE_MUTEX(bench_lock);
+static DEFINE_IDA(bench_ida);
+static DEFINE_XARRAY_ALLOC(bench_xa);
+static u64 bench_result;
+static struct ioasid_set *fill_set;
+
+static int bench_charge(unsigned long n)
+{
+	struct ioasids_cgroup *cg = ioasids_cg_get_current();
+	int ret = 0;
+
+	while (n-- && !ret) {
+		ret = ioasids_cg_try_charge(cg, IOASIDS_FD, 1);
+		if (!ret)
+			ioasids_cg_uncharge(cg, IOASIDS_FD, 1);
+	}
+	ioasids_cg_put(cg);
+	return ret;
+}
+
+static int bench_misc(unsigned long n)
+{
+	struct misc_cg *cg = get_current_misc_cg();
+	int ret = 0;
+
+	while (n-- && !ret) {
+		ret = misc_cg_try_charge(MISC_CG_RES_BENCH, cg, 1);
+		if (!ret)
+			misc_cg_uncharge(MISC_CG_RES_BENCH, cg, 1);
+	}
+	put_misc_cg(cg);
+	return ret;
+}
+
+static int bench_ioasid(unsigned long n)
+{
+	struct ioasid_set *set;
+	ioasid_t id;
+	int ret = 0;
+
+	set = ioasid_set_alloc(IOASID_SET_TYPE_FD, &bench_result, 0);
+	if (IS_ERR(set))
+		return PTR_ERR(set);
+	while (n-- && !ret) {
+		ret = ioasid_alloc(set, 0, ~0U, IOMMU_PASID_INVALID, &id);
+		if (!ret)
+			ret = ioasid_free(set, id);
+	}
+	ioasid_set_free(set);
+	return ret;
+}
+
+static int bench_ida_run(unsigned long n)
+{
+	u32 max = ioasid_max_pasids() - 1;
+	int id;
+
+	while (n--) {
+		id = ida_alloc_range(&bench_ida, 1, max, GFP_KERNEL);
+		if (id < 0)
+			return id;
+		ida_free(&bench_ida, id);
+	}
+	return 0;
+}
+
+/* The allocating xarray alone, as the core uses it for the namespace. */
+static int bench_xa_run(unsigned long n)
+{
+	u32 id;
+	int ret;
+
+	while (n--) {
+		ret = xa_alloc(&bench_xa, &id, &bench_result,
+			       XA_LIMIT(1, ioasid_max_pasids() - 1),
+			       GFP_KERNEL_ACCOUNT);
+		if (ret)
+			return ret;
+		xa_erase(&bench_xa, id);
+	}
+	return 0;
+}
+
+static int bench_fill(unsigned long n)
+{
+	ioasid_t *ids;
+	int ret;
+
+	if (fill_set) {
+		ioasid_set_free(fill_set);
+		fill_set = NULL;
+	}
+	if (!n)
+		return 0;
+	fill_set = ioasid_set_alloc(IOASID_SET_TYPE_FD, &fill_set, 0);
+	if (IS_ERR(fill_set)) {
+		ret = PTR_ERR(fill_set);
+		fill_set = NULL;
+		return ret;
+	}
+	ids = kvmalloc_array(n, sizeof(*ids), GFP_KERNEL);
+	if (!ids)
+		return -ENOMEM;
+	ret = ioasid_alloc_batch(fill_set, 0, ~0U, n, ids);
+	kvfree(ids);
+	return ret;
+}
+
+static ssize_t bench_write(struct file *file, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	char buf[32], name[16];
+	unsigned long n;
+	u64 start;
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%15s %lu", name, &n) != 2)
+		return -EINVAL;
+
+	mutex_lock(&bench_lock);
+	start = ktime_get_ns();
+	if (!strcmp(name, "charge"))
+		ret = bench_charge(n);
+	else if (!strcmp(name, "misc"))
+		ret = bench_misc(n);
+	else if (!strcmp(name, "ioasid"))
+		ret = bench_ioasid(n);
+	else if (!strcmp(name, "ida"))
+		ret = bench_ida_run(n);
+	else if (!strcmp(name, "xa"))
+		ret = bench_xa_run(n);
+	else if (!strcmp(name, "fill"))
+		ret = bench_fill(n);
+	else
+		ret = -EINVAL;
+	bench_result = n ? (ktime_get_ns() - start) / n : 0;
+	mutex_unlock(&bench_lock);
+	return ret ? ret : len;
+}
+
+static ssize_t bench_read(struct file *file, char __user *ubuf, size_t len,
+			  loff_t *ppos)
+{
+	char buf[32];
+	int n = scnprintf(buf, sizeof(buf), "%llu\n", READ_ONCE(bench_result));
+
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations bench_fops = {
+	.write = bench_write,
+	.read = bench_read,
+};
+
+static int __init ioasid_bench_init(void)
+{
+	misc_cg_set_capacity(MISC_CG_RES_BENCH, 1U << 20);
+	debugfs_create_file("run", 0600, debugfs_create_dir("ioasid_bench", NULL),
+			    NULL, &bench_fops);
+	return 0;
+}
+late_initcall(ioasid_bench_init);

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""make bench: turn bench-job's "RESULT rep name ns" lines into ratios.
+
+Every figure is a ratio of two measurements taken side by side in the same
+repetition of the same guest run (absolute times under TCG mean little);
+the table gives its median over the repetitions and the range. Writes
+results.json and results.csv, and, with gnuplot, bench.svg, next to the log.
+
+usage: report.py JOB_LOG OUT_DIR
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+# name, what it compares, numerator, denominator, target (<=) or None,
+# and how many denominators (alloc+free is two system calls)
+RATIOS = [
+    ('charge_depth1', '/dev/ioasid alloc+free, charged at depth 1 vs not',
+     'alloc1_on_d1', 'alloc1_off', None),
+    ('charge_depth4', '/dev/ioasid alloc+free, charged at depth 4 vs not',
+     'alloc1_on_d4', 'alloc1_off', 1.30),
+    ('charge_depth16', '/dev/ioasid alloc+free, charged at depth 16 vs not',
+     'alloc1_on_d16', 'alloc1_off', None),
+    ('vs_null_ioctl', 'alloc+free (2 ioctls, depth 4) vs 2 null ioctls',
+     'alloc1_on_d4', 'null', 3.0, 2),
+    ('vs_misc_depth1', 'ioasids charge+uncharge vs misc, depth 1',
+     'charge_d1', 'misc_d1', 1.0),
+    ('vs_misc_depth4', 'ioasids charge+uncharge vs misc, depth 4',
+     'charge_d4', 'misc_d4', 1.0),
+    ('vs_misc_depth16', 'ioasids charge+uncharge vs misc, depth 16',
+     'charge_d16', 'misc_d16', 1.0),
+    ('vs_ida', 'IOASID core alloc+free vs plain IDA (in kernel)',
+     'ioasid', 'ida', None),
+    ('scale_64k', 'alloc+free with 64K IDs live vs 1K',
+     'scale_65536', 'scale_1024', None),
+    ('scale_all', 'alloc+free with all 2^20 IDs live vs 1K',
+     'scale_max', 'scale_1024', 1.5),
+    ('batch64', 'per ID: 64 in one call vs one at a time',
+     'batch', 'single', 0.3),
+    ('two_cgroups', 'per op: two vCPUs in two cgroups vs one alone',
+     'conc_two', 'conc_one', None),
+]
+
+
+def parse(path):
+    runs = {}
+    for line in open(path, errors='replace'):
+        parts = line.split()
+        if len(parts) != 4 or parts[0] != 'RESULT':
+            continue
+        rep, name, value = parts[1], parts[2], parts[3]
+        if name.startswith('scale_') and name not in ('scale_1024',
+                                                      'scale_65536'):
+            name = 'scale_max'
+        try:
+            runs.setdefault(rep, {})[name] = float(value)
+        except ValueError:
+            pass
+    return runs
+
+
+def main(argv):
+    log, out = argv[1], argv[2]
+    runs = parse(log)
+    if not runs:
+        print('bench: no results in', log)
+        return 1
+    rows = []
+    for key, what, num, den, target, *times in RATIOS:
+        k = times[0] if times else 1
+        vals = [r[num] / (k * r[den]) for r in runs.values()
+                if r.get(num) and r.get(den)]
+        if not vals:
+            rows.append(dict(key=key, what=what, n=0, target=target))
+            continue
+        med = statistics.median(vals)
+        rows.append(dict(key=key, what=what, n=len(vals), median=med,
+                         min=min(vals), max=max(vals), target=target,
+                         met=None if target is None else med <= target))
+    mem = runs.get('1', {}).get('memory_bytes_per_id')
+    rows.append(dict(key='memory', what='slab bytes per live ID, all live',
+                     n=1 if mem else 0, median=mem, min=mem, max=mem,
+                     target=64, met=None if mem is None else mem <= 64))
+    raw = {k: statistics.median([r[k] for r in runs.values() if k in r])
+           for k in sorted({k for r in runs.values() for k in r})}
+
+    print(f'{"figure":<16} {"median":>8} {"range":>15} {"target":>7}  '
+          f'{"":4} what')
+    for r in rows:
+        if not r['n']:
+            print(f'{r["key"]:<16} {"-":>8} {"":>15} {"":>7}  {"":4} '
+                  f'{r["what"]} (not measured)')
+            continue
+        rng = f'{r["min"]:.2f}-{r["max"]:.2f}'
+        tgt = f'<={r["target"]:g}' if r['target'] is not None else ''
+        met = {True: 'met', False: 'MISS', None: ''}[r['met']]
+        print(f'{r["key"]:<16} {r["median"]:>8.2f} {rng:>15} {tgt:>7}  '
+              f'{met:4} {r["what"]}')
+    print(f'({len(runs)} repetitions; ratios of figures measured side by '
+          'side in each; medians of the raw ns/op in results.json)')
+
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, 'results.json'), 'w') as f:
+        json.dump({'ratios': rows, 'raw_ns_median': raw,
+                   'repetitions': len(runs)}, f, indent=1)
+    with open(os.path.join(out, 'results.csv'), 'w') as f:
+        f.write('figure,median,min,max,target,met\n')
+        for r in rows:
+            if r['n']:
+                f.write(f'{r["key"]},{r["median"]:.3f},{r["min"]:.3f},'
+                        f'{r["max"]:.3f},{r["target"] or ""},'
+                        f'{"" if r["met"] is None else r["met"]}\n')
+    plot(out, [r for r in rows if r['n'] and r['key'] != 'memory'])
+    return 0
+
+
+def plot(out, rows):
+    if not shutil.which('gnuplot'):
+        print('bench: no gnuplot, no plot')
+        return
+    data = os.path.join(out, 'plot.dat')
+    with open(data, 'w') as f:
+        for i, r in enumerate(rows):
+            tgt = r['target'] if r['target'] is not None else 'NaN'
+            f.write(f'{i} "{r["key"]}" {r["median"]:.3f} {r["min"]:.3f} '
+                    f'{r["max"]:.3f} {tgt}\n')
+    svg = os.path.join(out, 'bench.svg')
+    script = f'''
+set terminal svg size 900,420 font "sans,11"
+set output "{svg}"
+set termoption noenhanced
+set title "ioasids: each figure as a ratio to its baseline (median, range)"
+set style fill solid 0.5
+set boxwidth 0.6
+set xtics rotate by -35
+set yrange [0:*]
+set grid ytics
+set bmargin 6
+set key top right
+plot "{data}" using 1:3:xtic(2) with boxes title "measured", \\
+     "" using 1:3:4:5 with yerrorbars lc black pt 0 notitle, \\
+     "" using 1:6 with points pt 7 ps 1 lc rgb "red" title "target (at most)"
+'''
+    subprocess.run(['gnuplot'], input=script, text=True, check=False)
+    print('bench: plot in', svg)
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
