@@ -19,6 +19,7 @@ mkdir -p "$top/build/series"
 exec 8>"$top/build/series/.lock"
 flock 8
 
+bash "$top/scripts/deps.sh" deb
 bash "$top/scripts/kernel.sh" prepare >/dev/null
 [ -f "$config" ] || bash "$top/scripts/kernel.sh"
 bash "$top/scripts/series.sh" write
@@ -39,7 +40,7 @@ command -v ccache >/dev/null && cc="ccache gcc"
 
 start=$SECONDS
 rm -f "$top"/build/series/linux-*.deb "$top"/build/series/linux-upstream_*
-make -s -C "$tree" -j"$(nproc)" CC="$cc" \
+LOCALVERSION= make -s -C "$tree" -j"$(nproc)" CC="$cc" \
 	KDEB_PKGVERSION="$version-ioasids1" bindeb-pkg
 mkdir -p "$out"
 rm -f "$out"/*.deb
@@ -47,3 +48,24 @@ mv "$top"/build/series/linux-*.deb "$out"/
 rm -f "$top"/build/series/linux-upstream_*
 echo "deb: built in $((SECONDS - start))s:"
 ls -1 "$out"
+
+# The package's kernel is the patched one, and it boots.
+rm -rf "$out/root"
+dpkg-deb -x "$out"/linux-image-*.deb "$out/root"
+vmlinuz=$(ls "$out"/root/boot/vmlinuz-*)
+cat > "$out/boot-job" <<'JOB'
+#!/bin/bash
+echo "uname -r: $(uname -r)"
+echo "ioasids.capacity: $(cat /sys/fs/cgroup/ioasids.capacity)"
+[ -c /dev/ioasid ] && echo "/dev/ioasid: present"
+JOB
+if "$top/tests/harness/run-guest" --quiet --timeout 600 --kernel "$vmlinuz" \
+	--out "$out/boot" --append kunit.enable=0 "$out/boot-job" &&
+   grep -q "^uname -r: $version-ioasids\$" "$out/boot/job.log" &&
+   grep -q "^/dev/ioasid: present" "$out/boot/job.log"; then
+	echo "deb: $(basename "$vmlinuz") from the package boots:"
+	sed -n '1,3p' "$out/boot/job.log"
+else
+	echo "deb: the packaged kernel did not boot as expected: $out/boot/" >&2
+	exit 1
+fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install from Debian's archive everything the build and the tests need
-# (and, with "bench", what make bench needs too).
+# (and, with "bench" or "deb", what make bench or make deb needs too).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -12,8 +12,12 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	cgroup-tools crun runc
 )
-# make bench draws its plot with gnuplot.
-[ "${1:-}" = bench ] && pkgs+=(gnuplot-nox)
+# make bench draws its plot with gnuplot; make deb's debian/rules uses
+# debhelper.
+case "${1:-}" in
+bench) pkgs+=(gnuplot-nox) ;;
+deb) pkgs+=(debhelper) ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
