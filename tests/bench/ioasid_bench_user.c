@@ -30,7 +30,7 @@
 
 static int fd;
 
-static uint64_t now_ns(void)
+static __u64 now_ns(void)
 {
 	struct timespec ts;
 
@@ -67,7 +67,7 @@ static void free_ids(__u32 count, __u32 *ids)
 
 static double alloc1(long n)
 {
-	uint64_t start = now_ns();
+	__u64 start = now_ns();
 	__u32 id;
 	long i;
 
@@ -80,7 +80,7 @@ static double alloc1(long n)
 
 static double null_ioctl(long n)
 {
-	uint64_t start = now_ns();
+	__u64 start = now_ns();
 	long i;
 
 	for (i = 0; i < n; i++)
@@ -92,7 +92,7 @@ static double null_ioctl(long n)
 static double batch(long n, int one_by_one)
 {
 	__u32 ids[BATCH];
-	uint64_t start = now_ns();
+	__u64 start = now_ns();
 	long i;
 	int j;
 
