@@ -651,6 +651,30 @@ static void ioasid_test_bind_unbind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 }
 
+/* What ioasid_device_register() refuses. */
+static void ioasid_test_device_register(struct kunit *test)
+{
+	struct ioasid_device a = {
+		.devt = MKDEV(4095, 1), .max_pasids = 16, .ops = &fake_ops,
+	};
+	struct ioasid_device b = a, bad = a;
+
+	bad.ops = NULL;
+	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
+	bad.ops = &fake_ops;
+	bad.max_pasids = 1;	/* PASID 0 only: no room for an ID */
+	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
+
+	KUNIT_ASSERT_EQ(test, ioasid_device_register(&a), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_device_register(&b), -EEXIST);
+	ioasid_device_unregister(&a);
+	/* Gone: its node no longer names a device. */
+	KUNIT_EXPECT_EQ(test, ioasid_bind_devt(ioasid_kernel_set, a.devt, 1),
+			-ENODEV);
+	KUNIT_ASSERT_EQ(test, ioasid_device_register(&b), 0);
+	ioasid_device_unregister(&b);
+}
+
 static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_alloc_free),
 	KUNIT_CASE(ioasid_test_range_exhaustion),
@@ -665,6 +689,7 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_teardown_before_reuse),
 	KUNIT_CASE(ioasid_test_bind_free_order),
 	KUNIT_CASE(ioasid_test_bind_unbind),
+	KUNIT_CASE(ioasid_test_device_register),
 	KUNIT_CASE(ioasid_test_set_destroy),
 	KUNIT_CASE(ioasid_test_mm_set),
 	KUNIT_CASE(ioasid_test_concurrent),
