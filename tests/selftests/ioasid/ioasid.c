@@ -463,6 +463,9 @@ TEST_F(ioasid, isolation)
 	ASSERT_EQ(0, ioctl(self->fd, IOASID_ALLOC, &cmd));
 	other = open("/dev/ioasid", O_RDWR);
 	ASSERT_LE(0, other);
+	/* It learns nothing of them: not their count, not their IDs. */
+	EXPECT_EQ(0, ioasid_count(other));
+	EXPECT_EQ(-ENOENT, ioasid_free_ids(other, 1, &id));
 	EXPECT_EQ(-1, ioctl(other, IOASID_FIND, &find));
 	EXPECT_EQ(ENOENT, errno);
 	find = (struct ioasid_find){ .size = sizeof(find),

@@ -19,46 +19,7 @@
 #include "ioasid_util.h"
 #include "ioasid_mock.h"
 
-#define MOCK_DBG	"/sys/kernel/debug/ioasid_mock/ioasid_mock"
 #define SMALL_PASIDS	16
-
-/* The PASIDs programmed into mock device @n, or -1 if it has no table. */
-static int mock_table(int n, __u32 *ids, int max)
-{
-	char path[PATH_MAX], line[64];
-	int count = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), MOCK_DBG "%d", n);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "max_pasids ", 11))
-			continue;
-		if (count < max)
-			ids[count] = strtoul(line, NULL, 10);
-		count++;
-	}
-	fclose(f);
-	return count;
-}
-
-static int mock_entries(int n)
-{
-	return mock_table(n, NULL, 0);
-}
-
-static bool mock_has(int n, __u32 id)
-{
-	__u32 ids[64];
-	int i, count = mock_table(n, ids, 64);
-
-	for (i = 0; i < count && i < 64; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
 
 static int ioasid_bind_cmd(int fd, unsigned long req, int dev_fd, __u32 id)
 {
@@ -77,44 +38,6 @@ static int bind_id(int fd, int dev_fd, __u32 id)
 static int unbind_id(int fd, int dev_fd, __u32 id)
 {
 	return ioasid_bind_cmd(fd, IOASID_UNBIND, dev_fd, id);
-}
-
-/*
- * An exited process's mm, and with it its PASID, is freed only when every
- * CPU that ran it has switched to another mm: an idle CPU keeps it as its
- * lazy TLB mm until then. Run a process on each CPU to get that over with.
- */
-static void switch_every_cpu(void)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	cpu_set_t mask;
-	pid_t pid;
-	int cpu;
-
-	for (cpu = 0; cpu < cpus && cpu < CPU_SETSIZE; cpu++) {
-		pid = fork();
-		if (pid == 0) {
-			CPU_ZERO(&mask);
-			CPU_SET(cpu, &mask);
-			_exit(sched_setaffinity(0, sizeof(mask), &mask) ? 1 : 0);
-		}
-		if (pid > 0)
-			waitpid(pid, NULL, 0);
-	}
-}
-
-/* The mm's PASID goes from a workqueue: wait up to 10 s for @want. */
-static long wait_current(const char *cg, long want)
-{
-	long cur = cg_current(cg);
-	int i;
-
-	for (i = 0; i < 1000 && cur != want; i++) {
-		switch_every_cpu();
-		usleep(10000);
-		cur = cg_current(cg);
-	}
-	return cur;
 }
 
 /*

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the /dev/ioasid selftests: the ioasids cgroup files and
- * the ioctls, each returning 0 or -errno.
+ * Helpers shared by the /dev/ioasid selftests and the stress tests: the
+ * ioasids cgroup files, the ioctls (each returning 0 or -errno) and the mock
+ * hardware's PASID tables. Define _GNU_SOURCE before including it.
  */
 #ifndef IOASID_UTIL_H
 #define IOASID_UTIL_H
@@ -9,12 +10,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/ioasid.h>
@@ -22,6 +26,11 @@
 #define CGROOT		"/sys/fs/cgroup"
 #define TESTCG		CGROOT "/ioasid_test"
 #define NAMESPACE	((1U << 20) - 1)
+#define MOCK_DBG	"/sys/kernel/debug/ioasid_mock/ioasid_mock"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 static inline int cg_write(const char *cg, const char *file,
 			   const char *val)
@@ -123,6 +132,82 @@ static inline __u32 ioasid_count(int fd)
 	struct ioasid_info info;
 
 	return get_info(fd, &info) ? ~0U : info.count;
+}
+
+/* The PASIDs programmed into mock device @n, or -1 if it has no table. */
+static inline int mock_table(int n, __u32 *ids, int max)
+{
+	char path[PATH_MAX], line[64];
+	int count = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), MOCK_DBG "%d", n);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "max_pasids ", 11))
+			continue;
+		if (count < max)
+			ids[count] = strtoul(line, NULL, 10);
+		count++;
+	}
+	fclose(f);
+	return count;
+}
+
+static inline int mock_entries(int n)
+{
+	return mock_table(n, NULL, 0);
+}
+
+static inline bool mock_has(int n, __u32 id)
+{
+	__u32 ids[64];
+	int i, count = mock_table(n, ids, 64);
+
+	for (i = 0; i < count && i < 64; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * An exited process's mm, and with it its PASID, is freed only when every
+ * CPU that ran it has switched to another mm: an idle CPU keeps it as its
+ * lazy TLB mm until then. Run a process on each CPU to get that over with.
+ */
+static inline void switch_every_cpu(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t mask;
+	pid_t pid;
+	int cpu;
+
+	for (cpu = 0; cpu < cpus && cpu < CPU_SETSIZE; cpu++) {
+		pid = fork();
+		if (pid == 0) {
+			CPU_ZERO(&mask);
+			CPU_SET(cpu, &mask);
+			_exit(sched_setaffinity(0, sizeof(mask), &mask) ? 1 : 0);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+}
+
+/* The mm's PASID goes from a workqueue: wait up to 10 s for @want. */
+static inline long wait_current(const char *cg, long want)
+{
+	long cur = cg_current(cg);
+	int i;
+
+	for (i = 0; i < 1000 && cur != want; i++) {
+		switch_every_cpu();
+		usleep(10000);
+		cur = cg_current(cg);
+	}
+	return cur;
 }
 
 #endif /* IOASID_UTIL_H */

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A bounded random fuzzer for /dev/ioasid, the mock devices' ioctls and the
+ * ioasids.* cgroup files.
+ *
+ * Each input is one of: an ioctl with a known or random command number on
+ * a /dev/ioasid file, a mock device or another file, whose argument is a
+ * struct of a random size with random flags, fields and ID pointers (valid,
+ * NULL, unmapped, a kernel address, straddling an unmapped page), or a bare
+ * bad pointer; or a write of random bytes to a random ioasids.* file. Every
+ * error must be one the uAPI documents; ioasids.max must always read back
+ * as "max" or a number. The fuzzing runs in a child process, so that its
+ * files and its mm go when it exits; then nothing may be left: not a
+ * charge, not a set, not a PASID table entry.
+ *
+ *   ioasid_fuzz [inputs]     (default 100000; IOASIDS_SEED=<n> to repeat)
+ *
+ * Exits 0 when all of that held, 1 otherwise. The kernel's own checkers
+ * (KASAN, lockdep, kmemleak) judge the rest.
+ */
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "../selftests/ioasid/ioasid_util.h"
+#include "ioasid_mock.h"
+
+#define FUZZ_CG		CGROOT "/ioasid_fuzz"
+#define SETS		"/sys/kernel/debug/ioasid/sets"
+#define NR_FDS		4
+#define BUF_SIZE	(64 * 1024)
+
+static unsigned long rng;
+
+static unsigned long rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static unsigned long errors;
+
+#define fail(fmt, ...)							\
+	do {								\
+		if (errors++ < 20)					\
+			fprintf(stderr, "fuzz: " fmt "\n", ##__VA_ARGS__); \
+	} while (0)
+
+/* Memory to point the kernel at: a buffer that ends at an unmapped page. */
+static char *buf;		/* BUF_SIZE bytes, then a PROT_NONE page */
+static char *unmapped;
+static long page;
+
+static unsigned long any_u32(void)
+{
+	static const unsigned long interesting[] = {
+		0, 1, 2, 15, 16, 17, 64, 4096, NAMESPACE, NAMESPACE + 1,
+		1 << 20, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
+	};
+
+	if (rnd() % 3)
+		return interesting[rnd() % ARRAY_SIZE(interesting)];
+	return rnd() % 4 ? rnd() % 256 : (__u32)rnd();
+}
+
+/* An address to hand the kernel for an array of IDs, good or bad. */
+static unsigned long any_pointer(void)
+{
+	switch (rnd() % 8) {
+	case 0:
+		return 0;
+	case 1:
+		return (unsigned long)unmapped;
+	case 2:
+		return 0xffffffff81000000UL;	/* the kernel's text */
+	case 3:
+		return (unsigned long)buf + BUF_SIZE - 4 * (rnd() % 8);
+	case 4:
+		return (unsigned long)buf + 1 + rnd() % 64;	/* misaligned */
+	case 5:
+		return rnd();
+	default:
+		return (unsigned long)buf + 4096 * (rnd() % 4);
+	}
+}
+
+/* The ioctls and the size of the struct each takes; the mock's two last. */
+static const struct {
+	unsigned long cmd;
+	unsigned int size;
+} known[] = {
+	{ IOASID_GET_INFO, sizeof(struct ioasid_info) },
+	{ IOASID_ALLOC, sizeof(struct ioasid_alloc) },
+	{ IOASID_FREE, sizeof(struct ioasid_free) },
+	{ IOASID_SET_QUOTA, sizeof(struct ioasid_set_quota) },
+	{ IOASID_FIND, sizeof(struct ioasid_find) },
+	{ IOASID_BIND, sizeof(struct ioasid_bind) },
+	{ IOASID_UNBIND, sizeof(struct ioasid_bind) },
+	{ IOASID_MOCK_SVA_BIND, sizeof(__u32) },
+	{ IOASID_MOCK_SVA_UNBIND, 0 },
+};
+
+#define NR_KNOWN ARRAY_SIZE(known)
+
+/* What the uAPI documents; anything else is a finding. */
+static bool documented(int err)
+{
+	switch (err) {
+	case 0: case EFAULT: case E2BIG: case EOPNOTSUPP: case EINVAL:
+	case ENOTTY: case EDQUOT: case ENOSPC: case EEXIST: case ENOENT:
+	case EBADF: case ENODEV: case EOVERFLOW: case EBUSY: case ENOMEM:
+		return true;
+	}
+	return false;
+}
+
+struct files {
+	int ioasid[NR_FDS];
+	int dev[2];
+	int null;
+};
+
+static int any_fd(struct files *f)
+{
+	switch (rnd() % 16) {
+	case 0:
+		return f->dev[0];
+	case 1:
+		return f->dev[1];
+	case 2:
+		return f->null;
+	case 3:
+		return rnd() % 2 ? -1 : 1000;	/* not open */
+	default:
+		return f->ioasid[rnd() % NR_FDS];
+	}
+}
+
+/* Fill a struct: a plausible header, then random fields and pointers. */
+static void *any_struct(unsigned int size, unsigned int *len)
+{
+	static const int delta[] = { 0, 0, 0, 0, 0, 0, 0, 0, -4, 4, 8, -8 };
+	unsigned int i, n;
+	__u32 *w;
+	char *at;
+
+	switch (rnd() % 8) {
+	case 0:
+		n = rnd() % 64;
+		break;
+	case 1:
+		n = 4096 + 8;	/* bigger than a page, non-zero tail */
+		break;
+	default:
+		n = size + delta[rnd() % ARRAY_SIZE(delta)];
+		break;
+	}
+	if ((int)n < 8)
+		n = 8;
+	/* Sometimes right against the unmapped page, header still mapped. */
+	i = n - rnd() % n;
+	at = rnd() % 8 ? buf + BUF_SIZE / 2 : buf + BUF_SIZE - (i < 8 ? 8 : i);
+	w = (__u32 *)at;
+	memset(at, rnd() % 4 ? 0 : 0xff, buf + BUF_SIZE - at < n ?
+	       buf + BUF_SIZE - at : n);
+	for (i = 2; (i + 1) * 4 <= n && at + (i + 1) * 4 <= buf + BUF_SIZE; i++)
+		w[i] = any_u32();
+	w[0] = rnd() % 8 ? n : any_u32();
+	w[1] = rnd() % 4 ? 0 : (rnd() % 2 ? 1 << (rnd() % 32) : any_u32());
+	/* The ID array of ALLOC and FREE sits at offset 24. */
+	if (size >= 32 && n >= 32 && at + 32 <= buf + BUF_SIZE)
+		*(__u64 *)(at + 24) = any_pointer();
+	*len = n;
+	return at;
+}
+
+static unsigned long results[256];
+
+/* Mostly a command the file takes, with a struct of about its size. */
+static void fuzz_ioctl(struct files *f)
+{
+	unsigned long cmd, arg;
+	unsigned int i, len;
+	int fd = any_fd(f), ret;
+
+	if (rnd() % 8) {
+		if (fd == f->dev[0] || fd == f->dev[1])
+			i = NR_KNOWN - 2 + rnd() % 2;
+		else
+			i = rnd() % (NR_KNOWN - 2);
+		if (rnd() % 16 == 0)
+			i = rnd() % NR_KNOWN;
+		cmd = known[i].cmd;
+		arg = (unsigned long)any_struct(known[i].size ?: 8, &len);
+	} else {
+		/* Any direction, size and number; our type or another. */
+		cmd = _IOC(rnd() % 4, rnd() % 4 ? IOASID_TYPE : rnd() % 256,
+			   rnd() % 4 ? 0x38 + rnd() % 48 : rnd() % 256,
+			   rnd() % 4 ? 0 : rnd() % 64);
+		arg = (unsigned long)any_struct(8 + rnd() % 32, &len);
+	}
+	if (rnd() % 16 == 0)
+		arg = any_pointer();
+	ret = ioctl(fd, cmd, arg) ? errno : 0;
+	results[ret & 255]++;
+	if (!documented(ret))
+		fail("ioctl(%d, %#lx): errno %d (%s) is not documented", fd,
+		     cmd, ret, strerror(ret));
+}
+
+static const char * const cg_files[] = {
+	"ioasids.max", "ioasids.current", "ioasids.peak", "ioasids.events",
+	"ioasids.events.local", "ioasids.stat", "ioasids.capacity",
+};
+
+static void fuzz_write(void)
+{
+	static const char * const words[] = {
+		"max", "max\n", "0", "1", "7\n", "-1", " 5", "5 ", "0x10", "1e3",
+		"18446744073709551615", "18446744073709551616", "9223372036854775808",
+		"max max", "reset", "", "\n", "m", "maxx", "4096",
+	};
+	const char *file = cg_files[rnd() % (sizeof(cg_files) /
+					     sizeof(cg_files[0]))];
+	const char *cg = rnd() % 4 ? FUZZ_CG : CGROOT;
+	char path[PATH_MAX], data[4200], back[64];
+	size_t len, i;
+	int fd;
+
+	if (rnd() % 2) {
+		len = strlen(words[i = rnd() % ARRAY_SIZE(words)]);
+		memcpy(data, words[i], len + 1);
+		if (rnd() % 8 == 0)
+			len++;			/* with its NUL */
+	} else {
+		len = rnd() % 3 ? rnd() % 24 : rnd() % sizeof(data);
+		for (i = 0; i < len; i++)
+			data[i] = rnd() % 2 ? "0123456789max\n -+"[rnd() % 17] :
+					      (char)rnd();
+	}
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, data, len) < 0 && !documented(errno) &&
+		    errno != EACCES)
+			fail("write %s: errno %d", path, errno);
+		close(fd);
+	}
+	/* Whatever was written, the limit reads back as one. */
+	snprintf(path, sizeof(path), "%s/ioasids.max", FUZZ_CG);
+	fd = open(path, O_RDONLY);
+	len = fd >= 0 ? read(fd, back, sizeof(back) - 1) : 0;
+	if (fd >= 0)
+		close(fd);
+	back[len > 0 && len < sizeof(back) ? len : 0] = '\0';
+	if (strcmp(back, "max\n") &&
+	    (back[0] < '0' || back[0] > '9' || back[strspn(back, "0123456789")] != '\n'))
+		fail("ioasids.max reads \"%s\"", back);
+	/* Keep the limit low: no fuzzed count may take the namespace. */
+	cg_write(FUZZ_CG, "ioasids.max", "4096");
+}
+
+static int fuzz(unsigned long inputs)
+{
+	struct timespec t0, t1;
+	struct files f;
+	unsigned long n, writes = 0;
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (cg_enter(FUZZ_CG))
+		return 2;
+	for (i = 0; i < NR_FDS; i++)
+		f.ioasid[i] = open("/dev/ioasid", O_RDWR);
+	f.dev[0] = open("/dev/ioasid_mock0", O_RDWR);
+	f.dev[1] = open("/dev/ioasid_mock1", O_RDWR);
+	f.null = open("/dev/null", O_RDWR);
+
+	for (n = 0; n < inputs; n++) {
+		if (rnd() % 32 == 0) {
+			fuzz_write();
+			writes++;
+			continue;
+		}
+		/* Now and then, a file goes with all it holds. */
+		if (rnd() % 128 == 0) {
+			i = rnd() % NR_FDS;
+			close(f.ioasid[i]);
+			f.ioasid[i] = open("/dev/ioasid", O_RDWR);
+		}
+		fuzz_ioctl(&f);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%s: %lu inputs in %ld s: %lu ioctls, %lu cgroup file writes\n",
+	       __func__, inputs, (long)(t1.tv_sec - t0.tv_sec), inputs - writes,
+	       writes);
+	printf("%s: ioctl results:", __func__);
+	for (i = 0; i < 256; i++)
+		if (results[i])
+			printf(" %s %lu", i ? strerror(i) : "ok", results[i]);
+	printf("\n");
+	return errors ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long inputs = argc > 1 ? strtoul(argv[1], NULL, 0) : 100000;
+	char sets_base[4096], sets[4096];
+	long root_base, cur;
+	int status, i;
+	pid_t pid;
+	FILE *s;
+
+	rng = getenv("IOASIDS_SEED") ? strtoul(getenv("IOASIDS_SEED"), NULL, 0)
+				     : (unsigned long)time(NULL);
+	if (access("/dev/ioasid", R_OK | W_OK) || mock_entries(0) < 0) {
+		printf("fuzz: needs /dev/ioasid and the mock hardware\n");
+		return 4;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("fuzz: %lu inputs, IOASIDS_SEED=%lu\n", inputs, rng);
+	rng = rng * 2654435761UL + 1;
+
+	page = sysconf(_SC_PAGESIZE);
+	buf = mmap(NULL, BUF_SIZE + 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return 1;
+	mprotect(buf + BUF_SIZE, page, PROT_NONE);
+	unmapped = buf + BUF_SIZE + page;
+	munmap(unmapped, page);
+
+	root_base = cg_current(CGROOT);
+	s = fopen(SETS, "r");
+	sets_base[s ? fread(sets_base, 1, sizeof(sets_base) - 1, s) : 0] = '\0';
+	if (s)
+		fclose(s);
+	cg_write(CGROOT, "cgroup.subtree_control", "+ioasids");
+	mkdir(FUZZ_CG, 0755);
+	cg_write(FUZZ_CG, "ioasids.max", "4096");
+
+	pid = fork();
+	if (pid == 0)
+		_exit(fuzz(inputs));
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+		printf("fuzz: the fuzzing child died\n");
+		return 1;
+	}
+	errors = WEXITSTATUS(status) ? 1 : 0;
+
+	/* It has exited: nothing may be left. */
+	cur = wait_current(CGROOT, root_base);
+	if (cur != root_base)
+		fail("root current %ld, was %ld", cur, root_base);
+	cur = cg_current(FUZZ_CG);
+	if (cur)
+		fail("current %ld left in the fuzzed cgroup", cur);
+	for (i = 0; i < 100; i++) {
+		s = fopen(SETS, "r");
+		sets[s ? fread(sets, 1, sizeof(sets) - 1, s) : 0] = '\0';
+		if (s)
+			fclose(s);
+		if (!strcmp(sets, sets_base))
+			break;
+		switch_every_cpu();
+		usleep(10000);
+	}
+	if (strcmp(sets, sets_base))
+		fail("sets left:\n%s\nbefore:\n%s", sets, sets_base);
+	if (mock_entries(0) || mock_entries(1))
+		fail("mock tables: %d and %d entries left", mock_entries(0),
+		     mock_entries(1));
+	if (rmdir(FUZZ_CG))
+		fail("rmdir %s: %s", FUZZ_CG, strerror(errno));
+	printf("fuzz: %lu errors\n", errors);
+	return errors ? 1 : 0;
+}
