@@ -13,10 +13,15 @@
  * and make a cgroup, charge it and remove it while the charge lives.
  *
  * Meanwhile the parent checks that no ioasids.current or ioasids.peak is
- * negative or above the capacity and that events never go down. At the
- * end, once everything has exited: every current is 0, the root's is where
- * it started, debugfs lists no set that was not there before, the mock
- * tables are empty, and the whole namespace can be allocated in one go.
+ * negative or above the capacity and that events never go down, and every
+ * few seconds it pauses the workers and checks that each cgroup's current
+ * is the sum of the IDs of the sets charged to it or below it (debugfs
+ * ioasid/sets), removed cgroups included. At the end, once everything has
+ * exited: every current is 0, the root's is where it started, debugfs
+ * lists no set that was not there before, the mock tables are empty, and
+ * every ID the run can have used is free: IDs are handed out lowest first,
+ * so one allocation of all of [1, 65535] covers every ID up to the highest
+ * one seen, which must be far below 65535.
  *
  *   ioasid_stress [seconds]     (default 20; IOASIDS_SEED=<n> to repeat)
  *
@@ -56,7 +61,11 @@ struct stats {
 	atomic_ulong refused;	/* EDQUOT, ENOSPC: limits doing their job */
 	atomic_ulong checks;
 	atomic_ulong errors;
+	atomic_ulong sums;	/* quiescent checks of current against the sets */
+	atomic_uint highest;	/* the highest ID a worker got */
 	atomic_int stop;
+	atomic_int pause;
+	atomic_int paused;
 };
 
 static struct stats *st;
@@ -143,8 +152,15 @@ static void do_alloc(struct worker *w)
 		fail("alloc %u: %s", count, strerror(-ret));
 		return;
 	}
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
+		unsigned int high = atomic_load(&st->highest);
+
+		while (w->ids[w->nr + i] > high &&
+		       !atomic_compare_exchange_weak(&st->highest, &high,
+						     w->ids[w->nr + i]))
+			;
 		w->bound[w->nr + i] = 0;
+	}
 	w->nr += count;
 }
 
@@ -353,6 +369,13 @@ static void *worker_thread(void *arg)
 	reopen_dev(w, 0);
 	reopen_dev(w, 1);
 	while (!atomic_load(&st->stop)) {
+		if (atomic_load(&st->pause)) {
+			atomic_fetch_add(&st->paused, 1);
+			while (atomic_load(&st->pause))
+				usleep(1000);
+			atomic_fetch_sub(&st->paused, 1);
+			continue;
+		}
 		pick = rnd(w) % total;
 		for (op = 0; pick >= weight[op]; op++)
 			pick -= weight[op];
@@ -465,30 +488,97 @@ static void read_text(const char *path, char *buf, size_t len)
 	buf[got] = '\0';
 }
 
-/* The whole namespace, minus what the kernel holds, in one allocation. */
-static void check_namespace_free(long root_base)
+/*
+ * The IDs of the sets charged to @cg or below, from debugfs ioasid/sets:
+ * "<type> <cgroup path, or - for the root> <quota> <count>[ dying]".
+ */
+static long sets_sum(const char *sets, const char *cg)
 {
-	struct ioasid_info info;
-	__u32 *ids, extra;
-	int fd;
+	const char *rel = cg + strlen(CGROOT);
+	char type[16], path[PATH_MAX];
+	unsigned long quota, count;
+	long sum = 0;
+	const char *line;
 
+	for (line = sets; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		if (*line == '#' ||
+		    sscanf(line, "%15s %4095s %lu %lu", type, path, &quota,
+			   &count) != 4)
+			continue;
+		if (!*rel || (!strncmp(path, rel, strlen(rel)) &&
+			      (path[strlen(rel)] == '\0' ||
+			       path[strlen(rel)] == '/')))
+			sum += count;
+	}
+	return sum;
+}
+
+/*
+ * With every worker paused, each cgroup's current is what its sets hold. A
+ * set being released (an exited mm's) may be between its count and its
+ * uncharge for a moment: look again before calling it a mismatch.
+ */
+static void check_sums(struct watched *cgs, int nr)
+{
+	static char sets[1 << 16];
+	long cur = 0, sum = 0;
+	int i, tries;
+
+	atomic_store(&st->pause, 1);
+	for (tries = 0; atomic_load(&st->paused) < NR_CGS * NR_THREADS; tries++) {
+		if (tries == 30000) {
+			fail("workers did not pause");
+			goto out;
+		}
+		usleep(1000);
+	}
+	for (tries = 0; tries < 100; tries++) {
+		read_text(SETS, sets, sizeof(sets));
+		for (i = 0; i < nr; i++) {
+			cur = cg_current(cgs[i].path);
+			sum = sets_sum(sets, cgs[i].path);
+			if (cur != sum)
+				break;
+		}
+		if (i == nr)
+			break;
+		usleep(10000);
+	}
+	if (i < nr)
+		fail("%s: current %ld, its sets hold %ld", cgs[i].path, cur, sum);
+	else
+		printf("stress: paused: every current is its sets' sum, %ld at the root\n",
+		       sum = sets_sum(sets, CGROOT));
+	atomic_fetch_add(&st->sums, 1);
+out:
+	atomic_store(&st->pause, 0);
+}
+
+/* Every ID the run can have used, minus what the kernel holds, in one go. */
+#define CHECKED	65535U
+
+static void check_ids_free(long root_base)
+{
+	__u32 *ids, count = CHECKED - root_base;
+	int fd, ret;
+
+	if (st->highest > CHECKED / 4)
+		fail("IDs up to %u were used: [1, %u] does not cover them",
+		     (unsigned int)st->highest, CHECKED);
 	fd = open("/dev/ioasid", O_RDWR);
-	if (fd < 0 || get_info(fd, &info)) {
-		fail("open/GET_INFO for the final check");
+	ids = malloc(sizeof(*ids) * count);
+	if (fd < 0 || !ids) {
+		fail("open /dev/ioasid for the final check");
 		return;
 	}
-	if (info.room != info.capacity - root_base)
-		fail("room %u of capacity %u, %ld held by the kernel",
-		     info.room, info.capacity, root_base);
-	ids = malloc(sizeof(*ids) * info.room);
-	if (!ids || ioasid_alloc_ids(fd, 0, ~0U, info.room, ids))
-		fail("allocating all %u free IDs: %s", info.room,
-		     strerror(errno));
-	else if (ioasid_alloc_one(fd, &extra) != -ENOSPC)
-		fail("an ID beyond the capacity");
+	ret = ioasid_alloc_ids(fd, 1, CHECKED, count, ids);
+	if (ret)
+		fail("allocating all %u IDs of [1, %u]: %s", count, CHECKED,
+		     strerror(-ret));
 	else
-		printf("stress: all %u free IDs allocated in one call\n",
-		       info.room);
+		printf("stress: the highest ID used was %u; all of [1, %u] free again\n",
+		       (unsigned int)st->highest, CHECKED);
 	free(ids);
 	close(fd);
 }
@@ -547,6 +637,8 @@ int main(int argc, char **argv)
 		check_cgroups(cgs, nr_cgs, capacity);
 		usleep(20000);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec >= 5 * ((long)st->sums + 1))
+			check_sums(cgs, nr_cgs);
 	} while (t1.tv_sec - t0.tv_sec < seconds);
 	atomic_store(&st->stop, 1);
 	for (i = 0; i < NR_CGS; i++)
@@ -560,8 +652,11 @@ int main(int argc, char **argv)
 		printf("stress: %-14s %lu\n", op_name[i],
 		       (unsigned long)st->ops[i]);
 	}
-	printf("stress: %lu operations (%lu refused by a limit), %lu cgroup checks\n",
-	       total, (unsigned long)st->refused, (unsigned long)st->checks);
+	printf("stress: %lu operations (%lu refused by a limit)\n",
+	       total, (unsigned long)st->refused);
+	printf("stress: %lu cgroup checks, %lu sum checks\n",
+	       (unsigned long)st->checks,
+	       (unsigned long)st->sums);
 
 	/* Everything has exited: nothing may be left. */
 	cur = wait_current(CGROOT, root_base);
@@ -585,7 +680,7 @@ int main(int argc, char **argv)
 	if (mock_entries(0) || mock_entries(1))
 		fail("mock tables: %d and %d entries left", mock_entries(0),
 		     mock_entries(1));
-	check_namespace_free(root_base);
+	check_ids_free(root_base);
 	if (cg_current(CGROOT) != root_base)
 		fail("root current %ld after the final check", cg_current(CGROOT));
 
