@@ -11,6 +11,8 @@ help:
 	@echo "make series   the upstream patch series, in build/series/patches"
 	@echo "make deb      a Debian kernel package of it, in build/deb"
 	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
+	@echo "make install  ioasidctl, systemd units, udev rule, header, docs"
+	@echo "              (DESTDIR=, PREFIX=/usr, SYSCONFDIR=/etc)"
 	@echo "make deps     install what the build and tests need (Debian 12)"
 	@echo "make clean    remove build output (keeps the extracted tree)"
 
@@ -44,7 +46,38 @@ deb: deps
 bench: deps
 	@bash tests/bench/run
 
-clean:
-	rm -rf build/tests build/guest build/check
+# Where Debian puts things. ioasidctl is built against uapi/ here, so
+# installing needs no kernel build.
+PREFIX ?= /usr
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCS := README.md Documentation/admin-guide/cgroup-v2-ioasids.rst \
+	Documentation/admin-guide/ioasids-ecosystem.rst \
+	Documentation/userspace-api/ioasid.rst
+INSTALL_TOOLS := $(CURDIR)/build/install
 
-.PHONY: help deps kernel selftests tools check demo run series deb bench clean
+install:
+	@$(MAKE) -s -C tools HDRS=$(CURDIR)/uapi OUT=$(INSTALL_TOOLS)
+	install -D -m 0755 $(INSTALL_TOOLS)/ioasidctl $(DESTDIR)$(PREFIX)/bin/ioasidctl
+	install -D -m 0755 systemd-units/ioasids-limit \
+		$(DESTDIR)$(PREFIX)/lib/ioasids/ioasids-limit
+	install -D -m 0644 systemd-units/ioasids@.service \
+		$(DESTDIR)$(UNITDIR)/ioasids@.service
+	install -D -m 0644 systemd-units/user.slice.d/50-ioasids.conf \
+		$(DESTDIR)$(UNITDIR)/user.slice.d/50-ioasids.conf
+	install -D -m 0644 systemd-units/user-.slice.d/50-ioasids.conf \
+		$(DESTDIR)$(UNITDIR)/user-.slice.d/50-ioasids.conf
+	install -D -m 0644 systemd-units/ioasids.tmpfiles \
+		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/ioasids.conf
+	install -D -m 0644 systemd-units/60-ioasid.rules \
+		$(DESTDIR)$(PREFIX)/lib/udev/rules.d/60-ioasid.rules
+	install -d $(DESTDIR)$(SYSCONFDIR)/ioasids
+	install -m 0644 systemd-units/ioasids/*.conf $(DESTDIR)$(SYSCONFDIR)/ioasids/
+	install -D -m 0644 uapi/linux/ioasid.h $(DESTDIR)$(PREFIX)/include/linux/ioasid.h
+	install -d $(DESTDIR)$(PREFIX)/share/doc/ioasids
+	install -m 0644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/ioasids/
+
+clean:
+	rm -rf build/tests build/guest build/check build/install
+
+.PHONY: help deps kernel selftests tools check demo run series deb bench install clean

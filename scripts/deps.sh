@@ -10,7 +10,7 @@ pkgs=(
 	ccache sparse python3 perl python3-docutils
 	dpkg-dev rsync
 	qemu-system-x86 busybox-static
-	cgroup-tools crun runc
+	cgroup-tools crun runc systemd dbus
 )
 # make bench draws its plot with gnuplot; make deb's debian/rules uses
 # debhelper.
