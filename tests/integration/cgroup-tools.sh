@@ -22,4 +22,35 @@ check "ioasids.events counted the refusal" \
 	eq "max 1" cgget -n -v -r ioasids.events cgt
 check "everything came back" eq 0 cat $CG/cgt/ioasids.current
 check "cgdelete" cgdelete -g ioasids:/cgt
+
+# cgconfigparser: a cgconfig.conf with an ioasids section, as an admin
+# would put in /etc/cgconfig.conf for the cgconfig service.
+conf=$(mktemp)
+cat > "$conf" <<'CONF'
+group vms {
+	ioasids {
+		ioasids.max = 8;
+	}
+}
+group vms/vm1 {
+	ioasids {
+		ioasids.max = 3;
+	}
+}
+CONF
+check "cgconfigparser loads an ioasids section" cgconfigparser -l "$conf"
+check "it wrote the parent's limit" eq 8 cat $CG/vms/ioasids.max
+check "and the child's" eq 3 cat $CG/vms/vm1/ioasids.max
+check "cgexec into it: 3 PASIDs fit" \
+	eq 3 bash -c "cgexec -g ioasids:vms/vm1 $CTL alloc --count 3 | wc -l"
+check "4 do not" fails cgexec -g ioasids:vms/vm1 $CTL alloc --count 4
+check "the child's limit refused it" \
+	eq "max 1" cat $CG/vms/vm1/ioasids.events.local
+check "cgconfigparser refuses a bad value" bash -c \
+	"printf 'group bad { ioasids { ioasids.max = -5; } }\n' > $conf.bad &&
+	 ! cgconfigparser -l $conf.bad"
+check "and leaves no group behind" fails test -d $CG/bad
+check "nor touches the others" eq 8 cat $CG/vms/ioasids.max
+check "cgdelete -r" cgdelete -r -g ioasids:/vms
+rm -f "$conf" "$conf.bad"
 done_testing
