@@ -67,6 +67,8 @@ install:
 		$(DESTDIR)$(UNITDIR)/user.slice.d/50-ioasids.conf
 	install -D -m 0644 systemd-units/user-.slice.d/50-ioasids.conf \
 		$(DESTDIR)$(UNITDIR)/user-.slice.d/50-ioasids.conf
+	install -D -m 0644 systemd-units/machine.slice.d/50-ioasids.conf \
+		$(DESTDIR)$(UNITDIR)/machine.slice.d/50-ioasids.conf
 	install -D -m 0644 systemd-units/ioasids.tmpfiles \
 		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/ioasids.conf
 	install -D -m 0644 systemd-units/60-ioasid.rules \

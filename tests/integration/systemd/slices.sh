@@ -57,6 +57,9 @@ check user-uid-refusal-counted \
 mkdir -p /etc/ioasids
 echo "IOASIDS_MAX=4" > /etc/ioasids/machine-vm1.slice.conf
 check vm1-start vm vm1 4
+check machine-slice-unit-active is_state active ioasids@machine.slice.service
+check machine-slice-no-limit eq max cat $MS/ioasids.max
+check machine-slice-enabled-inside grep -qw ioasids $MS/cgroup.subtree_control
 check vm1-limit eq 4 cat $MS/machine-vm1.slice/ioasids.max
 check vm1-holds-4 wait_for 4 $MS/machine-vm1.slice/ioasids.current
 check vm1-5th-refused fails in_unit machine-vm1.slice ioasidctl alloc
