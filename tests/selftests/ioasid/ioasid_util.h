@@ -196,6 +196,36 @@ static inline void switch_every_cpu(void)
 	}
 }
 
+static inline int count_line(const char *text, const char *line, size_t len)
+{
+	const char *p;
+	int n = 0;
+
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, line, len) && (p[len] == '\n' || !p[len]))
+			n++;
+	return n;
+}
+
+/*
+ * Whether debugfs ioasid/sets text @now lists a set that @before did not:
+ * a line more often than before. Sets that went since (an earlier test's
+ * exited mm, released late) are not the caller's business.
+ */
+static inline bool sets_added(const char *before, const char *now)
+{
+	const char *p, *end;
+	size_t len;
+
+	for (p = now; p && *p; p = end ? end + 1 : NULL) {
+		end = strchr(p, '\n');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (count_line(now, p, len) > count_line(before, p, len))
+			return true;
+	}
+	return false;
+}
+
 /* The mm's PASID goes from a workqueue: wait up to 10 s for @want. */
 static inline long wait_current(const char *cg, long want)
 {
