@@ -27,7 +27,6 @@
 #include "ioasid_mock.h"
 
 #define FUZZ_CG		CGROOT "/ioasid_fuzz"
-#define SETS		"/sys/kernel/debug/ioasid/sets"
 #define NR_FDS		4
 #define BUF_SIZE	(64 * 1024)
 
@@ -310,9 +309,8 @@ int main(int argc, char **argv)
 	unsigned long inputs = argc > 1 ? strtoul(argv[1], NULL, 0) : 100000;
 	char sets_base[4096], sets[4096];
 	long root_base, cur;
-	int status, i;
+	int status;
 	pid_t pid;
-	FILE *s;
 
 	rng = getenv("IOASIDS_SEED") ? strtoul(getenv("IOASIDS_SEED"), NULL, 0)
 				     : (unsigned long)time(NULL);
@@ -334,10 +332,7 @@ int main(int argc, char **argv)
 	munmap(unmapped, page);
 
 	root_base = cg_current(CGROOT);
-	s = fopen(SETS, "r");
-	sets_base[s ? fread(sets_base, 1, sizeof(sets_base) - 1, s) : 0] = '\0';
-	if (s)
-		fclose(s);
+	read_sets(sets_base, sizeof(sets_base));
 	cg_write(CGROOT, "cgroup.subtree_control", "+ioasids");
 	mkdir(FUZZ_CG, 0755);
 	cg_write(FUZZ_CG, "ioasids.max", "4096");
@@ -358,17 +353,7 @@ int main(int argc, char **argv)
 	cur = cg_current(FUZZ_CG);
 	if (cur)
 		fail("current %ld left in the fuzzed cgroup", cur);
-	for (i = 0; i < 100; i++) {
-		s = fopen(SETS, "r");
-		sets[s ? fread(sets, 1, sizeof(sets) - 1, s) : 0] = '\0';
-		if (s)
-			fclose(s);
-		if (!sets_added(sets_base, sets))
-			break;
-		switch_every_cpu();
-		usleep(10000);
-	}
-	if (sets_added(sets_base, sets))
+	if (!sets_settle(sets_base, sets, sizeof(sets)))
 		fail("sets left:\n%s\nbefore:\n%s", sets, sets_base);
 	if (mock_entries(0) || mock_entries(1))
 		fail("mock tables: %d and %d entries left", mock_entries(0),

@@ -38,7 +38,6 @@
 #include "ioasid_mock.h"
 
 #define TOP		CGROOT "/ioasid_stress"
-#define SETS		"/sys/kernel/debug/ioasid/sets"
 #define NR_CGS		4
 #define NR_THREADS	3
 #define MAX_HELD	256
@@ -534,7 +533,7 @@ static void check_sums(struct watched *cgs, int nr)
 		usleep(1000);
 	}
 	for (tries = 0; tries < 100; tries++) {
-		read_text(SETS, sets, sizeof(sets));
+		read_text(IOASID_SETS, sets, sizeof(sets));
 		for (i = 0; i < nr; i++) {
 			cur = cg_current(cgs[i].path);
 			sum = sets_sum(sets, cgs[i].path);
@@ -610,7 +609,7 @@ int main(int argc, char **argv)
 
 	root_base = cg_current(CGROOT);
 	capacity = cg_read_key(CGROOT, "ioasids.capacity", NULL);
-	read_text(SETS, sets_base, sizeof(sets_base));
+	read_text(IOASID_SETS, sets_base, sizeof(sets_base));
 	cg_write(CGROOT, "cgroup.subtree_control", "+ioasids");
 	mkdir(TOP, 0755);
 	cg_write(TOP, "cgroup.subtree_control", "+ioasids");
@@ -668,14 +667,7 @@ int main(int argc, char **argv)
 			fail("%s: current %ld after everything exited",
 			     cgs[i].path, cur);
 	}
-	for (i = 0; i < 100; i++) {
-		read_text(SETS, sets, sizeof(sets));
-		if (!sets_added(sets_base, sets))
-			break;
-		switch_every_cpu();
-		usleep(10000);
-	}
-	if (sets_added(sets_base, sets))
+	if (!sets_settle(sets_base, sets, sizeof(sets)))
 		fail("sets left:\n%s\nbefore:\n%s", sets, sets_base);
 	if (mock_entries(0) || mock_entries(1))
 		fail("mock tables: %d and %d entries left", mock_entries(0),

@@ -30,7 +30,6 @@
 #include "ioasid_util.h"
 #include "ioasid_mock.h"
 
-#define SETS		"/sys/kernel/debug/ioasid/sets"
 #define MAX_NTH		2000
 #define NR_IDS		64
 
@@ -184,7 +183,7 @@ static void snapshot(struct nth_ctx *c, struct nth_state *s)
 	read_text(path, s->max, sizeof(s->max));
 	snprintf(path, sizeof(path), "%s/ioasids.events", c->cg);
 	read_text(path, s->events, sizeof(s->events));
-	read_text(SETS, s->sets, sizeof(s->sets));
+	read_text(IOASID_SETS, s->sets, sizeof(s->sets));
 	snprintf(path, sizeof(path), "%s/sub", c->cg);
 	s->sub = !access(path, F_OK);
 }
@@ -310,7 +309,7 @@ FIXTURE_SETUP(nth)
 	ASSERT_EQ(0, cg_make("nth", self->cg, sizeof(self->cg)));
 	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "max"));
 	self->root_base = cg_current(CGROOT);
-	read_text(SETS, sets_base, sizeof(sets_base));
+	read_text(IOASID_SETS, sets_base, sizeof(sets_base));
 }
 
 FIXTURE_TEARDOWN(nth)
@@ -333,7 +332,7 @@ static bool back_to_base(const char *cg, long root_base)
 	cg_write(cg, "ioasids.max", "max");
 
 	for (i = 0; i < 500; i++) {
-		read_text(SETS, sets, sizeof(sets));
+		read_text(IOASID_SETS, sets, sizeof(sets));
 		if (!strcmp(sets, sets_base) &&
 		    cg_current(CGROOT) == root_base && cg_current(cg) == 0 &&
 		    mock_entries(0) <= 0 && mock_entries(1) <= 0)

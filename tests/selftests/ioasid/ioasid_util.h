@@ -226,6 +226,37 @@ static inline bool sets_added(const char *before, const char *now)
 	return false;
 }
 
+#define IOASID_SETS	"/sys/kernel/debug/ioasid/sets"
+
+/* debugfs ioasid/sets into @buf, "" if it cannot be read. */
+static inline void read_sets(char *buf, size_t len)
+{
+	FILE *f = fopen(IOASID_SETS, "r");
+
+	buf[f ? fread(buf, 1, len - 1, f) : 0] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Wait up to 1 s, running a process on each CPU so that exited mms go, for
+ * ioasid/sets to list no set that @before did not. @now gets what it
+ * listed last; false if a set stayed.
+ */
+static inline bool sets_settle(const char *before, char *now, size_t len)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		read_sets(now, len);
+		if (!sets_added(before, now))
+			return true;
+		switch_every_cpu();
+		usleep(10000);
+	}
+	return false;
+}
+
 /* The mm's PASID goes from a workqueue: wait up to 10 s for @want. */
 static inline long wait_current(const char *cg, long want)
 {
