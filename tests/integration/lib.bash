@@ -46,14 +46,21 @@ spawn_in_cg() {
 	bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@" <&0 &
 }
 
-# wait_for WANT FILE: wait up to 30 s for FILE to read WANT.
-wait_for() {
-	local i
+# wait_until WANT COMMAND...: wait up to 30 s for COMMAND to print WANT.
+wait_until() {
+	local want=$1 i
+	shift
 	for i in $(seq 300); do
-		[ "$(cat "$2")" = "$1" ] && return 0
+		[ "$("$@")" = "$want" ] && return 0
 		sleep 0.1
 	done
+	echo "$*: '$("$@")', not '$want'"
 	return 1
+}
+
+# wait_for WANT FILE: wait up to 30 s for FILE to read WANT.
+wait_for() {
+	wait_until "$1" cat "$2"
 }
 
 done_testing() {

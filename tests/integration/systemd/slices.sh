@@ -23,13 +23,7 @@ in_unit() {
 
 # is_state STATE UNIT: wait up to 30 s for UNIT to be STATE.
 is_state() {
-	local i
-	for i in $(seq 300); do
-		[ "$(systemctl is-active "$2")" = "$1" ] && return 0
-		sleep 0.1
-	done
-	echo "$2: $(systemctl is-active "$2"), not $1"
-	return 1
+	wait_until "$1" systemctl is-active "$2"
 }
 
 base=$(cat $CG/ioasids.current)
