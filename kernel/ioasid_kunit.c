@@ -200,6 +200,49 @@ static void ioasid_test_free_while_referenced(struct kunit *test)
 	ioasid_set_free(set);
 }
 
+/*
+ * A freed ID that hardware still references has no private ID any more:
+ * FIND and ALLOC with that private ID agree that it is free.
+ */
+static void ioasid_test_spid_freed_while_referenced(struct kunit *test)
+{
+	struct ioasid_set *set = new_set(test, 0);
+	ioasid_t id, again, found;
+
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 60, 7, &id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_get(set, id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 7, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_find_spid(set, id, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 60, 7, &again), 0);
+	KUNIT_EXPECT_NE(test, again, id);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 7, &found), 0);
+	KUNIT_EXPECT_EQ(test, found, again);
+	/* The late put must not take the new owner's private ID with it. */
+	ioasid_put(set, id);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 7, &found), 0);
+	KUNIT_EXPECT_EQ(test, found, again);
+	ioasid_set_free(set);
+}
+
+/* A quota can only be lowered, through the kernel API as through the fd. */
+static void ioasid_test_quota_only_lowered(struct kunit *test)
+{
+	struct ioasid_set *set = new_set(test, 0);
+	struct ioasid_set *limited = new_set(test, 4);
+
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(set, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(set, 8), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(set, 9), -EPERM);
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(set, 0), -EPERM);
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(set, 8), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(set, 2), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(limited, 5), -EPERM);
+	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(limited, 3), 0);
+	ioasid_set_free(limited);
+	ioasid_set_free(set);
+}
+
 static void ioasid_test_spid(struct kunit *test)
 {
 	struct ioasid_set *set = new_set(test, 0);
@@ -260,27 +303,30 @@ static void ioasid_test_batch_rollback(struct kunit *test)
 	ioasid_set_free(set);
 }
 
-/* Lowering the namespace keeps what is out, and bounds what comes next. */
-static void ioasid_test_capacity_lowering(struct kunit *test)
+/*
+ * The namespace is as large as the largest IOMMU's PASID space, at most
+ * 2^20: a small IOMMU (or one without PASIDs) takes nothing from others.
+ */
+static void ioasid_test_capacity_follows_largest(struct kunit *test)
 {
 	struct ioasid_set *set = new_set(test, 0);
-	ioasid_t id, low;
+	ioasid_t id;
 
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 50, 50, IOMMU_PASID_INVALID,
-					   &id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_max_pasids(), TEST_MAX_PASIDS);
 	ioasid_register_max_pasids(16);
-	KUNIT_EXPECT_EQ(test, ioasid_max_pasids(), 16);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_capacity(), 15);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 20, 60, IOMMU_PASID_INVALID,
-					   &low), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 60, IOMMU_PASID_INVALID,
-					   &low), 0);
-	KUNIT_EXPECT_LT(test, low, 16);
-	/* A registration without PASID support, or a larger one, changes nothing. */
+	ioasid_register_max_pasids(1);
 	ioasid_register_max_pasids(0);
-	ioasid_register_max_pasids(1 << 20);
-	KUNIT_EXPECT_EQ(test, ioasid_max_pasids(), 16);
+	KUNIT_EXPECT_EQ(test, ioasid_max_pasids(), TEST_MAX_PASIDS);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_capacity(), TEST_MAX_PASIDS - 1);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 20, 60, IOMMU_PASID_INVALID,
+					   &id), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
+
+	ioasid_register_max_pasids(TEST_MAX_PASIDS * 2);
+	KUNIT_EXPECT_EQ(test, ioasid_max_pasids(), TEST_MAX_PASIDS * 2);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_capacity(), TEST_MAX_PASIDS * 2 - 1);
+	ioasid_register_max_pasids(U32_MAX);
+	KUNIT_EXPECT_EQ(test, ioasid_max_pasids(), 1U << 20);
 	ioasid_set_free(set);
 }
 
@@ -302,7 +348,7 @@ static int order_cb(struct notifier_block *nb, unsigned long event, void *arg)
 	return NOTIFY_OK;
 }
 
-/* FREE runs the set's notifiers, then the global ones, each by priority. */
+/* FREE runs the set's and the global notifiers together, by priority. */
 static void ioasid_test_notifier_order(struct kunit *test)
 {
 	struct ioasid_set *set = new_set(test, 0);
@@ -333,7 +379,8 @@ static void ioasid_test_notifier_order(struct kunit *test)
 					   &id), 0);
 	KUNIT_EXPECT_STREQ(test, log, "");
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
-	KUNIT_EXPECT_STREQ(test, log, "dicIC");
+	/* One order across both chains; the set's first among equals. */
+	KUNIT_EXPECT_STREQ(test, log, "diIcC");
 	for (i = 0; i < ARRAY_SIZE(nbs); i++)
 		ioasid_unregister_notifier(nbs[i].tag >= 'a' ? set : NULL,
 					   &nbs[i].nb);
@@ -579,8 +626,8 @@ static void fake_dev_del(struct fake_dev *f, struct ioasid_set *set)
 }
 
 /*
- * Freeing a programmed ID: FREE is told, the entry is cleared, UNBIND is
- * told, and only then can anyone be handed the ID again.
+ * Freeing a programmed ID: the entry is cleared, UNBIND and FREE are told,
+ * and only then can anyone be handed the ID again.
  */
 static void ioasid_test_bind_free_order(struct kunit *test)
 {
@@ -598,7 +645,8 @@ static void ioasid_test_bind_free_order(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, f->log, "AsB");
 
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
-	KUNIT_EXPECT_STREQ(test, f->log, "AsBFcU");
+	/* Its notifier has the lowest priority: told after the table. */
+	KUNIT_EXPECT_STREQ(test, f->log, "AsBcUF");
 	KUNIT_EXPECT_EQ(test, f->reused_while_programmed, 0);
 	ioasid_set_get_info(set, &info);
 	KUNIT_EXPECT_EQ(test, info.count, 0);
@@ -609,6 +657,70 @@ static void ioasid_test_bind_free_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(f->other, id, id,
 					   IOMMU_PASID_INVALID, &again), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(f->other, again), 0);
+	fake_dev_del(f, set);
+	ioasid_set_free(set);
+}
+
+struct stage_nb {
+	struct notifier_block nb;
+	struct fake_dev *f;
+	char tag;
+};
+
+static int stage_cb(struct notifier_block *nb, unsigned long event, void *arg)
+{
+	struct stage_nb *s = container_of(nb, struct stage_nb, nb);
+
+	if (event == IOASID_NOTIFY_FREE || event == IOASID_NOTIFY_UNBIND) {
+		fake_log(s->f, event == IOASID_NOTIFY_FREE ? 'F' : 'U');
+		fake_log(s->f, s->tag);
+	}
+	return NOTIFY_OK;
+}
+
+/*
+ * Teardown goes device, then IOMMU, then CPU, across the set's and the
+ * global notifiers and the PASID table: UNBIND reaches the device before
+ * its entry is cleared ('c'), the IOMMU and CPU sides after; FREE reaches
+ * the IOMMU and CPU sides only once every table is clear.
+ */
+static void ioasid_test_teardown_order(struct kunit *test)
+{
+	struct ioasid_set *set = new_set(test, 0);
+	struct fake_dev *f = fake_dev_new(test, set);
+	struct stage_nb nbs[] = {
+		{ .nb = { .notifier_call = stage_cb,
+			  .priority = IOASID_PRIO_CPU }, .tag = 'c' },
+		{ .nb = { .notifier_call = stage_cb,
+			  .priority = IOASID_PRIO_IOMMU }, .tag = 'i' },
+		{ .nb = { .notifier_call = stage_cb,
+			  .priority = IOASID_PRIO_DEVICE }, .tag = 'D' },
+	};
+	ioasid_t id;
+	int i;
+
+	/* The device's notifier is global, the others the set's. */
+	ioasid_unregister_notifier(set, &f->nb);
+	for (i = 0; i < ARRAY_SIZE(nbs); i++) {
+		nbs[i].f = f;
+		ioasid_register_notifier(nbs[i].tag == 'D' ? NULL : set,
+					 &nbs[i].nb);
+	}
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, IOMMU_PASID_INVALID,
+					   &id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, id), 0);
+	memset(f->log, 0, sizeof(f->log));
+	KUNIT_EXPECT_EQ(test, ioasid_unbind(set, &f->idev, id), 0);
+	KUNIT_EXPECT_STREQ(test, f->log, "UDcUiUc");
+
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, id), 0);
+	memset(f->log, 0, sizeof(f->log));
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
+	KUNIT_EXPECT_STREQ(test, f->log, "FDUDcUiUcFiFc");
+	for (i = 0; i < ARRAY_SIZE(nbs); i++)
+		ioasid_unregister_notifier(nbs[i].tag == 'D' ? NULL : set,
+					   &nbs[i].nb);
+	ioasid_register_notifier(set, &f->nb);
 	fake_dev_del(f, set);
 	ioasid_set_free(set);
 }
@@ -682,12 +794,15 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_quota),
 	KUNIT_CASE(ioasid_test_foreign),
 	KUNIT_CASE(ioasid_test_free_while_referenced),
+	KUNIT_CASE(ioasid_test_spid_freed_while_referenced),
+	KUNIT_CASE(ioasid_test_quota_only_lowered),
 	KUNIT_CASE(ioasid_test_spid),
 	KUNIT_CASE(ioasid_test_batch_rollback),
-	KUNIT_CASE(ioasid_test_capacity_lowering),
+	KUNIT_CASE(ioasid_test_capacity_follows_largest),
 	KUNIT_CASE(ioasid_test_notifier_order),
 	KUNIT_CASE(ioasid_test_teardown_before_reuse),
 	KUNIT_CASE(ioasid_test_bind_free_order),
+	KUNIT_CASE(ioasid_test_teardown_order),
 	KUNIT_CASE(ioasid_test_bind_unbind),
 	KUNIT_CASE(ioasid_test_device_register),
 	KUNIT_CASE(ioasid_test_set_destroy),

@@ -29,7 +29,14 @@ enum {
 	IOASID_CMD_FIND,
 	IOASID_CMD_BIND,
 	IOASID_CMD_UNBIND,
+	IOASID_CMD_SET_CGROUP,
 };
+
+/*
+ * The most IDs one IOASID_ALLOC or IOASID_FREE may name: a larger @count
+ * gets EINVAL. Allocate more in several calls.
+ */
+#define IOASID_MAX_COUNT	4096
 
 /**
  * struct ioasid_info - ioctl(IOASID_GET_INFO)
@@ -81,14 +88,25 @@ enum ioasid_alloc_flags {
  * @spid: the private ID, with %IOASID_ALLOC_SPID
  * @ids: user pointer to an array of @count __u32, filled with the IDs
  *
- * All or nothing: on any error no ID is held and nothing is charged.
+ * All or nothing: on any error no ID is held and nothing is charged. The
+ * IDs become visible to this file's other calls (FREE, FIND, BIND, from
+ * any thread) only once the whole allocation succeeded, copy to @ids
+ * included; an allocation refused by a quota, a limit or a full range
+ * leaves nothing behind but the ioasids.events count of a refusing limit,
+ * and never shows in ioasids.peak.
+ *
+ * Placement: with @min 0, IDs are taken lowest-first from 256 up, and below
+ * 256 only when nothing above is free, so that devices with small PASID
+ * tables (4 or 8 bits) keep low IDs for the kernel, SVA and callers that
+ * ask for them with @min and @max.
  *
  * Errors: EDQUOT when this file's quota or an ioasids.max on its cgroup's
  * path would be exceeded; ENOSPC when [@min, @max] has no @count free IDs
  * or the system's capacity is used up; EEXIST when @spid is attached to
- * another of this file's IDs; EINVAL for @count 0, @min > @max, or
- * %IOASID_ALLOC_SPID with @count > 1; EOPNOTSUPP for unknown flags;
- * EFAULT for a bad @ids; ENOMEM.
+ * another of this file's IDs; EINVAL for @count 0 or above
+ * %IOASID_MAX_COUNT, @min > @max, or %IOASID_ALLOC_SPID with @count > 1;
+ * EOPNOTSUPP for unknown flags; EFAULT for a bad @ids; EINTR when a fatal
+ * signal interrupted it; ENOMEM.
  */
 struct ioasid_alloc {
 	__u32 size;
@@ -114,8 +132,9 @@ struct ioasid_alloc {
  * freed already, listed twice, or another file's, which is not told apart),
  * none is freed. An ID programmed into hardware is torn down there first.
  *
- * Errors: ENOENT for an ID that is not this file's; EINVAL for @count 0;
- * EFAULT for a bad @ids; EOPNOTSUPP, EINVAL for flags and reserved fields.
+ * Errors: ENOENT for an ID that is not this file's; EINVAL for @count 0
+ * or above %IOASID_MAX_COUNT; EFAULT for a bad @ids; EOPNOTSUPP, EINVAL for
+ * flags and reserved fields.
  */
 struct ioasid_free {
 	__u32 size;
@@ -131,10 +150,17 @@ struct ioasid_free {
  * struct ioasid_set_quota - ioctl(IOASID_SET_QUOTA)
  * @size: sizeof(struct ioasid_set_quota)
  * @flags: must be 0
- * @quota: the most IDs this file may hold, 0 for no quota of its own. It
- *	never lifts the cgroup's ioasids.max. A quota below the count is
- *	accepted and refuses new IDs until the count drops below it.
+ * @quota: the most IDs this file may hold. It never lifts the cgroup's
+ *	ioasids.max. A quota below the count is accepted and refuses new IDs
+ *	until the count drops below it.
  * @__reserved: must be 0
+ *
+ * A quota can only be lowered: once set, a higher quota, or 0 (none), gets
+ * EPERM, whoever holds the file. A manager can set one and pass the file
+ * to a VMM, which cannot lift it.
+ *
+ * Errors: EPERM to raise or remove a quota; EINVAL for a quota of 0 on a
+ * file without one, and for reserved fields; EOPNOTSUPP for flags.
  */
 struct ioasid_set_quota {
 	__u32 size;
@@ -180,8 +206,9 @@ struct ioasid_find {
  * struct ioasid_bind - ioctl(IOASID_BIND) and ioctl(IOASID_UNBIND)
  * @size: sizeof(struct ioasid_bind)
  * @flags: must be 0
- * @dev_fd: an open file of the PASID-capable device's character node; its
- *	file mode is what grants the right to program the device
+ * @dev_fd: a file of the PASID-capable device's character node, opened
+ *	for writing through the device's own driver; the node's file mode is
+ *	what grants the right to program the device
  * @id: an ID this file holds
  *
  * IOASID_BIND programs @id into the device's PASID table. The entry keeps
@@ -190,7 +217,8 @@ struct ioasid_find {
  * hardware entry first, or by the device going away. Only then can @id be
  * handed out again.
  *
- * Errors: EBADF for a bad @dev_fd; ENODEV when @dev_fd is not a device that
+ * Errors: EBADF for a bad @dev_fd, or one not open for writing; ENODEV
+ * when @dev_fd is not a file of a device's driver that
  * takes PASIDs; ENOENT when @id is not this file's (never allocated, freed,
  * or another file's, which is not told apart), and for IOASID_UNBIND when
  * it is not bound to the device; EOVERFLOW when @id is beyond the device's
@@ -206,5 +234,35 @@ struct ioasid_bind {
 
 #define IOASID_BIND		_IO(IOASID_TYPE, IOASID_CMD_BIND)
 #define IOASID_UNBIND		_IO(IOASID_TYPE, IOASID_CMD_UNBIND)
+
+/**
+ * struct ioasid_set_cgroup - ioctl(IOASID_SET_CGROUP)
+ * @size: sizeof(struct ioasid_set_cgroup)
+ * @flags: must be 0
+ * @cgroup_fd: an open directory of a cgroup v2 cgroup
+ * @__reserved: must be 0
+ *
+ * Charge this file's IDs to that cgroup from now on, instead of the
+ * opener's: for a manager (libvirtd, a container runtime) that opens
+ * /dev/ioasid and passes the file to a VMM in the VM's cgroup, so that the
+ * VM's ioasids.max applies. The caller must be allowed to move a process
+ * into that cgroup (write access to cgroup.procs of the common ancestor of
+ * its own cgroup and the target, as for CLONE_INTO_CGROUP), and the file
+ * must hold no IDs.
+ *
+ * Errors: EBADF when @cgroup_fd is not a cgroup v2 directory; EACCES or
+ * EPERM when the caller may not move a process there (ENOENT when the
+ * target is outside its cgroup namespace); EBUSY when the file holds IDs;
+ * EOPNOTSUPP for flags, or without the ioasids controller; EINVAL for
+ * reserved fields.
+ */
+struct ioasid_set_cgroup {
+	__u32 size;
+	__u32 flags;
+	__s32 cgroup_fd;
+	__u32 __reserved;
+};
+
+#define IOASID_SET_CGROUP	_IO(IOASID_TYPE, IOASID_CMD_SET_CGROUP)
 
 #endif /* _UAPI_LINUX_IOASID_H */

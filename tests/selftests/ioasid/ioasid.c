@@ -284,6 +284,7 @@ TEST_F(ioasid, quota)
 	struct ioasid_set_quota q = { .size = sizeof(q), .quota = 2 };
 	struct ioasid_info info;
 	__u32 ids[3];
+	int other;
 
 	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_QUOTA, &q));
 	ASSERT_EQ(0, get_info(self->fd, &info));
@@ -298,12 +299,15 @@ TEST_F(ioasid, quota)
 	EXPECT_EQ(0, cg_read_key(self->cg, "ioasids.events", "max"));
 
 	/* The quota never lifts the cgroup's limit. */
+	other = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, other);
 	q.quota = 100;
-	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	ASSERT_EQ(0, ioctl(other, IOASID_SET_QUOTA, &q));
 	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "2"));
-	EXPECT_EQ(-EDQUOT, ioasid_alloc_one(self->fd, &ids[2]));
-	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(-EDQUOT, ioasid_alloc_one(other, &ids[2]));
+	ASSERT_EQ(0, get_info(other, &info));
 	EXPECT_EQ(0, info.room);
+	close(other);
 
 	q.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, IOASID_SET_QUOTA, &q));
@@ -417,6 +421,7 @@ TEST_F(ioasid, fd_passing)
 	memcpy(CMSG_DATA(cmsg), &self->fd, sizeof(int));
 	ASSERT_EQ(1, sendmsg(sv[0], &msg, 0));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	/* Charged here, held by the file the opener still has. */
 	EXPECT_EQ(3, cg_current(self->cg));
@@ -444,6 +449,7 @@ TEST_F(ioasid, fork)
 		_exit(ioasid_count(self->fd) == 2 ? 0 : 2);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(2, ioasid_count(self->fd));
 	EXPECT_EQ(2, cg_current(self->cg));
@@ -479,10 +485,216 @@ TEST_F(ioasid, isolation)
 	close(other);
 }
 
+/*
+ * A quota can only go down: whoever holds the file (a VMM it was passed to)
+ * cannot raise or remove what the manager that opened it set.
+ */
+TEST_F(ioasid, quota_only_lowered)
+{
+	struct ioasid_set_quota q = { .size = sizeof(q), .quota = 0 };
+	struct ioasid_info info;
+	__u32 ids[4];
+
+	/* No quota yet: 0 means none, which it already is. */
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	EXPECT_EQ(EINVAL, errno);
+	q.quota = 5;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	q.quota = 6;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	EXPECT_EQ(EPERM, errno);
+	q.quota = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(5, info.quota);
+	q.quota = 5;
+	EXPECT_EQ(0, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	q.quota = 3;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	EXPECT_EQ(-EDQUOT, ioasid_alloc_ids(self->fd, 0, ~0U, 4, ids));
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 3, ids));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 3, ids));
+}
+
+/*
+ * A request the set's own checks refuse (quota, a range with no room)
+ * never reaches the cgroup: ioasids.peak does not move, and nothing is
+ * held meanwhile for IDs that cannot be had.
+ */
+TEST_F(ioasid, refused_leaves_no_trace)
+{
+	struct ioasid_set_quota q = { .size = sizeof(q), .quota = 1 };
+	__u32 *ids, id, taken;
+	int other;
+
+	ids = calloc(IOASID_MAX_COUNT, sizeof(*ids));
+	ASSERT_NE(NULL, ids);
+	other = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, other);
+
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_QUOTA, &q));
+	ASSERT_EQ(0, ioasid_alloc_one(self->fd, &id));
+	EXPECT_EQ(1, cg_read_key(self->cg, "ioasids.peak", NULL));
+	EXPECT_EQ(-EDQUOT, ioasid_alloc_ids(self->fd, 0, ~0U, 100, ids));
+	EXPECT_EQ(1, cg_read_key(self->cg, "ioasids.peak", NULL));
+	EXPECT_EQ(1, cg_current(self->cg));
+
+	/* A range of IOASID_MAX_COUNT IDs with one of them taken. */
+	ASSERT_EQ(0, ioasid_alloc_ids(other, 5000, 5000, 1, &taken));
+	EXPECT_EQ(-ENOSPC, ioasid_alloc_ids(other, 3000,
+					    3000 + IOASID_MAX_COUNT - 1,
+					    IOASID_MAX_COUNT, ids));
+	EXPECT_EQ(2, cg_read_key(self->cg, "ioasids.peak", NULL));
+	EXPECT_EQ(2, cg_current(self->cg));
+	/* Nothing of it was kept: the rest of the range is free. */
+	ASSERT_EQ(0, ioasid_alloc_ids(other, 3000, 4999, 2000, ids));
+	ASSERT_EQ(0, ioasid_free_ids(other, 2000, ids));
+	EXPECT_EQ(0, cg_read_key(self->cg, "ioasids.events", "max"));
+	close(other);
+	free(ids);
+}
+
+/* One call names at most IOASID_MAX_COUNT IDs. */
+TEST_F(ioasid, count_bounded)
+{
+	__u32 *ids = calloc(IOASID_MAX_COUNT + 1, sizeof(*ids));
+
+	ASSERT_NE(NULL, ids);
+	EXPECT_EQ(-EINVAL, ioasid_alloc_ids(self->fd, 0, ~0U,
+					    IOASID_MAX_COUNT + 1, ids));
+	EXPECT_EQ(-EINVAL, ioasid_free_ids(self->fd, IOASID_MAX_COUNT + 1,
+					   ids));
+	EXPECT_EQ(0, cg_read_key(self->cg, "ioasids.peak", NULL));
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, IOASID_MAX_COUNT,
+				      ids));
+	EXPECT_EQ(IOASID_MAX_COUNT, cg_current(self->cg));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, IOASID_MAX_COUNT, ids));
+	free(ids);
+}
+
+/*
+ * Default placement: IDs from 256 up, so that a limited tenant cannot take
+ * the low IDs that devices with 4- or 8-bit PASID tables need. Low IDs
+ * are had by asking for them.
+ */
+TEST_F(ioasid, default_ids_leave_low_ids)
+{
+	__u32 ids[16], low;
+	int i;
+
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "16"));
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 15, ids));
+	for (i = 0; i < 15; i++)
+		EXPECT_LE(256, ids[i]);
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, 15, 1, &low));
+	EXPECT_GE(15, low);
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 15, ids));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &low));
+}
+
+/*
+ * The namespace is shared, so its occupancy is not secret: asking for
+ * exactly an ID another file holds says ENOSPC (the uAPI document says so).
+ * Nothing else about it shows.
+ */
+TEST_F(ioasid, occupancy_shows_as_enospc)
+{
+	__u32 id, again;
+	int other;
+
+	other = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioasid_alloc_one(other, &id));
+	EXPECT_EQ(-ENOSPC, ioasid_alloc_ids(self->fd, id, id, 1, &again));
+	EXPECT_EQ(-ENOENT, ioasid_free_ids(self->fd, 1, &id));
+	close(other);
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, id, id, 1, &again));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &again));
+}
+
+static int set_cgroup(int fd, int cgfd)
+{
+	struct ioasid_set_cgroup cmd = { .size = sizeof(cmd),
+					 .cgroup_fd = cgfd };
+
+	return ioctl(fd, IOASID_SET_CGROUP, &cmd) ? -errno : 0;
+}
+
+/*
+ * A manager opens /dev/ioasid in its own cgroup and charges the VM's:
+ * the VM's ioasids.max refuses, the manager's cgroup is never charged.
+ */
+TEST_F(ioasid, charge_another_cgroup)
+{
+	char vm[PATH_MAX];
+	struct ioasid_set_cgroup cmd = { .size = sizeof(cmd) };
+	struct ioasid_info info;
+	int vmfd, status;
+	__u32 ids[3];
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_make("vm", vm, sizeof(vm)));
+	ASSERT_EQ(0, cg_write(vm, "ioasids.max", "2"));
+	vmfd = open(vm, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, vmfd);
+
+	/* Not a cgroup; flags; reserved. */
+	EXPECT_EQ(-EBADF, set_cgroup(self->fd, self->fd));
+	EXPECT_EQ(-EBADF, set_cgroup(self->fd, -1));
+	cmd.cgroup_fd = vmfd;
+	cmd.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_SET_CGROUP, &cmd));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	cmd.flags = 0;
+	cmd.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_SET_CGROUP, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* A caller that may not move a process there. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int ret;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		ret = set_cgroup(self->fd, vmfd);
+		_exit(ret == -EACCES || ret == -EPERM ? 0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	/* Holding IDs: the charge cannot move. */
+	ASSERT_EQ(0, ioasid_alloc_one(self->fd, &ids[0]));
+	EXPECT_EQ(-EBUSY, set_cgroup(self->fd, vmfd));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, ids));
+
+	ASSERT_EQ(0, set_cgroup(self->fd, vmfd));
+	ASSERT_EQ(0, get_info(self->fd, &info));
+	EXPECT_EQ(2, info.room);
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 2, ids));
+	EXPECT_EQ(-EDQUOT, ioasid_alloc_one(self->fd, &ids[2]));
+	EXPECT_EQ(2, cg_current(vm));
+	EXPECT_EQ(0, cg_current(self->cg));
+	EXPECT_EQ(1, cg_read_key(vm, "ioasids.events.local", "max"));
+	EXPECT_EQ(1, cg_read_key(vm, "ioasids.stat", "sets"));
+	EXPECT_EQ(0, cg_read_key(self->cg, "ioasids.stat", "sets"));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 2, ids));
+	EXPECT_EQ(0, cg_current(vm));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(0, cg_read_key(vm, "ioasids.stat", "sets"));
+	close(vmfd);
+	rmdir(vm);
+}
+
 /* The harness runs each test in a child; the parent tidies up at exit. */
 static void __attribute__((destructor)) remove_test_cgroup(void)
 {
 	rmdir(TESTCG "/other");
+	rmdir(TESTCG "/vm");
 	rmdir(TESTCG "/t");
 	rmdir(TESTCG);
 }

@@ -330,6 +330,7 @@ TEST_F(hw, sva_unbind)
 		_exit(again == pasid && mock_has(1, pasid) ? 0 : 8);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(0, wait_current(self->cg, 0));
 }
@@ -399,13 +400,76 @@ TEST_F(hw, sva_small_device)
 		_exit(mock_entries(1) == 0 ? 0 : 4);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(0, mock_entries(1));
 	ASSERT_EQ(0, ioasid_free_ids(self->fd, SMALL_PASIDS - 1, fill));
 }
 
+/*
+ * A tenant limited to as many IDs as the small device's table has cannot
+ * starve it: its default allocations come from 256 up, and another
+ * cgroup's SVA bind and low IDs still fit the 4-bit table.
+ */
+TEST_F(hw, limited_tenant_leaves_small_table)
+{
+	char other[PATH_MAX];
+	__u32 ids[SMALL_PASIDS], low;
+	long result;
+	pid_t pid;
+	int fd, i;
+
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "15"));
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 15, ids));
+	for (i = 0; i < 15; i++)
+		EXPECT_LE(SMALL_PASIDS, ids[i]);
+	ASSERT_EQ(0, cg_make("other", other, sizeof(other)));
+	ASSERT_EQ(0, cg_write(other, "ioasids.max", "max"));
+
+	pid = sva_child(other, 1, &result);
+	ASSERT_LT(0, pid);
+	EXPECT_LT(0, result);
+	EXPECT_GT(SMALL_PASIDS, result);
+	EXPECT_EQ(1, mock_entries(1));
+	reap(pid);
+
+	ASSERT_EQ(0, cg_enter(other));
+	fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioasid_alloc_ids(fd, 1, SMALL_PASIDS - 1, 1, &low));
+	ASSERT_EQ(0, bind_id(fd, self->dev[1], low));
+	EXPECT_TRUE(mock_has(1, low));
+	close(fd);
+	EXPECT_EQ(0, wait_current(other, 0));
+	ASSERT_EQ(0, cg_enter(self->cg));
+	rmdir(other);
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 15, ids));
+}
+
+/*
+ * BIND needs the device's file opened for writing through its driver: a
+ * read-only file of the node programs nothing.
+ */
+TEST_F(hw, bind_needs_writable_device_file)
+{
+	__u32 id;
+	int ro;
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, SMALL_PASIDS - 1, 1, &id));
+	ro = open("/dev/ioasid_mock0", O_RDONLY);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EBADF, bind_id(self->fd, ro, id));
+	EXPECT_EQ(0, mock_entries(0));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[0], id));
+	EXPECT_EQ(-EBADF, unbind_id(self->fd, ro, id));
+	EXPECT_TRUE(mock_has(0, id));
+	close(ro);
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &id));
+}
+
 static void __attribute__((destructor)) remove_test_cgroup(void)
 {
+	rmdir(TESTCG "/other");
 	rmdir(TESTCG "/hw");
 	rmdir(TESTCG);
 }

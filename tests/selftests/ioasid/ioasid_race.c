@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid used by several threads at once on ONE file: whatever they
+ * do, nothing half-made is seen and nothing freed is used.
+ *
+ * An allocation is visible to FREE, FIND and BIND only once it succeeded,
+ * copy to user space included: threads that guess IDs in the range another
+ * thread allocates from must never free, find or bind an ID whose
+ * allocation failed, and an ALLOC that fails leaves the file as it was.
+ * Every test ends with the file's set empty, both mock PASID tables empty
+ * and the root's ioasids.current back where it began; the test kernel's
+ * KASAN and lockdep watch the console meanwhile.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "ioasid_util.h"
+
+/* Where the allocating threads take their IDs, so that others can guess. */
+#define RANGE_MIN	1000
+#define RANGE_IDS	2048
+#define RUN_SECONDS	4
+
+struct race {
+	int fd;
+	int dev;		/* /dev/ioasid_mock0 */
+	atomic_bool stop;
+	atomic_long allocs, frees, binds, unbinds, finds, infos;
+	atomic_long bad;	/* a result that must never happen */
+	char why[128];
+};
+
+static void race_bad(struct race *r, const char *what, long v)
+{
+	if (atomic_fetch_add(&r->bad, 1) == 0)
+		snprintf(r->why, sizeof(r->why), "%s: %ld", what, v);
+}
+
+static __u32 guess(unsigned int *seed)
+{
+	return RANGE_MIN + rand_r(seed) % RANGE_IDS;
+}
+
+static int bind_cmd(int fd, unsigned long req, int dev, __u32 id)
+{
+	struct ioasid_bind cmd = { .size = sizeof(cmd), .dev_fd = dev, .id = id };
+
+	return ioctl(fd, req, &cmd) ? -errno : 0;
+}
+
+/* Allocate a large batch in the shared range, then free what is left. */
+static void *allocator(void *arg)
+{
+	static __thread __u32 ids[RANGE_IDS];
+	struct race *r = arg;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		ret = ioasid_alloc_ids(r->fd, RANGE_MIN,
+				       RANGE_MIN + RANGE_IDS - 1, 512, ids);
+		if (ret == -ENOSPC || ret == -EBADF)
+			continue;
+		if (ret) {
+			race_bad(r, "ALLOC", ret);
+			continue;
+		}
+		atomic_fetch_add(&r->allocs, 1);
+		/* Others free some of them meanwhile: all-or-nothing fails. */
+		for (int i = 0; i < 512; i++)
+			ioasid_free_ids(r->fd, 1, &ids[i]);
+	}
+	return NULL;
+}
+
+/* FREE, BIND, UNBIND, FIND and GET_INFO on IDs guessed in the range. */
+static void *guesser(void *arg)
+{
+	struct ioasid_find find = { .size = sizeof(find) };
+	unsigned int seed = (unsigned int)(uintptr_t)&find;
+	struct ioasid_info info;
+	struct race *r = arg;
+	__u32 id;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		id = guess(&seed);
+		switch (rand_r(&seed) % 5) {
+		case 0:
+			if (!ioasid_free_ids(r->fd, 1, &id))
+				atomic_fetch_add(&r->frees, 1);
+			break;
+		case 1:
+			ret = bind_cmd(r->fd, IOASID_BIND, r->dev, id);
+			if (!ret)
+				atomic_fetch_add(&r->binds, 1);
+			else if (ret != -ENOENT && ret != -EEXIST)
+				race_bad(r, "BIND", ret);
+			break;
+		case 2:
+			if (!bind_cmd(r->fd, IOASID_UNBIND, r->dev, id))
+				atomic_fetch_add(&r->unbinds, 1);
+			break;
+		case 3:
+			find.flags = IOASID_FIND_BY_ID;
+			find.id = id;
+			ret = ioctl(r->fd, IOASID_FIND, &find) ? -errno : 0;
+			if (ret != -ENOENT)
+				race_bad(r, "FIND of an ID without spid", ret);
+			atomic_fetch_add(&r->finds, 1);
+			break;
+		default:
+			ret = get_info(r->fd, &info);
+			if (ret || info.count > 2 * RANGE_IDS)
+				race_bad(r, "GET_INFO", ret ? ret : info.count);
+			atomic_fetch_add(&r->infos, 1);
+			break;
+		}
+	}
+	return NULL;
+}
+
+FIXTURE(race) {
+	char cg[PATH_MAX];
+	long root_base;
+	struct race r;
+};
+
+FIXTURE_SETUP(race)
+{
+	memset(&self->r, 0, sizeof(self->r));
+	self->r.fd = -1;
+	self->r.dev = -1;
+	ASSERT_EQ(0, cg_make("race", self->cg, sizeof(self->cg)));
+	ASSERT_EQ(0, cg_write(self->cg, "ioasids.max", "max"));
+	ASSERT_EQ(0, cg_enter(self->cg));
+	self->root_base = cg_current(CGROOT);
+	self->r.fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, self->r.fd);
+	self->r.dev = open("/dev/ioasid_mock0", O_RDWR);
+	ASSERT_LE(0, self->r.dev);
+	ASSERT_EQ(0, mock_entries(0));
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	if (self->r.fd >= 0)
+		close(self->r.fd);
+	if (self->r.dev >= 0)
+		close(self->r.dev);
+	EXPECT_EQ(0, mock_entries(0));
+	EXPECT_EQ(0, mock_entries(1));
+	EXPECT_EQ(self->root_base, cg_current(CGROOT));
+	EXPECT_EQ(0, cg_current(self->cg));
+	cg_enter(CGROOT);
+	rmdir(self->cg);
+	rmdir(TESTCG);
+}
+
+static void run_threads(struct race *r, void *(*fn[])(void *), int n,
+			int seconds)
+{
+	pthread_t t[16];
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, fn[i], r))
+			race_bad(r, "pthread_create", i);
+	sleep(seconds);
+	atomic_store(&r->stop, true);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+}
+
+/*
+ * Two allocators and three guessers on one file: ALLOC, FREE, BIND, UNBIND,
+ * FIND and GET_INFO at once. The allocators' batches succeed, guessers free
+ * and bind what they find; at the end the file is empty once closed.
+ */
+TEST_F_TIMEOUT(race, one_fd_all_ioctls, 120)
+{
+	void *(*fn[])(void *) = { allocator, allocator, guesser, guesser,
+				  guesser };
+
+	run_threads(&self->r, fn, ARRAY_SIZE(fn), RUN_SECONDS);
+	TH_LOG("allocs %ld frees %ld binds %ld unbinds %ld finds %ld infos %ld",
+	       self->r.allocs, self->r.frees, self->r.binds, self->r.unbinds,
+	       self->r.finds, self->r.infos);
+	EXPECT_EQ(0, self->r.bad) TH_LOG("%s", self->r.why);
+	/* It ran: every kind of call got through at least once. */
+	EXPECT_LT(0, self->r.allocs);
+	EXPECT_LT(0, self->r.frees);
+	EXPECT_LT(0, self->r.binds);
+	EXPECT_LT(0, self->r.finds);
+	EXPECT_LT(0, self->r.infos);
+	close(self->r.fd);
+	self->r.fd = -1;
+}
+
+/* ALLOC into a buffer user space cannot write: EFAULT, over and over. */
+static void *faulting_allocator(void *arg)
+{
+	struct race *r = arg;
+	__u32 *ro;
+	int ret;
+
+	ro = mmap(NULL, RANGE_IDS * sizeof(__u32), PROT_READ,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ro == MAP_FAILED) {
+		race_bad(r, "mmap", errno);
+		return NULL;
+	}
+	while (!atomic_load(&r->stop)) {
+		ret = ioasid_alloc_ids(r->fd, RANGE_MIN,
+				       RANGE_MIN + RANGE_IDS - 1, 1024, ro);
+		if (ret != -EFAULT)
+			race_bad(r, "ALLOC into a read-only buffer", ret);
+		else
+			atomic_fetch_add(&r->allocs, 1);
+	}
+	munmap(ro, RANGE_IDS * sizeof(__u32));
+	return NULL;
+}
+
+/* No ID is ever handed out: no FREE, BIND or FIND may find one. */
+static void *strict_guesser(void *arg)
+{
+	unsigned int seed = (unsigned int)(uintptr_t)&arg;
+	struct race *r = arg;
+	__u32 id;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		id = guess(&seed);
+		ret = ioasid_free_ids(r->fd, 1, &id);
+		if (ret != -ENOENT)
+			race_bad(r, "FREE of an ID never handed out", ret);
+		ret = bind_cmd(r->fd, IOASID_BIND, r->dev, id);
+		if (ret != -ENOENT)
+			race_bad(r, "BIND of an ID never handed out", ret);
+		atomic_fetch_add(&r->frees, 1);
+	}
+	return NULL;
+}
+
+/*
+ * An ALLOC whose copy to user space fails hands out nothing: no other
+ * thread sees its IDs at any moment, and nothing stays charged.
+ */
+TEST_F_TIMEOUT(race, failed_copy_is_never_seen, 120)
+{
+	void *(*fn[])(void *) = { faulting_allocator, strict_guesser,
+				  strict_guesser };
+	struct ioasid_info info;
+
+	run_threads(&self->r, fn, ARRAY_SIZE(fn), RUN_SECONDS);
+	TH_LOG("faulted allocs %ld, guesses %ld", self->r.allocs,
+	       self->r.frees);
+	EXPECT_EQ(0, self->r.bad) TH_LOG("%s", self->r.why);
+	EXPECT_LT(0, self->r.allocs);
+	EXPECT_LT(0, self->r.frees);
+	ASSERT_EQ(0, get_info(self->r.fd, &info));
+	EXPECT_EQ(0, info.count);
+	EXPECT_EQ(0, cg_current(self->cg));
+	EXPECT_EQ(0, mock_entries(0));
+}
+
+/* Threads in ioctls while another closes the file: they get EBADF. */
+static void *closer_victim(void *arg)
+{
+	struct race *r = arg;
+	__u32 ids[64];
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		ret = ioasid_alloc_ids(r->fd, RANGE_MIN,
+				       RANGE_MIN + RANGE_IDS - 1, 64, ids);
+		if (ret == -EBADF)
+			break;
+		if (ret == -ENOSPC)
+			continue;
+		if (ret) {
+			race_bad(r, "ALLOC", ret);
+			continue;
+		}
+		atomic_fetch_add(&r->allocs, 1);
+		bind_cmd(r->fd, IOASID_BIND, r->dev, ids[0]);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, close_during_ioctls, 120)
+{
+	pthread_t t[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, closer_victim,
+					    &self->r));
+	while (atomic_load(&self->r.allocs) < 6)
+		usleep(1000);
+	/* Nothing may open a file meanwhile and get the number. */
+	close(self->r.fd);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	self->r.fd = -1;
+	EXPECT_EQ(0, self->r.bad) TH_LOG("%s", self->r.why);
+	EXPECT_EQ(0, cg_current(self->cg));
+}
+
+static void __attribute__((destructor)) remove_test_cgroup(void)
+{
+	rmdir(TESTCG "/race");
+	rmdir(TESTCG);
+}
+
+TEST_HARNESS_MAIN
