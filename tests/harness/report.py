@@ -2,6 +2,7 @@
 """Turn a guest run into one line per test and a verdict.
 
     report.py CONSOLE_LOG JOB_LOG [--status N] [--extra RESULTS]
+              [--inventory FILE [--filter T] [--full]] [--allowed-skips FILE]
 
 JOB_LOG is what the guest job wrote on its serial port: blocks between
 "@@BEGIN <kind> <name>" and "@@END <name> <status>". Inside a block, TAP or
@@ -9,14 +10,29 @@ KTAP result lines ("ok 1 name", "not ok 2 name # SKIP why", nested by
 indentation) are the test results; a block without any is one result,
 judged by its exit status (0 passed, 4 skipped as in kselftest, else
 failed). CONSOLE_LOG is the kernel console: any WARN, BUG, oops, lockdep,
-KASAN or kmemleak report in it is a failure of its own, as is a guest that
-did not finish (--status other than 0), and so is a run in which no test
-ran at all. --extra adds result lines ("ok NAME", "FAIL NAME # why") that
-were produced elsewhere, such as the harness's own tests.
+KASAN, UBSAN, SLUB or kmemleak report in it (kmemleak turning itself off
+included) is a failure of its own, as is a guest that did not finish
+(--status other than 0), and so is a run in which no test ran at all.
+--extra adds result lines ("ok NAME", "FAIL NAME # why") that were produced
+elsewhere, such as the harness's own tests.
+
+Nothing can vanish or pass by not running:
+- a block whose TAP results have no plan ("1..N"), or whose plan does not
+  match the number of results at its level, fails (a plan is checked at
+  every level that has one);
+- a skip is a failure unless its name matches a line of the allowed-skips
+  file (default: allowed-skips next to this script), which gives a reason;
+- with --inventory, every "guest NAME" line of FILE (only those containing
+  --filter's T, or one of its comma-separated parts, as the guest job
+  selects) and, with --full, every
+  "host NAME" line must have produced at least one result named NAME or
+  NAME/...; a missing one fails.
 
 Prints "ok", "FAIL" or "skip" and the test name for each test, then the
 line "N passed, N failed, N skipped". Exits 1 when anything failed.
 """
+import fnmatch
+import os
 import re
 import sys
 
@@ -24,20 +40,74 @@ KSFT_SKIP = 4
 
 # What the kernel prints when something went wrong, whatever test was running.
 CONSOLE_REPORTS = [
-    (re.compile(r'WARNING: (CPU: \d+ PID|at |possible|suspicious|inconsistent|bad unlock|held lock|lock held|Nested lock|chain_key)'), 'WARN'),
+    # Any "WARNING:" the kernel prints: WARN()s and every lockdep report
+    # ("HARDIRQ-safe -> HARDIRQ-unsafe lock order detected", SOFTIRQ's,
+    # circular, recursive, inconsistent, bad unlock, suspicious RCU, ...).
+    (re.compile(r'\bWARNING: '), 'WARN'),
     (re.compile(r'------------\[ cut here \]------------'), 'WARN'),
     (re.compile(r'\bBUG: '), 'BUG'),
+    # SLUB's debug checks: "BUG kmalloc-64 (Not tainted): Poison overwritten".
+    (re.compile(r'\bBUG [\w.:-]+ \((Not t|T)ainted\)'), 'SLUB'),
+    (re.compile(r'list_(add|del) corruption'), 'DEBUG_LIST'),
     (re.compile(r'kernel BUG at'), 'BUG'),
     (re.compile(r'\bOops: '), 'oops'),
     (re.compile(r'general protection fault'), 'oops'),
     (re.compile(r'Kernel panic'), 'panic'),
     (re.compile(r'INFO: (task .* blocked|rcu_.* stall|possible|lockdep)'), 'lockdep/hang'),
+    (re.compile(r'soft lockup|hard LOCKUP|hung_task: blocked'), 'lockup'),
     (re.compile(r'UBSAN: '), 'UBSAN'),
     (re.compile(r'kmemleak: \d+ new suspected memory leaks'), 'kmemleak'),
     (re.compile(r'unreferenced object 0x'), 'kmemleak'),
+    # kmemleak off means leaks go unseen from there on.
+    (re.compile(r'kmemleak: (Kernel memory leak detector disabled|'
+                r'Memory pool empty|Cannot allocate|'
+                r'Kmemleak disabled without freeing)'), 'kmemleak off'),
 ]
 
 RESULT = re.compile(r'^(\s*)(not ok|ok)\s+\d+\s*(?:-\s+)?([^#]*?)\s*(?:#\s*(.*))?$')
+PLAN = re.compile(r'^(\s*)1\.\.(\d+)\s*(?:#.*)?$')
+
+
+def check_plans(lines):
+    """Why the (K)TAP plans of a block do not hold, or None.
+
+    Results and plans are grouped by indentation: a run of lines at one
+    indent, ended by a line indented less, is one level (a suite's cases,
+    say). Each level's plan, before or after its results, must count them;
+    the outermost level must have one.
+    """
+    levels = []		# [indent, plan, count]
+    problems = []
+    top = None
+
+    def close(level):
+        indent, plan, count = level
+        if plan is None:
+            if indent == top:
+                problems.append(f'{count} results and no TAP plan')
+        elif plan != count:
+            problems.append(f'plan 1..{plan}, {count} results')
+
+    for line in lines:
+        line = line.rstrip('\n')
+        m = PLAN.match(line)
+        r = None if m else RESULT.match(line)
+        if not m and not r:
+            continue
+        indent = len((m or r).group(1).expandtabs(8))
+        if top is None or indent < top:
+            top = indent
+        while levels and levels[-1][0] > indent:
+            close(levels.pop())
+        if not levels or levels[-1][0] < indent:
+            levels.append([indent, None, 0])
+        if m:
+            levels[-1][1] = int(m.group(2))
+        else:
+            levels[-1][2] += 1
+    while levels:
+        close(levels.pop())
+    return '; '.join(problems) or None
 SUBTEST = re.compile(r'^(\s*)#\s*Subtest:\s*(\S+)')
 
 
@@ -96,6 +166,9 @@ def parse_job(path):
                 kind, name = current
                 tap = parse_tap(blocks[current])
                 prefix = f'{kind}/{name}'
+                planned = check_plans(blocks[current])
+                if planned and tap:
+                    results.append((prefix, 'FAIL', planned))
                 if tap:
                     for tname, state, why in tap:
                         # KTAP nests a suite's cases under the suite's name.
@@ -133,20 +206,76 @@ def console_reports(path):
     return found
 
 
+def allowed_skips(path):
+    """[(glob, reason)] from PATH: "NAME-GLOB  # reason" lines."""
+    allowed = []
+    with open(path) as f:
+        for line in f:
+            if not line.strip() or line.startswith('#'):
+                continue
+            name, _, reason = line.partition('#')
+            if not reason.strip():
+                sys.exit(f'report: {path}: "{line.strip()}" gives no reason')
+            allowed.append((name.strip(), reason.strip()))
+    return allowed
+
+
+def judge_skips(results, allowed):
+    out = []
+    for name, state, why in results:
+        if state == 'skip' and \
+                not any(fnmatch.fnmatchcase(name, g) for g, _ in allowed):
+            state, why = 'FAIL', f'skipped, not an allowed skip: {why}'.rstrip(': ')
+        out.append((name, state, why))
+    return out
+
+
+def missing(results, inventory, filt, full):
+    """Inventory entries that produced no result."""
+    names = [n for n, _, _ in results]
+    gone = []
+    with open(inventory) as f:
+        for line in f:
+            words = line.split('#', 1)[0].split()
+            if not words:
+                continue
+            where, entry = words
+            if where == 'host' and not full:
+                continue
+            if where == 'guest' and filt and \
+                    not any(f in entry for f in filt.split(',')):
+                continue
+            if not any(n == entry or n.startswith(entry + '/') for n in names):
+                gone.append(entry)
+    return gone
+
+
 def main(argv):
     args, status, extra = [], None, None
+    inventory, filt, full = None, '', False
+    skips = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         'allowed-skips')
     it = iter(argv)
     for a in it:
         if a == '--status':
             status = int(next(it))
         elif a == '--extra':
             extra = next(it)
+        elif a == '--inventory':
+            inventory = next(it)
+        elif a == '--filter':
+            filt = next(it)
+        elif a == '--full':
+            full = True
+        elif a == '--allowed-skips':
+            skips = next(it)
         else:
             args.append(a)
     console, job = args[0], args[1]
 
     results, finished = parse_job(job)
-    if not results:
+    # The harness's own checks at the end of the run do not count as tests.
+    if not any(not n.startswith('guest/') for n, _, _ in results):
         results.append(('guest/tests', 'FAIL', 'no test ran'))
     reports = console_reports(console)
     if reports:
@@ -168,6 +297,11 @@ def main(argv):
                              line.strip())
                 if m:
                     results.append((m.group(2), m.group(1), m.group(3) or ''))
+    results = judge_skips(results, allowed_skips(skips))
+    if inventory:
+        for entry in missing(results, inventory, filt, full):
+            results.append((entry, 'FAIL', f'missing: in {os.path.basename(inventory)}, '
+                            'but the run has no result for it'))
 
     counts = {'ok': 0, 'FAIL': 0, 'skip': 0}
     for name, state, why in results:
