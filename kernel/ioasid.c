@@ -6,8 +6,16 @@
  * kernel's own users through iommu_alloc_global_pasid(), a process's SVA
  * binding through its mm's set, user space through /dev/ioasid. Each ID
  * belongs to a set, and each set charges the ioasids cgroup that was current
- * when the set was created, for every ID, before the ID is allocated. The
- * ID is uncharged to that same cgroup when it is finally released.
+ * when the set was created (or that its owner named since), for every ID,
+ * before anyone but the allocator sees the ID. The ID is uncharged to that
+ * same cgroup when it is finally released.
+ *
+ * An allocation is reserved, then finalized or aborted, as iommufd does with
+ * its objects: until it is finalized, its IDs are in the set but invisible
+ * to every lookup, so a second thread on the same set never sees half of
+ * one. Everything the set can check is checked before the cgroup is
+ * charged, and the charge is made for IDs in hand, so a refused request
+ * leaves no trace but the event that counts it.
  *
  * The namespace is an IDA (the lowest free ID in a range, from bitmaps of
  * 1024 IDs each: about one bit per ID) and each ID's data lives in its
@@ -21,6 +29,7 @@
 
 #include <linux/cgroup.h>
 #include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/init.h>
 #include <linux/ioasid.h>
@@ -30,6 +39,7 @@
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -44,14 +54,16 @@
  * struct ioasid_set - a group of IDs with one owner and one cgroup
  * @type: the &enum ioasid_set_type
  * @token: the mm for %IOASID_SET_TYPE_MM, the owner's cookie otherwise
- * @cg: the ioasids cgroup charged for every ID, recorded at creation
- * @lock: serialises changes to @quota, @nr, @dead, @ids, @spids and the
- *	IDs' freed and spid fields; lookups use RCU
+ * @cg: the ioasids cgroup charged for every ID; changes only while the set
+ *	holds none (ioasid_set_set_cgroup())
+ * @lock: serialises changes to @cg, @quota, @nr, @dead, @spids and the
+ *	IDs' state, spid and nr_bonds fields; lookups of @ids use RCU
  * @quota: the set's own quota, 0 for none
- * @nr: IDs charged to the set, freed-but-referenced ones included
+ * @nr: IDs charged to the set or being allocated, freed-but-referenced ones
+ *	included
  * @dead: the owner destroyed the set; no more allocations
- * @ids: ID -> struct ioasid_data, for the IDs the set holds
- * @spids: private ID -> struct ioasid_data
+ * @ids: ID -> struct ioasid_data, for the IDs the set holds or reserved
+ * @spids: private ID -> struct ioasid_data, for live IDs and reserved ones
  * @ref: one for the owner, one per ID still charged
  * @nh: the set's notifiers
  * @list: entry in ioasid_sets
@@ -74,16 +86,29 @@ struct ioasid_set {
 };
 
 /*
+ * An ID's life: RESERVED while its allocation is under way (in @ids, but
+ * invisible to every lookup, FREE, FIND, BIND and ioasid_get() included),
+ * LIVE once the allocation fully succeeded, FREED once its owner freed it
+ * while references remain.
+ */
+enum ioasid_state {
+	IOASID_RESERVED,
+	IOASID_LIVE,
+	IOASID_FREED,
+};
+
+/*
  * One per live ID: 40 bytes from its own cache, plus two xarray slots.
  * @nr_bonds counts the devices whose PASID table holds the ID, each with a
  * reference; it changes under both ioasid_devices_lock and the set's lock.
+ * @state and @spid change under the set's lock.
  */
 struct ioasid_data {
 	struct ioasid_set *set;
 	refcount_t users;
 	ioasid_t id;
 	ioasid_t spid;
-	bool freed;
+	u8 state;
 	u16 nr_bonds;
 	struct rcu_head rcu;
 };
@@ -92,9 +117,13 @@ static DEFINE_IDA(ioasid_ida);
 static struct kmem_cache *ioasid_cache;
 static struct workqueue_struct *ioasid_wq;	/* mm sets' teardown */
 
+/* Every set, for debugfs only: nothing on a hot path walks it. */
 static LIST_HEAD(ioasid_sets);
 static DEFINE_SPINLOCK(ioasid_sets_lock);
 static BLOCKING_NOTIFIER_HEAD(ioasid_global_nh);
+
+/* An mm's set, by the mm's PASID: found in O(1) however many sets exist. */
+static DEFINE_XARRAY(ioasid_mm_sets);
 
 /* Registered devices and their PASID tables; taken before any set's lock. */
 static LIST_HEAD(ioasid_devices);
@@ -108,10 +137,34 @@ static u32 ioasid_limit;
 static unsigned int max_pasids;
 module_param(max_pasids, uint, 0444);
 MODULE_PARM_DESC(max_pasids,
-		 "Size of the PASID namespace: lowers what the IOMMUs support, or defines it when none registers (default: the IOMMUs')");
+		 "Size of the PASID namespace: lowers what the IOMMUs support, or defines it when none registers (default: the largest IOMMU's)");
 
 struct ioasid_set *ioasid_kernel_set;
 EXPORT_SYMBOL_GPL(ioasid_kernel_set);
+
+/*
+ * Placement: a user set's default allocations (min 0) come from
+ * IOASID_USER_FLOOR up, and below it only when nothing above is free, so
+ * that a tenant cannot take the low IDs that devices with 4- or 8-bit
+ * PASID tables need. Only in a namespace of at least
+ * IOASID_USER_FLOOR_MIN IDs; kernel and SVA allocations are lowest-first.
+ */
+#define IOASID_USER_FLOOR	256
+#define IOASID_USER_FLOOR_MIN	1024
+
+/* Work per call is bounded; long loops yield every so many IDs. */
+#define IOASID_RESCHED_EVERY	64
+
+/*
+ * Which notifiers to tell: the device side (above IOASID_PRIO_IOMMU), the
+ * IOMMU and CPU sides, or all. On FREE and UNBIND the core clears PASID
+ * table entries between the two.
+ */
+enum ioasid_stage {
+	IOASID_STAGE_DEVICE,
+	IOASID_STAGE_HOST,
+	IOASID_STAGE_ALL,
+};
 
 static enum ioasids_kind ioasid_kind(struct ioasid_set *set)
 {
@@ -141,18 +194,18 @@ static void ioasid_update_limit(void)
  * @max_pasids: the IOMMU's PASID count (IDs 0 to @max_pasids - 1); 0 for
  *	an IOMMU without PASID support, which is ignored
  *
- * The namespace is bounded by the smallest non-zero count registered, at most
- * 2^20, and reported to the ioasids controller as its capacity. IDs already
- * handed out above a lowered bound stay valid until freed.
+ * The namespace is as large as the largest count registered, at most 2^20,
+ * and is reported to the ioasids controller as its capacity. A smaller
+ * IOMMU takes nothing from the others: each allocation for a device is
+ * bounded by that device's own PASID count (iommu_alloc_global_pasid(),
+ * SVA, ioasid_bind()).
  *
  * Context: Any context.
  */
 void ioasid_register_max_pasids(u32 max_pasids)
 {
-	if (!max_pasids)
-		return;
 	spin_lock(&ioasid_limit_lock);
-	if (!ioasid_hw_max_pasids || max_pasids < ioasid_hw_max_pasids)
+	if (max_pasids > ioasid_hw_max_pasids)
 		ioasid_hw_max_pasids = max_pasids;
 	ioasid_update_limit();
 	spin_unlock(&ioasid_limit_lock);
@@ -196,21 +249,23 @@ static void ioasid_set_free_work(struct work_struct *work)
 /**
  * ioasid_set_alloc() - Create a set charged to the current task's cgroup.
  * @type: the &enum ioasid_set_type
- * @token: the mm for %IOASID_SET_TYPE_MM (required, one set per mm); an
- *	opaque cookie of the owner otherwise
+ * @token: the mm for %IOASID_SET_TYPE_MM (required); an opaque cookie of
+ *	the owner otherwise
  * @quota: the most IDs the set may hold, 0 for no quota of its own
  *
  * Every ID the set allocates is charged to the ioasids cgroup of the task
- * calling this, whatever task allocates or frees it later.
+ * calling this, whatever task allocates or frees it later, unless
+ * ioasid_set_set_cgroup() names another. An mm's set is made by
+ * ioasid_mm_alloc(), whose caller ensures there is one per mm.
  *
  * Context: Process context.
  * Return: The set, or ERR_PTR(-EINVAL) for a bad @type or a missing mm,
- * ERR_PTR(-EEXIST) if @token's mm has a set already, ERR_PTR(-ENOMEM).
+ * ERR_PTR(-ENOMEM).
  */
 struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
 				    unsigned int quota)
 {
-	struct ioasid_set *set, *i;
+	struct ioasid_set *set;
 
 	if (type > IOASID_SET_TYPE_FD || (type == IOASID_SET_TYPE_MM && !token))
 		return ERR_PTR(-EINVAL);
@@ -230,16 +285,6 @@ struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
 	set->cg = ioasids_cg_get_current();
 
 	spin_lock(&ioasid_sets_lock);
-	if (type == IOASID_SET_TYPE_MM) {
-		list_for_each_entry(i, &ioasid_sets, list) {
-			if (i->type == type && i->token == token && !i->dead) {
-				spin_unlock(&ioasid_sets_lock);
-				ioasids_cg_put(set->cg);
-				kfree(set);
-				return ERR_PTR(-EEXIST);
-			}
-		}
-	}
 	list_add_tail(&set->list, &ioasid_sets);
 	spin_unlock(&ioasid_sets_lock);
 	ioasids_cg_set_attach(set->cg);
@@ -261,8 +306,7 @@ void ioasid_set_put(struct ioasid_set *set)
 	spin_lock(&ioasid_sets_lock);
 	list_del(&set->list);
 	spin_unlock(&ioasid_sets_lock);
-	WARN_ON(set->nr || !xa_empty(&set->ids));
-	xa_destroy(&set->spids);
+	WARN_ON(set->nr || !xa_empty(&set->ids) || !xa_empty(&set->spids));
 	ioasids_cg_set_detach(set->cg);
 	ioasids_cg_put(set->cg);
 	mutex_destroy(&set->lock);
@@ -273,48 +317,91 @@ EXPORT_SYMBOL_GPL(ioasid_set_put);
 /**
  * ioasid_set_find_mm() - Find the set of an address space.
  * @mm: the mm
+ * @pasid: the mm's PASID
  *
- * Context: Any context.
+ * Context: Process context. O(1): one lookup by @pasid.
  * Return: The mm's set with a reference the caller drops with
- * ioasid_set_put(), or %NULL.
+ * ioasid_set_put(), or %NULL if @pasid is not @mm's live PASID.
  */
-struct ioasid_set *ioasid_set_find_mm(struct mm_struct *mm)
+struct ioasid_set *ioasid_set_find_mm(struct mm_struct *mm, ioasid_t pasid)
 {
-	struct ioasid_set *set, *found = NULL;
+	struct ioasid_set *set;
 
-	spin_lock(&ioasid_sets_lock);
-	list_for_each_entry(set, &ioasid_sets, list) {
-		if (set->type == IOASID_SET_TYPE_MM && set->token == mm &&
-		    !set->dead && refcount_inc_not_zero(&set->ref)) {
-			found = set;
-			break;
-		}
-	}
-	spin_unlock(&ioasid_sets_lock);
-	return found;
+	xa_lock(&ioasid_mm_sets);
+	set = xa_load(&ioasid_mm_sets, pasid);
+	if (set && (set->token != mm || !refcount_inc_not_zero(&set->ref)))
+		set = NULL;
+	xa_unlock(&ioasid_mm_sets);
+	return set;
 }
 EXPORT_SYMBOL_GPL(ioasid_set_find_mm);
 
 /**
- * ioasid_set_set_quota() - Change a set's own quota.
+ * ioasid_set_set_quota() - Lower a set's own quota.
  * @set: the set
- * @quota: the most IDs it may hold, 0 for none; the cgroup's ioasids.max
- *	applies whatever the quota
+ * @quota: the most IDs it may hold; the cgroup's ioasids.max applies
+ *	whatever the quota
  *
- * A quota below the set's count is accepted and refuses new IDs until the
- * count drops below it.
+ * A quota can only be lowered: once a set has one, a higher quota or 0
+ * (none) is refused, so that whoever holds the set (a VMM given the file
+ * by the manager that set the quota) cannot lift it. A quota below the
+ * set's count is accepted and refuses new IDs until the count drops below
+ * it.
  *
  * Context: Process context.
- * Return: 0.
+ * Return: 0; -EPERM to raise or remove a quota; -EINVAL for 0 on a set
+ * without one.
  */
 int ioasid_set_set_quota(struct ioasid_set *set, unsigned int quota)
 {
+	int ret = 0;
+
 	mutex_lock(&set->lock);
-	set->quota = quota;
+	if (!quota && !set->quota)
+		ret = -EINVAL;
+	else if (!quota || (set->quota && quota > set->quota))
+		ret = -EPERM;
+	else
+		set->quota = quota;
 	mutex_unlock(&set->lock);
-	return 0;
+	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_set_set_quota);
+
+/**
+ * ioasid_set_set_cgroup() - Charge a set's IDs to another cgroup.
+ * @set: the set
+ * @cg: the ioasids cgroup to charge from now on; the set takes over the
+ *	caller's reference on success
+ *
+ * For a manager that opens /dev/ioasid and hands the file to a VMM in
+ * another cgroup. The caller checks that it may name @cg.
+ *
+ * Context: Process context.
+ * Return: 0; -EBUSY if the set holds or is allocating IDs.
+ */
+int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg)
+{
+	struct ioasids_cgroup *old;
+
+	mutex_lock(&set->lock);
+	if (set->nr) {
+		mutex_unlock(&set->lock);
+		return -EBUSY;
+	}
+	old = set->cg;
+	ioasids_cg_set_attach(cg);
+	/* debugfs reads it under ioasid_sets_lock. */
+	spin_lock(&ioasid_sets_lock);
+	set->cg = cg;
+	spin_unlock(&ioasid_sets_lock);
+	mutex_unlock(&set->lock);
+
+	ioasids_cg_set_detach(old);
+	ioasids_cg_put(old);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ioasid_set_set_cgroup);
 
 /**
  * ioasid_set_get_info() - A snapshot of a set's usage and room.
@@ -341,18 +428,54 @@ void ioasid_set_get_info(struct ioasid_set *set, struct ioasid_set_info *info)
 }
 EXPORT_SYMBOL_GPL(ioasid_set_get_info);
 
-static void ioasid_call(struct ioasid_set *set, enum ioasid_event event,
-			struct ioasid_data *data, void *priv)
+static struct notifier_block *ioasid_nb_next(struct notifier_block *nb)
 {
+	return rcu_dereference_raw(nb->next);
+}
+
+/*
+ * Tell the set's and the global notifiers of @stage about @data: one walk
+ * across both chains, highest priority first, the set's first among
+ * equals. Both chains are sorted by priority.
+ */
+static void ioasid_call(struct ioasid_set *set, enum ioasid_event event,
+			struct ioasid_data *data, void *priv,
+			enum ioasid_stage stage)
+{
+	int lo = stage == IOASID_STAGE_DEVICE ? IOASID_PRIO_IOMMU + 1 : INT_MIN;
+	int hi = stage == IOASID_STAGE_HOST ? IOASID_PRIO_IOMMU : INT_MAX;
 	struct ioasid_nb_args args = {
 		.id = data->id,
 		.spid = data->spid,
 		.set = set,
 		.priv = priv,
 	};
+	struct notifier_block *a, *b, *nb;
 
-	blocking_notifier_call_chain(&set->nh, event, &args);
-	blocking_notifier_call_chain(&ioasid_global_nh, event, &args);
+	down_read(&set->nh.rwsem);
+	down_read(&ioasid_global_nh.rwsem);
+	a = rcu_dereference_raw(set->nh.head);
+	b = rcu_dereference_raw(ioasid_global_nh.head);
+	while (a && a->priority > hi)
+		a = ioasid_nb_next(a);
+	while (b && b->priority > hi)
+		b = ioasid_nb_next(b);
+	for (;;) {
+		if (a && (!b || a->priority >= b->priority)) {
+			nb = a;
+			a = ioasid_nb_next(a);
+		} else if (b) {
+			nb = b;
+			b = ioasid_nb_next(b);
+		} else {
+			break;
+		}
+		if (nb->priority < lo)
+			break;
+		nb->notifier_call(nb, event, &args);
+	}
+	up_read(&ioasid_global_nh.rwsem);
+	up_read(&set->nh.rwsem);
 }
 
 /* Drop a reference; the last one returns the ID to the pool and uncharges. */
@@ -365,13 +488,15 @@ static void ioasid_put_data(struct ioasid_data *data)
 
 	mutex_lock(&set->lock);
 	xa_erase(&set->ids, data->id);
+	/* Its private ID went at FREE, and may be another ID's by now. */
 	if (data->spid != IOMMU_PASID_INVALID)
-		xa_erase(&set->spids, data->spid);
+		xa_cmpxchg(&set->spids, data->spid, data, NULL, 0);
+	/* Under the lock: set->cg cannot change while set->nr counts this. */
+	ioasids_cg_uncharge(set->cg, ioasid_kind(set), 1);
 	set->nr--;
 	mutex_unlock(&set->lock);
 
 	ida_free(&ioasid_ida, data->id);
-	ioasids_cg_uncharge(set->cg, ioasid_kind(set), 1);
 	kfree_rcu(data, rcu);
 	ioasid_set_put(set);
 }
@@ -389,43 +514,94 @@ static int ioasid_range(ioasid_t *min, ioasid_t *max)
 	return *min > *max ? -ENOSPC : 0;
 }
 
-/* Release IDs that were never handed out: no notifier has seen them. */
-static void ioasid_unwind(struct ioasid_set *set, ioasid_t *ids, unsigned int n)
+/* Take one ID from [min, max], from @floor up first if @floor is set. */
+static int ioasid_take(ioasid_t min, ioasid_t max, ioasid_t floor)
 {
-	struct ioasid_data *data;
+	int ret;
 
-	while (n--) {
-		mutex_lock(&set->lock);
-		data = xa_erase(&set->ids, ids[n]);
-		if (data->spid != IOMMU_PASID_INVALID)
-			xa_erase(&set->spids, data->spid);
-		mutex_unlock(&set->lock);
-		ida_free(&ioasid_ida, ids[n]);
-		kfree_rcu(data, rcu);
-		refcount_dec(&set->ref);
+	if (floor > min && floor <= max) {
+		ret = ida_alloc_range(&ioasid_ida, floor, max,
+				      GFP_KERNEL_ACCOUNT);
+		if (ret != -ENOSPC)
+			return ret;
+		max = floor - 1;
 	}
+	/* ida_alloc_range() says -ENOSPC when the range is full. */
+	return ida_alloc_range(&ioasid_ida, min, max, GFP_KERNEL_ACCOUNT);
 }
 
-static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
-			  unsigned int n, ioasid_t spid, ioasid_t *ids)
+/* Release reserved IDs that no one ever saw: @ids[0..n) are in @set->ids. */
+static void ioasid_release_reserved(struct ioasid_set *set,
+				    const ioasid_t *ids, unsigned int n)
 {
 	struct ioasid_data *data;
 	unsigned int i;
-	u32 id;
+
+	for (i = 0; i < n; i++) {
+		data = xa_erase(&set->ids, ids[i]);
+		if (WARN_ON(!data || data->state != IOASID_RESERVED))
+			continue;
+		if (data->spid != IOMMU_PASID_INVALID)
+			xa_cmpxchg(&set->spids, data->spid, data, NULL, 0);
+		ida_free(&ioasid_ida, ids[i]);
+		kfree_rcu(data, rcu);
+		if (!((i + 1) % IOASID_RESCHED_EVERY))
+			cond_resched();
+	}
+}
+
+/**
+ * ioasid_alloc_reserve() - Take @n IDs for a set, invisible until finalized.
+ * @set: the set
+ * @min: the lowest acceptable ID; 0 means the lowest there is, and for a
+ *	user (fd) set the default placement: from 256 up first
+ * @max: the highest acceptable ID, bounded by the namespace
+ * @n: how many, at most %IOASID_MAX_COUNT
+ * @spid: a private ID to attach (with @n 1), or %IOMMU_PASID_INVALID
+ * @ids: an array of @n, filled in on success
+ *
+ * The first half of an allocation, as iommufd reserves an object's ID
+ * before the object is complete: the IDs are taken and charged, but no
+ * lookup, FREE, FIND, BIND, ioasid_get() or notifier sees them until
+ * ioasid_alloc_finalize(); ioasid_alloc_abort() gives them back as if
+ * nothing happened. The caller must do one or the other.
+ *
+ * Everything the set itself can check (that it is alive, its quota, the
+ * range, the private ID) is checked before the cgroup is charged, and the
+ * cgroup is charged only once the IDs are in hand: a refused request
+ * leaves nothing but the ioasids.events count of a limit that refused it.
+ *
+ * Context: Process context; sleeps.
+ * Return:
+ * * %0 - reserved and charged.
+ * * %-EDQUOT - the set's quota or an ioasids.max on its cgroup's path.
+ * * %-ENOSPC - no @n free IDs in [@min, @max] or the system's capacity.
+ * * %-EEXIST - @spid is in use in @set.
+ * * %-EINVAL - @min > @max, @n 0 or above %IOASID_MAX_COUNT, or @spid
+ *   with @n > 1.
+ * * %-ENOENT - the set is being destroyed.
+ * * %-EINTR - a fatal signal is pending.
+ * * %-ENOMEM.
+ */
+int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+			 unsigned int n, ioasid_t spid, ioasid_t *ids)
+{
+	ioasid_t floor = 0;
+	struct ioasid_data *data;
+	unsigned int i;
 	int ret;
 
-	if (!set || !ids || !n)
+	if (!set || !ids || !n || n > IOASID_MAX_COUNT ||
+	    (spid != IOMMU_PASID_INVALID && n != 1))
 		return -EINVAL;
+	if (!min && set->type == IOASID_SET_TYPE_FD &&
+	    READ_ONCE(ioasid_limit) >= IOASID_USER_FLOOR_MIN)
+		floor = IOASID_USER_FLOOR;
 	ret = ioasid_range(&min, &max);
 	if (ret)
 		return ret;
 	if (n > max - min + 1)
 		return -ENOSPC;
-
-	/* Charge first: nothing is allocated for a charge that is refused. */
-	ret = ioasids_cg_try_charge(set->cg, ioasid_kind(set), n);
-	if (ret)
-		return ret;
 
 	mutex_lock(&set->lock);
 	if (set->dead)
@@ -433,91 +609,156 @@ static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 	else if (set->quota && (set->nr > set->quota ||
 				n > set->quota - set->nr))
 		ret = -EDQUOT;
+	else if (spid != IOMMU_PASID_INVALID && xa_load(&set->spids, spid))
+		ret = -EEXIST;
 	else
-		set->nr += n;
+		set->nr += n;	/* held against the quota while we work */
 	mutex_unlock(&set->lock);
 	if (ret)
-		goto uncharge;
+		return ret;
 
 	for (i = 0; i < n; i++) {
+		if (i && !(i % IOASID_RESCHED_EVERY)) {
+			cond_resched();
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto release;
+			}
+		}
 		data = kmem_cache_alloc(ioasid_cache, GFP_KERNEL_ACCOUNT);
 		if (!data) {
 			ret = -ENOMEM;
-			goto unwind;
+			goto release;
+		}
+		ret = ioasid_take(min, max, floor);
+		if (ret < 0) {
+			kmem_cache_free(ioasid_cache, data);
+			goto release;
 		}
 		data->set = set;
 		refcount_set(&data->users, 1);
+		data->id = ret;
 		data->spid = IOMMU_PASID_INVALID;
-		data->freed = false;
+		data->state = IOASID_RESERVED;
 		data->nr_bonds = 0;
-
-		/* ida_alloc_range() says -ENOSPC when the range is full. */
-		ret = ida_alloc_range(&ioasid_ida, min, max, GFP_KERNEL_ACCOUNT);
-		if (ret < 0) {
+		/* The ID is ours alone: nobody else inserts or erases it. */
+		ret = xa_insert(&set->ids, data->id, data, GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			ida_free(&ioasid_ida, data->id);
 			kmem_cache_free(ioasid_cache, data);
-			goto unwind;
+			goto release;
 		}
-		id = ret;
-		data->id = id;
+		ids[i] = data->id;
+	}
 
+	if (spid != IOMMU_PASID_INVALID) {
 		mutex_lock(&set->lock);
-		ret = xa_insert(&set->ids, id, data, GFP_KERNEL_ACCOUNT);
-		if (!ret && spid != IOMMU_PASID_INVALID) {
-			ret = xa_insert(&set->spids, spid, data,
-					GFP_KERNEL_ACCOUNT);
-			if (ret)
-				xa_erase(&set->ids, id);
-			else
-				data->spid = spid;
-		}
+		ret = xa_insert(&set->spids, spid, data, GFP_KERNEL_ACCOUNT);
+		if (!ret)
+			data->spid = spid;
 		mutex_unlock(&set->lock);
 		if (ret) {
-			ida_free(&ioasid_ida, id);
-			kfree_rcu(data, rcu);
-			if (ret == -EBUSY)
-				ret = -EEXIST;
-			goto unwind;
+			ret = ret == -EBUSY ? -EEXIST : ret;
+			goto release;
 		}
-		refcount_inc(&set->ref);
-		ids[i] = id;
 	}
 
-	for (i = 0; i < n; i++) {
-		data = xa_load(&set->ids, ids[i]);
-		ioasid_call(set, IOASID_NOTIFY_ALLOC, data, NULL);
-	}
+	/* Charged only now, for IDs in hand. */
+	ret = ioasids_cg_try_charge(set->cg, ioasid_kind(set), n);
+	if (ret)
+		goto release;
 	return 0;
 
-unwind:
-	ioasid_unwind(set, ids, i);
+release:
+	ioasid_release_reserved(set, ids, i);
 	mutex_lock(&set->lock);
 	set->nr -= n;
 	mutex_unlock(&set->lock);
-uncharge:
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioasid_alloc_reserve);
+
+/**
+ * ioasid_alloc_finalize() - Hand out IDs from ioasid_alloc_reserve().
+ * @set: the set
+ * @ids: the IDs ioasid_alloc_reserve() returned
+ * @n: how many
+ *
+ * Sends %IOASID_NOTIFY_ALLOC for each, then makes them all visible at
+ * once: from here on they are the set's like any other.
+ *
+ * Context: Process context; sleeps.
+ */
+void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
+			   unsigned int n)
+{
+	struct ioasid_data *data;
+	unsigned int i;
+
+	/* Still invisible: no one else can free or find them meanwhile. */
+	for (i = 0; i < n; i++) {
+		data = xa_load(&set->ids, ids[i]);
+		ioasid_call(set, IOASID_NOTIFY_ALLOC, data, NULL,
+			    IOASID_STAGE_ALL);
+		if (!((i + 1) % IOASID_RESCHED_EVERY))
+			cond_resched();
+	}
+
+	refcount_add(n, &set->ref);
+	mutex_lock(&set->lock);
+	for (i = 0; i < n; i++) {
+		data = xa_load(&set->ids, ids[i]);
+		WRITE_ONCE(data->state, IOASID_LIVE);
+	}
+	mutex_unlock(&set->lock);
+}
+EXPORT_SYMBOL_GPL(ioasid_alloc_finalize);
+
+/**
+ * ioasid_alloc_abort() - Give back IDs from ioasid_alloc_reserve().
+ * @set: the set
+ * @ids: the IDs ioasid_alloc_reserve() returned
+ * @n: how many
+ *
+ * No one saw them: they go back to the pool, and are uncharged, at once.
+ *
+ * Context: Process context; sleeps.
+ */
+void ioasid_alloc_abort(struct ioasid_set *set, const ioasid_t *ids,
+			unsigned int n)
+{
+	ioasid_release_reserved(set, ids, n);
+	mutex_lock(&set->lock);
 	ioasids_cg_uncharge(set->cg, ioasid_kind(set), n);
+	set->nr -= n;
+	mutex_unlock(&set->lock);
+}
+EXPORT_SYMBOL_GPL(ioasid_alloc_abort);
+
+static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+			  unsigned int n, ioasid_t spid, ioasid_t *ids)
+{
+	int ret;
+
+	ret = ioasid_alloc_reserve(set, min, max, n, spid, ids);
+	if (!ret)
+		ioasid_alloc_finalize(set, ids, n);
 	return ret;
 }
 
 /**
  * ioasid_alloc() - Allocate one ID in a set.
  * @set: the set
- * @min: the lowest acceptable ID (0 means the lowest there is, 1)
+ * @min: the lowest acceptable ID (0 means the lowest there is, 1; for a
+ *	user set, the default placement of ioasid_alloc_reserve())
  * @max: the highest acceptable ID, bounded by the namespace
  * @spid: a private ID to attach, unique in @set, or %IOMMU_PASID_INVALID
  * @id: the ID, on success
  *
- * Charges the set's cgroup first, then checks the set's quota, then takes the
- * lowest free ID in the range. On failure nothing is held or charged.
+ * ioasid_alloc_reserve() and ioasid_alloc_finalize() in one.
  *
  * Context: Process context.
- * Return:
- * * %0 - allocated.
- * * %-EDQUOT - the set's quota or an ioasids.max on its cgroup's path.
- * * %-ENOSPC - no free ID in [@min, @max] or the system's capacity.
- * * %-EEXIST - @spid is in use in @set.
- * * %-EINVAL - @min > @max.
- * * %-ENOENT - the set is being destroyed.
- * * %-ENOMEM.
+ * Return: 0 or a negative errno, as for ioasid_alloc_reserve().
  */
 int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		 ioasid_t spid, ioasid_t *id)
@@ -531,14 +772,14 @@ EXPORT_SYMBOL_GPL(ioasid_alloc);
  * @set: the set
  * @min: the lowest acceptable ID
  * @max: the highest acceptable ID
- * @n: how many
+ * @n: how many, at most %IOASID_MAX_COUNT
  * @ids: an array of @n, filled in on success
  *
- * One charge of @n; errors as for ioasid_alloc(), and nothing is held after
- * any of them.
+ * One charge of @n; errors as for ioasid_alloc_reserve(), and nothing is
+ * held after any of them.
  *
  * Context: Process context.
- * Return: 0 or a negative errno, as for ioasid_alloc().
+ * Return: 0 or a negative errno, as for ioasid_alloc_reserve().
  */
 int ioasid_alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		       unsigned int n, ioasid_t *ids)
@@ -547,25 +788,32 @@ int ioasid_alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc_batch);
 
-/* The set's live (not freed) data for @id, with set->lock held. */
+/* The set's live data for @id, with set->lock held. */
 static struct ioasid_data *ioasid_find_locked(struct ioasid_set *set,
 					      ioasid_t id)
 {
 	struct ioasid_data *data = xa_load(&set->ids, id);
 
-	return data && !data->freed ? data : NULL;
+	lockdep_assert_held(&set->lock);
+	return data && data->state == IOASID_LIVE ? data : NULL;
 }
 
-/* Remove @data's ID from one device's table and drop that entry's ref. */
+/*
+ * Remove @data's ID from one device's table and drop that entry's ref:
+ * the device side is told first, then the entry goes, then the IOMMU and
+ * CPU sides are told.
+ */
 static void ioasid_clear_entry(struct ioasid_device *idev,
 			       struct ioasid_data *data)
 {
 	struct ioasid_set *set = data->set;
 
 	lockdep_assert_held(&ioasid_devices_lock);
+	ioasid_call(set, IOASID_NOTIFY_UNBIND, data, idev,
+		    IOASID_STAGE_DEVICE);
 	idev->ops->clear_pasid(idev, data->id);
 	xa_erase(&idev->table, data->id);
-	ioasid_call(set, IOASID_NOTIFY_UNBIND, data, idev);
+	ioasid_call(set, IOASID_NOTIFY_UNBIND, data, idev, IOASID_STAGE_HOST);
 	mutex_lock(&set->lock);
 	data->nr_bonds--;
 	mutex_unlock(&set->lock);
@@ -585,17 +833,35 @@ static void ioasid_unbind_all(struct ioasid_data *data)
 	mutex_unlock(&ioasid_devices_lock);
 }
 
+/*
+ * Tear down what a freed ID is used for, device first, then IOMMU, then
+ * CPU, and drop the owner's reference, which the caller held.
+ */
+static void ioasid_teardown(struct ioasid_set *set, struct ioasid_data *data)
+{
+	ioasid_call(set, IOASID_NOTIFY_FREE, data, NULL, IOASID_STAGE_DEVICE);
+	/*
+	 * No new bond can start on a freed ID; one that started before is
+	 * counted already, and ioasid_unbind_all() waits for it.
+	 */
+	if (READ_ONCE(data->nr_bonds))
+		ioasid_unbind_all(data);
+	ioasid_call(set, IOASID_NOTIFY_FREE, data, NULL, IOASID_STAGE_HOST);
+	ioasid_put_data(data);
+}
+
 /**
  * ioasid_free_batch() - Give @n IDs back, all or nothing.
  * @set: the set that allocated them
  * @ids: the IDs
- * @n: how many
+ * @n: how many, at most %IOASID_MAX_COUNT
  *
  * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
  * is listed twice, none is freed.
  *
  * Context: Process context.
- * Return: 0, or -ENOENT and nothing freed.
+ * Return: 0; -ENOENT and nothing freed; -EINVAL for @n above
+ * %IOASID_MAX_COUNT.
  */
 int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		      unsigned int n)
@@ -603,34 +869,37 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 	struct ioasid_data *data;
 	unsigned int i;
 
+	if (n > IOASID_MAX_COUNT)
+		return -EINVAL;
 	mutex_lock(&set->lock);
 	for (i = 0; i < n; i++) {
 		data = ioasid_find_locked(set, ids[i]);
 		if (!data)
 			break;
-		WRITE_ONCE(data->freed, true);
+		WRITE_ONCE(data->state, IOASID_FREED);
 	}
 	if (i < n) {
 		/* Undo: every ID before i was live and is not freed twice. */
 		while (i--) {
 			data = xa_load(&set->ids, ids[i]);
-			WRITE_ONCE(data->freed, false);
+			WRITE_ONCE(data->state, IOASID_LIVE);
 		}
 		mutex_unlock(&set->lock);
 		return -ENOENT;
 	}
-	mutex_unlock(&set->lock);
-
+	/* A freed ID's private ID is free at once, references or not. */
 	for (i = 0; i < n; i++) {
 		data = xa_load(&set->ids, ids[i]);
-		ioasid_call(set, IOASID_NOTIFY_FREE, data, NULL);
-		/*
-		 * No new bond can start on a freed ID; one that started before
-		 * is counted already, and ioasid_unbind_all() waits for it.
-		 */
-		if (READ_ONCE(data->nr_bonds))
-			ioasid_unbind_all(data);
-		ioasid_put_data(data);
+		if (data->spid != IOMMU_PASID_INVALID)
+			xa_erase(&set->spids, data->spid);
+	}
+	mutex_unlock(&set->lock);
+
+	/* The owner's references keep every one of them until teardown. */
+	for (i = 0; i < n; i++) {
+		ioasid_teardown(set, xa_load(&set->ids, ids[i]));
+		if (!((i + 1) % IOASID_RESCHED_EVERY))
+			cond_resched();
 	}
 	return 0;
 }
@@ -642,14 +911,15 @@ EXPORT_SYMBOL_GPL(ioasid_free_batch);
  * @id: the ID
  *
  * Tells the set's consumers (%IOASID_NOTIFY_FREE) to tear down what they
- * programmed with @id and drops the owner's reference. The ID stays reserved
+ * programmed with @id, clears it from every PASID table, and drops the
+ * owner's reference. Its private ID is free at once; the ID stays reserved
  * and charged while consumers hold references, and goes back to the pool,
  * uncharged, with the last ioasid_put().
  *
  * Context: Process context.
  * Return: 0, or -ENOENT if @id is not a live ID of @set: never allocated,
- * freed already, or another set's (which is not told apart, so that a set
- * learns nothing about others).
+ * freed already, not yet handed out, or another set's (which is not told
+ * apart).
  */
 int ioasid_free(struct ioasid_set *set, ioasid_t id)
 {
@@ -663,9 +933,12 @@ EXPORT_SYMBOL_GPL(ioasid_free);
  * @id: the ID
  *
  * A consumer that programs @id into hardware holds a reference until the
- * hardware no longer uses it, so that the ID is not handed out again before.
+ * hardware no longer uses it, so that the ID is not handed out again
+ * before. Taken under the set's lock: either the reference is taken before
+ * the ID is freed, and the consumer is told %IOASID_NOTIFY_FREE, or the
+ * call fails.
  *
- * Context: Any context.
+ * Context: Process context.
  * Return: 0, or -ENOENT if @id is not a live ID of @set.
  */
 int ioasid_get(struct ioasid_set *set, ioasid_t id)
@@ -673,12 +946,13 @@ int ioasid_get(struct ioasid_set *set, ioasid_t id)
 	struct ioasid_data *data;
 	int ret = -ENOENT;
 
-	rcu_read_lock();
-	data = xa_load(&set->ids, id);
-	if (data && !READ_ONCE(data->freed) &&
-	    refcount_inc_not_zero(&data->users))
+	mutex_lock(&set->lock);
+	data = ioasid_find_locked(set, id);
+	if (data) {
+		refcount_inc(&data->users);
 		ret = 0;
-	rcu_read_unlock();
+	}
+	mutex_unlock(&set->lock);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_get);
@@ -696,7 +970,7 @@ void ioasid_put(struct ioasid_set *set, ioasid_t id)
 
 	/* The caller's reference keeps @id in the set. */
 	data = xa_load(&set->ids, id);
-	if (WARN_ON(!data))
+	if (WARN_ON(!data || data->state == IOASID_RESERVED))
 		return;
 	ioasid_put_data(data);
 }
@@ -779,7 +1053,7 @@ int ioasid_find_by_spid(struct ioasid_set *set, ioasid_t spid, ioasid_t *id)
 
 	rcu_read_lock();
 	data = xa_load(&set->spids, spid);
-	if (data && !READ_ONCE(data->freed)) {
+	if (data && READ_ONCE(data->state) == IOASID_LIVE) {
 		*id = data->id;
 		ret = 0;
 	}
@@ -805,7 +1079,7 @@ int ioasid_find_spid(struct ioasid_set *set, ioasid_t id, ioasid_t *spid)
 
 	rcu_read_lock();
 	data = xa_load(&set->ids, id);
-	if (data && !READ_ONCE(data->freed)) {
+	if (data && READ_ONCE(data->state) == IOASID_LIVE) {
 		found = READ_ONCE(data->spid);
 		if (found != IOMMU_PASID_INVALID) {
 			*spid = found;
@@ -823,10 +1097,14 @@ EXPORT_SYMBOL_GPL(ioasid_find_spid);
  * @nb: the notifier; its priority orders it: %IOASID_PRIO_DEVICE, then
  *	%IOASID_PRIO_IOMMU, then %IOASID_PRIO_CPU
  *
- * The callback gets an &enum ioasid_event and a &struct ioasid_nb_args. A
- * set's notifiers run before the global ones; within each, higher priority
- * first. Callbacks run in process context and may sleep, but must not call
- * back into the core for the same set except ioasid_put().
+ * The callback gets an &enum ioasid_event and a &struct ioasid_nb_args.
+ * The set's and the global notifiers run as one list, higher priority
+ * first, the set's first among equals. On FREE and UNBIND, notifiers above
+ * %IOASID_PRIO_IOMMU (the device side) run before the core clears the ID
+ * from PASID tables, the others after. %IOASID_NOTIFY_ALLOC comes before
+ * the ID is visible to anyone but its allocator. Callbacks run in process
+ * context and may sleep, but must not call back into the core for the same
+ * set except ioasid_put().
  *
  * Context: Process context.
  * Return: 0.
@@ -856,9 +1134,11 @@ EXPORT_SYMBOL_GPL(ioasid_unregister_notifier);
 /**
  * ioasid_notify() - Tell an ID's set and everyone about a BIND or UNBIND.
  * @set: the set
- * @id: a live ID of @set
+ * @id: an ID of @set, live or freed but still referenced
  * @event: %IOASID_NOTIFY_BIND or %IOASID_NOTIFY_UNBIND
  * @priv: the consumer's cookie
+ *
+ * The ID is held for the length of the call.
  *
  * Context: Process context.
  */
@@ -869,23 +1149,30 @@ void ioasid_notify(struct ioasid_set *set, enum ioasid_event event,
 
 	mutex_lock(&set->lock);
 	data = xa_load(&set->ids, id);
+	if (data && (data->state == IOASID_RESERVED ||
+		     !refcount_inc_not_zero(&data->users)))
+		data = NULL;
 	mutex_unlock(&set->lock);
-	if (data)
-		ioasid_call(set, event, data, priv);
+	if (!data)
+		return;
+	ioasid_call(set, event, data, priv, IOASID_STAGE_ALL);
+	ioasid_put_data(data);
 }
 EXPORT_SYMBOL_GPL(ioasid_notify);
 
 /**
  * ioasid_device_register() - Tell the core about a device's PASID table.
- * @idev: the device, with @dev, @devt, @max_pasids and @ops filled in
+ * @idev: the device, with @dev, @devt, @fops, @max_pasids and @ops filled in
  *
  * From then on IDs are programmed into the device with ioasid_bind(), or
- * IOASID_BIND on /dev/ioasid naming @devt, and cleared from it when they are
- * unbound, when they are freed, and when the device is unregistered.
+ * IOASID_BIND on /dev/ioasid naming a file of @devt opened through @fops,
+ * and cleared from it when they are unbound, when they are freed, and when
+ * the device is unregistered.
  *
  * Context: Process context.
- * Return: 0; -EINVAL for missing ops or a table with no room for an ID;
- * -EEXIST if a device with the same @devt is registered.
+ * Return: 0; -EINVAL for missing ops, a @devt without @fops, or a table
+ * with no room for an ID; -EEXIST if a device with the same @devt is
+ * registered.
  */
 int ioasid_device_register(struct ioasid_device *idev)
 {
@@ -893,7 +1180,7 @@ int ioasid_device_register(struct ioasid_device *idev)
 	int ret = 0;
 
 	if (!idev->ops || !idev->ops->set_pasid || !idev->ops->clear_pasid ||
-	    idev->max_pasids <= IOASID_MIN)
+	    idev->max_pasids <= IOASID_MIN || (idev->devt && !idev->fops))
 		return -EINVAL;
 	xa_init(&idev->table);
 
@@ -926,8 +1213,10 @@ void ioasid_device_unregister(struct ioasid_device *idev)
 	unsigned long id;
 
 	mutex_lock(&ioasid_devices_lock);
-	xa_for_each(&idev->table, id, data)
+	xa_for_each(&idev->table, id, data) {
 		ioasid_clear_entry(idev, data);
+		cond_resched();
+	}
 	list_del(&idev->list);
 	mutex_unlock(&ioasid_devices_lock);
 	xa_destroy(&idev->table);
@@ -974,7 +1263,7 @@ static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
 		ioasid_put_data(data);
 		return ret;
 	}
-	ioasid_call(set, IOASID_NOTIFY_BIND, data, idev);
+	ioasid_call(set, IOASID_NOTIFY_BIND, data, idev, IOASID_STAGE_ALL);
 	return 0;
 }
 
@@ -1029,7 +1318,8 @@ EXPORT_SYMBOL_GPL(ioasid_bind);
  * @idev: a registered device
  * @id: the ID
  *
- * Notifies %IOASID_NOTIFY_UNBIND and drops the entry's reference.
+ * Notifies %IOASID_NOTIFY_UNBIND, the device side before the entry is
+ * cleared and the rest after, and drops the entry's reference.
  *
  * Context: Process context.
  * Return: 0, or -ENOENT if @set has not bound @id to @idev.
@@ -1046,72 +1336,67 @@ int ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
 }
 EXPORT_SYMBOL_GPL(ioasid_unbind);
 
-static struct ioasid_device *ioasid_device_find(dev_t devt)
+/* The device a file of its node belongs to, if its own driver opened it. */
+static struct ioasid_device *ioasid_device_find(struct file *file)
 {
+	struct inode *inode = file_inode(file);
 	struct ioasid_device *idev;
 
 	lockdep_assert_held(&ioasid_devices_lock);
+	if (!S_ISCHR(inode->i_mode))
+		return NULL;
 	list_for_each_entry(idev, &ioasid_devices, list) {
-		if (devt && idev->devt == devt)
+		if (idev->devt && idev->devt == inode->i_rdev &&
+		    file->f_op == idev->fops)
 			return idev;
 	}
 	return NULL;
 }
 
 /**
- * ioasid_bind_devt() - ioasid_bind() to the device user space opened.
+ * ioasid_bind_file() - ioasid_bind() or ioasid_unbind() to the device of a
+ *	file user space opened.
  * @set: the set the ID belongs to
- * @devt: the character device number of the device
- * @id: a live ID of @set
- *
- * Context: Process context.
- * Return: as ioasid_bind(), or -ENODEV if no device registered @devt.
- */
-int ioasid_bind_devt(struct ioasid_set *set, dev_t devt, ioasid_t id)
-{
-	struct ioasid_device *idev;
-	int ret = -ENODEV;
-
-	mutex_lock(&ioasid_devices_lock);
-	idev = ioasid_device_find(devt);
-	if (idev)
-		ret = __ioasid_bind(set, idev, id);
-	mutex_unlock(&ioasid_devices_lock);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(ioasid_bind_devt);
-
-/**
- * ioasid_unbind_devt() - ioasid_unbind() from the device user space opened.
- * @set: the set the ID belongs to
- * @devt: the character device number of the device
+ * @file: a file of the device's character node
  * @id: the ID
+ * @bind: bind, or unbind
+ *
+ * The file must have been opened for writing, through the driver that
+ * registered the device (its @fops): its node's file mode is what grants
+ * the right to program the device, as with VFIO.
  *
  * Context: Process context.
- * Return: as ioasid_unbind(), or -ENODEV if no device registered @devt.
+ * Return: as ioasid_bind() or ioasid_unbind(); -EBADF if @file is not open
+ * for writing; -ENODEV if it is not a registered device's.
  */
-int ioasid_unbind_devt(struct ioasid_set *set, dev_t devt, ioasid_t id)
+int ioasid_bind_file(struct ioasid_set *set, struct file *file, ioasid_t id,
+		     bool bind)
 {
 	struct ioasid_device *idev;
 	int ret = -ENODEV;
 
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	mutex_lock(&ioasid_devices_lock);
-	idev = ioasid_device_find(devt);
-	if (idev)
+	idev = ioasid_device_find(file);
+	if (idev && bind)
+		ret = __ioasid_bind(set, idev, id);
+	else if (idev)
 		ret = __ioasid_unbind(set, idev, id);
 	mutex_unlock(&ioasid_devices_lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_unbind_devt);
+EXPORT_SYMBOL_GPL(ioasid_bind_file);
 
 /**
  * ioasid_set_free() - Destroy a set: free every ID it holds.
  * @set: the set
  *
  * Each live ID goes through ioasid_free(), so consumers tear their hardware
- * state down first. The set itself goes when its last ID is released.
+ * state down first. The set itself goes when its last ID is released. The
+ * owner must not allocate in the set any more, nor concurrently.
  *
- * Context: Process context.
+ * Context: Process context; preemptible however many IDs the set holds.
  */
 void ioasid_set_free(struct ioasid_set *set)
 {
@@ -1124,20 +1409,23 @@ void ioasid_set_free(struct ioasid_set *set)
 	set->dead = true;
 	mutex_unlock(&set->lock);
 
-	xa_for_each(&set->ids, id, data)
+	xa_for_each(&set->ids, id, data) {
 		ioasid_free(set, id);
+		cond_resched();
+	}
 	ioasid_set_put(set);
 }
 EXPORT_SYMBOL_GPL(ioasid_set_free);
 
 /**
  * ioasid_mm_alloc() - Create @mm's set and allocate its PASID.
- * @mm: the address space
+ * @mm: the address space, which has no PASID yet
  * @max: the highest acceptable PASID
  * @pasid: the PASID, on success
  *
  * The charge goes to the cgroup of the task calling this, the first one to
- * bind @mm, and stays there until ioasid_mm_drop().
+ * bind @mm, and stays there until ioasid_mm_drop(). The caller serialises
+ * the calls for one mm (iommu_sva_lock).
  *
  * Context: Process context.
  * Return: 0 or a negative errno, as for ioasid_alloc().
@@ -1151,6 +1439,12 @@ int ioasid_mm_alloc(struct mm_struct *mm, ioasid_t max, ioasid_t *pasid)
 	if (IS_ERR(set))
 		return PTR_ERR(set);
 	ret = ioasid_alloc(set, IOASID_MIN, max, IOMMU_PASID_INVALID, pasid);
+	if (!ret) {
+		ret = xa_err(xa_store(&ioasid_mm_sets, *pasid, set,
+				      GFP_KERNEL_ACCOUNT));
+		if (ret)
+			ioasid_free(set, *pasid);
+	}
 	if (ret)
 		ioasid_set_free(set);
 	return ret;
@@ -1166,25 +1460,16 @@ EXPORT_SYMBOL_GPL(ioasid_mm_alloc);
  * that happens; the set is destroyed from a workqueue, which uncharges the
  * cgroup recorded at ioasid_mm_alloc().
  *
- * Context: Any context.
+ * Context: Any context but interrupts. O(1).
  */
 void ioasid_mm_drop(struct mm_struct *mm, ioasid_t pasid)
 {
-	struct ioasid_set *set, *found = NULL;
+	struct ioasid_set *set;
 
-	spin_lock(&ioasid_sets_lock);
-	list_for_each_entry(set, &ioasid_sets, list) {
-		if (set->type == IOASID_SET_TYPE_MM && set->token == mm &&
-		    !set->dead) {
-			/* Hide it from lookups by an mm that may be reused. */
-			set->token = NULL;
-			found = set;
-			break;
-		}
-	}
-	spin_unlock(&ioasid_sets_lock);
-	if (!WARN_ON(!found))
-		queue_work(ioasid_wq, &found->free_work);
+	set = xa_erase(&ioasid_mm_sets, pasid);
+	if (WARN_ON(!set || set->token != mm))
+		return;
+	queue_work(ioasid_wq, &set->free_work);
 }
 EXPORT_SYMBOL_GPL(ioasid_mm_drop);
 

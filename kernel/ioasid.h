@@ -12,8 +12,11 @@
 #include <linux/notifier.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+#include <uapi/linux/ioasid.h>	/* IOASID_MAX_COUNT */
 
 struct device;
+struct file;
+struct ioasids_cgroup;
 struct ioasid_device;
 struct ioasid_set;
 struct mm_struct;
@@ -32,7 +35,8 @@ enum ioasid_set_type {
 
 /**
  * enum ioasid_event - what a notifier is told
- * @IOASID_NOTIFY_ALLOC: an ID was allocated in the set
+ * @IOASID_NOTIFY_ALLOC: an ID was allocated in the set; sent before the ID
+ *	is visible to anyone but its allocator
  * @IOASID_NOTIFY_FREE: the owner freed an ID; consumers must tear down what
  *	they programmed with it and drop their references
  * @IOASID_NOTIFY_BIND: a consumer programmed the ID into hardware
@@ -46,9 +50,11 @@ enum ioasid_event {
 };
 
 /*
- * Notifier priorities: higher runs first. On FREE and UNBIND the device
- * stops using the ID first, then the IOMMU drops its PASID table entry, then
- * the CPU side (e.g. the mm's ENQCMD PASID) lets go.
+ * Notifier priorities: higher runs first, across a set's notifiers and the
+ * global ones. On FREE and UNBIND the device stops using the ID first
+ * (above IOASID_PRIO_IOMMU: before the core clears the ID from PASID
+ * tables), then the IOMMU drops its PASID table entry, then the CPU side
+ * (e.g. the mm's ENQCMD PASID) lets go.
  */
 #define IOASID_PRIO_DEVICE	30
 #define IOASID_PRIO_IOMMU	20
@@ -105,6 +111,8 @@ struct ioasid_device_ops {
  * @dev: the device, for messages; may be %NULL
  * @devt: the character device through which user space names the device
  *	in IOASID_BIND, or 0 if user space cannot bind IDs to it
+ * @fops: the file operations of the driver's files of @devt (required
+ *	with @devt): IOASID_BIND accepts only files opened through them
  * @max_pasids: the size of its PASID table: IDs up to @max_pasids - 1
  * @ops: its &struct ioasid_device_ops
  * @table: private to the core: each programmed ID, the entry holding a
@@ -114,6 +122,7 @@ struct ioasid_device_ops {
 struct ioasid_device {
 	struct device *dev;
 	dev_t devt;
+	const struct file_operations *fops;
 	u32 max_pasids;
 	const struct ioasid_device_ops *ops;
 	struct xarray table;
@@ -125,11 +134,18 @@ struct ioasid_device {
 struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
 				    unsigned int quota);
 void ioasid_set_free(struct ioasid_set *set);
-struct ioasid_set *ioasid_set_find_mm(struct mm_struct *mm);
+struct ioasid_set *ioasid_set_find_mm(struct mm_struct *mm, ioasid_t pasid);
 void ioasid_set_put(struct ioasid_set *set);
 int ioasid_set_set_quota(struct ioasid_set *set, unsigned int quota);
+int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg);
 void ioasid_set_get_info(struct ioasid_set *set, struct ioasid_set_info *info);
 
+int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+			 unsigned int n, ioasid_t spid, ioasid_t *ids);
+void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
+			   unsigned int n);
+void ioasid_alloc_abort(struct ioasid_set *set, const ioasid_t *ids,
+			unsigned int n);
 int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		 ioasid_t spid, ioasid_t *id);
 int ioasid_alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
@@ -160,8 +176,8 @@ int ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
 		ioasid_t id);
 int ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
 		  ioasid_t id);
-int ioasid_bind_devt(struct ioasid_set *set, dev_t devt, ioasid_t id);
-int ioasid_unbind_devt(struct ioasid_set *set, dev_t devt, ioasid_t id);
+int ioasid_bind_file(struct ioasid_set *set, struct file *file, ioasid_t id,
+		     bool bind);
 
 /* The kernel users' set, behind iommu_alloc_global_pasid(). */
 extern struct ioasid_set *ioasid_kernel_set;

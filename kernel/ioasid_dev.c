@@ -3,8 +3,10 @@
  * /dev/ioasid: the fd container through which user space allocates PASIDs.
  *
  * One open file is one IOASID set of type fd, charged to the ioasids cgroup
- * of the task that opened it: passing the file to another process, or
- * forking, moves neither the IDs nor the charge. Releasing the file frees
+ * of the task that opened it, or to the one IOASID_SET_CGROUP names: passing
+ * the file to another process, or forking, moves neither the IDs nor the
+ * charge. Several threads may use one file at once: an allocation is
+ * reserved, copied to user space and only then made visible. Releasing the file frees
  * everything the set holds, hardware programming first.
  *
  * The ioctls follow iommufd: each takes a struct that begins with its size
@@ -12,12 +14,16 @@
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
+#include <linux/cgroup.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ioasid.h>
+#include <linux/ioasids_cgroup.h>
+#include <linux/kernfs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/ioasid.h>
@@ -90,36 +96,32 @@ static int ioasid_alloc_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 
 	if (cmd->flags & ~IOASID_ALLOC_SPID)
 		return -EOPNOTSUPP;
-	if (!cmd->count || cmd->min > cmd->max)
+	if (!cmd->count || cmd->count > IOASID_MAX_COUNT || cmd->min > cmd->max)
 		return -EINVAL;
 	if ((cmd->flags & IOASID_ALLOC_SPID) && cmd->count != 1)
 		return -EINVAL;
-	/* More than the namespace holds can never fit: don't allocate for it. */
-	if (cmd->count > ioasid_max_pasids())
-		return -ENOSPC;
 
 	ids = ioasid_ids_alloc(cmd->count, stack);
 	if (!ids)
 		return -ENOMEM;
 
-	if (cmd->flags & IOASID_ALLOC_SPID)
-		ret = ioasid_alloc(f->set, cmd->min, cmd->max, cmd->spid, ids);
-	else
-		ret = ioasid_alloc_batch(f->set, cmd->min, cmd->max,
-					 cmd->count, ids);
+	/*
+	 * Reserve, copy out, then finalize: no other thread on this file can
+	 * free, find or bind the IDs before user space has them, and a failed
+	 * copy gives them back as if they had never been taken.
+	 */
+	ret = ioasid_alloc_reserve(f->set, cmd->min, cmd->max, cmd->count,
+				   (cmd->flags & IOASID_ALLOC_SPID) ?
+				   cmd->spid : IOMMU_PASID_INVALID, ids);
 	if (ret)
 		goto out;
-
 	if (copy_to_user(u64_to_user_ptr(cmd->ids), ids,
 			 array_size(cmd->count, sizeof(*ids)))) {
-		/*
-		 * User space cannot learn the IDs: give them back, one by one,
-		 * as another thread may have guessed and freed some already.
-		 */
-		while (cmd->count--)
-			ioasid_free(f->set, ids[cmd->count]);
+		ioasid_alloc_abort(f->set, ids, cmd->count);
 		ret = -EFAULT;
+		goto out;
 	}
+	ioasid_alloc_finalize(f->set, ids, cmd->count);
 out:
 	ioasid_ids_free(ids, stack);
 	return ret;
@@ -135,7 +137,7 @@ static int ioasid_free_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	if (cmd->__reserved || !cmd->count)
+	if (cmd->__reserved || !cmd->count || cmd->count > IOASID_MAX_COUNT)
 		return -EINVAL;
 	/* More IDs than the file holds: some of them are not its own. */
 	ioasid_set_get_info(f->set, &info);
@@ -188,7 +190,6 @@ static int ioasid_bind_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd,
 			     bool bind)
 {
 	struct ioasid_bind *cmd = ucmd->cmd;
-	struct inode *inode;
 	struct fd dev;
 	int ret;
 
@@ -197,14 +198,8 @@ static int ioasid_bind_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd,
 	dev = fdget(cmd->dev_fd);
 	if (!fd_file(dev))
 		return -EBADF;
-	/* A device is named by the node its user opened, as with VFIO. */
-	inode = file_inode(fd_file(dev));
-	if (!S_ISCHR(inode->i_mode))
-		ret = -ENODEV;
-	else if (bind)
-		ret = ioasid_bind_devt(f->set, inode->i_rdev, cmd->id);
-	else
-		ret = ioasid_unbind_devt(f->set, inode->i_rdev, cmd->id);
+	/* A device is named by a file its own driver opened, as with VFIO. */
+	ret = ioasid_bind_file(f->set, fd_file(dev), cmd->id, bind);
 	fdput(dev);
 	return ret;
 }
@@ -219,6 +214,94 @@ static int ioasid_unbind_cmd(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 	return ioasid_bind_ioctl(f, ucmd, false);
 }
 
+#ifdef CONFIG_CGROUP_IOASIDS
+/*
+ * The ioasids cgroup of a cgroup v2 directory @fd, if the caller may move
+ * a process into it: write access to cgroup.procs of the common ancestor
+ * of its own cgroup and the target, both within its cgroup namespace, as
+ * cgroup_procs_write_permission() asks of a migration.
+ */
+static struct ioasids_cgroup *ioasid_cgroup_from_fd(int fd)
+{
+	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
+	struct cgroup_subsys_state *css;
+	struct cgroup *dst, *src, *com;
+	struct inode *inode;
+	struct fd f;
+	int ret;
+
+	f = fdget(fd);
+	if (!fd_file(f))
+		return ERR_PTR(-EBADF);
+	css = css_tryget_online_from_dir(fd_file(f)->f_path.dentry, NULL);
+	if (IS_ERR(css)) {
+		fdput(f);
+		return ERR_PTR(-EBADF);
+	}
+	dst = css->cgroup;
+	if (dst->root != &cgrp_dfl_root) {
+		ret = -EBADF;
+		goto out;
+	}
+
+	rcu_read_lock();
+	src = task_dfl_cgroup(current);
+	cgroup_get(src);
+	rcu_read_unlock();
+	com = src;
+	while (!cgroup_is_descendant(dst, com))
+		com = cgroup_parent(com);
+	ret = -ENOENT;
+	if (cgroup_is_descendant(src, ns->root_cset->dfl_cgrp) &&
+	    cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp)) {
+		inode = kernfs_get_inode(fd_file(f)->f_path.dentry->d_sb,
+					 com->procs_file.kn);
+		ret = inode ? inode_permission(&nop_mnt_idmap, inode,
+					       MAY_WRITE) : -ENOMEM;
+		iput(inode);
+	}
+	cgroup_put(src);
+	if (!ret) {
+		struct cgroup_subsys_state *e;
+
+		e = cgroup_get_e_css(dst, &ioasids_cgrp_subsys);
+		css_put(css);
+		fdput(f);
+		return container_of(e, struct ioasids_cgroup, css);
+	}
+out:
+	css_put(css);
+	fdput(f);
+	return ERR_PTR(ret);
+}
+
+static int ioasid_set_cgroup_ioctl(struct ioasid_file *f,
+				   struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_set_cgroup *cmd = ucmd->cmd;
+	struct ioasids_cgroup *cg;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	cg = ioasid_cgroup_from_fd(cmd->cgroup_fd);
+	if (IS_ERR(cg))
+		return PTR_ERR(cg);
+	ret = ioasid_set_set_cgroup(f->set, cg);
+	if (ret)
+		ioasids_cg_put(cg);
+	return ret;
+}
+#else
+static int ioasid_set_cgroup_ioctl(struct ioasid_file *f,
+				   struct ioasid_ucmd *ucmd)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 union ioasid_ucmd_buffer {
 	struct ioasid_info info;
 	struct ioasid_alloc alloc;
@@ -226,6 +309,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_set_quota quota;
 	struct ioasid_find find;
 	struct ioasid_bind bind;
+	struct ioasid_set_cgroup cgroup;
 };
 
 struct ioasid_ioctl_op {
@@ -255,6 +339,8 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOCTL_OP(IOASID_CMD_FIND, ioasid_find_ioctl, struct ioasid_find, spid),
 	IOCTL_OP(IOASID_CMD_BIND, ioasid_bind_cmd, struct ioasid_bind, id),
 	IOCTL_OP(IOASID_CMD_UNBIND, ioasid_unbind_cmd, struct ioasid_bind, id),
+	IOCTL_OP(IOASID_CMD_SET_CGROUP, ioasid_set_cgroup_ioctl,
+		 struct ioasid_set_cgroup, __reserved),
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

@@ -9,6 +9,7 @@
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/fs.h>
 #include <linux/ioasid.h>
 #include <linux/ioasids_cgroup.h>
 #include <linux/kthread.h>
@@ -18,12 +19,12 @@
 struct ioasid_test_ctx {
 	u32 saved_hw;
 	struct ioasids_cgroup *cg;
-	int usage;
+	s64 usage;
 };
 
-static int cg_usage(struct ioasid_test_ctx *ctx)
+static s64 cg_usage(struct ioasid_test_ctx *ctx)
 {
-	return atomic_read(&ctx->cg->usage);
+	return atomic64_read(&ctx->cg->usage);
 }
 
 static int ioasid_test_init(struct kunit *test)
@@ -463,17 +464,17 @@ static void ioasid_test_mm_set(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, ioasid_mm_alloc(mm, 100, &pasid), 0);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
-	/* One set per mm. */
-	KUNIT_EXPECT_PTR_EQ(test, ioasid_set_alloc(IOASID_SET_TYPE_MM, mm, 0),
-			    ERR_PTR(-EEXIST));
-	set = ioasid_set_find_mm(mm);
+	/* Found by its PASID, and only as the mm's. */
+	set = ioasid_set_find_mm(mm, pasid);
 	KUNIT_ASSERT_NOT_NULL(test, set);
 	ioasid_set_put(set);
+	KUNIT_EXPECT_NULL(test, ioasid_set_find_mm(mm, pasid + 1));
+	KUNIT_EXPECT_NULL(test, ioasid_set_find_mm((void *)ctx, pasid));
 	KUNIT_EXPECT_PTR_EQ(test, ioasid_set_alloc(IOASID_SET_TYPE_MM, NULL, 0),
 			    ERR_PTR(-EINVAL));
 
 	ioasid_mm_drop(mm, pasid);
-	KUNIT_EXPECT_NULL(test, ioasid_set_find_mm(mm));
+	KUNIT_EXPECT_NULL(test, ioasid_set_find_mm(mm, pasid));
 	ioasid_flush_mm_drops();
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 }
@@ -766,8 +767,10 @@ static void ioasid_test_bind_unbind(struct kunit *test)
 /* What ioasid_device_register() refuses. */
 static void ioasid_test_device_register(struct kunit *test)
 {
+	static const struct file_operations fake_fops = {};
 	struct ioasid_device a = {
-		.devt = MKDEV(4095, 1), .max_pasids = 16, .ops = &fake_ops,
+		.devt = MKDEV(4095, 1), .fops = &fake_fops, .max_pasids = 16,
+		.ops = &fake_ops,
 	};
 	struct ioasid_device b = a, bad = a;
 
@@ -777,12 +780,13 @@ static void ioasid_test_device_register(struct kunit *test)
 	bad.max_pasids = 1;	/* PASID 0 only: no room for an ID */
 	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
 
+	bad.max_pasids = 16;
+	bad.fops = NULL;	/* a node, but no way to tell its files */
+	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
+
 	KUNIT_ASSERT_EQ(test, ioasid_device_register(&a), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_device_register(&b), -EEXIST);
 	ioasid_device_unregister(&a);
-	/* Gone: its node no longer names a device. */
-	KUNIT_EXPECT_EQ(test, ioasid_bind_devt(ioasid_kernel_set, a.devt, 1),
-			-ENODEV);
 	KUNIT_ASSERT_EQ(test, ioasid_device_register(&b), 0);
 	ioasid_device_unregister(&b);
 }

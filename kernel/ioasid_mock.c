@@ -127,7 +127,7 @@ static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
 				  struct device *dev, ioasid_t pasid,
 				  struct iommu_domain *old)
 {
-	struct ioasid_set *set = ioasid_set_find_mm(domain->mm);
+	struct ioasid_set *set = ioasid_set_find_mm(domain->mm, pasid);
 	int ret;
 
 	if (!set)
@@ -140,7 +140,7 @@ static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
 static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
 				  struct iommu_domain *domain)
 {
-	struct ioasid_set *set = ioasid_set_find_mm(domain->mm);
+	struct ioasid_set *set = ioasid_set_find_mm(domain->mm, pasid);
 
 	if (WARN_ON(!set))
 		return;
@@ -345,6 +345,8 @@ static struct mock_dev *mock_dev_create(unsigned int nr, unsigned int bits)
 
 	mdev->idev.dev = &mdev->dev;
 	mdev->idev.devt = mdev->misc.this_device->devt;
+	/* IOASID_BIND takes only files misc_open() gave these fops. */
+	mdev->idev.fops = &mock_fops;
 	mdev->idev.max_pasids = mdev->dev.iommu->max_pasids;
 	mdev->idev.ops = &mock_idev_ops;
 	ret = ioasid_device_register(&mdev->idev);

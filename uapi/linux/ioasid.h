@@ -3,7 +3,8 @@
  * /dev/ioasid: allocate PCIe PASIDs (IOASIDs) from user space.
  *
  * One open file is one IOASID set. Every ID it allocates is charged to the
- * ioasids cgroup of the task that opened it, whoever uses the file later,
+ * ioasids cgroup of the task that opened it (or the one IOASID_SET_CGROUP
+ * named), whoever uses the file later,
  * and everything it holds is freed when the file is released.
  *
  * Every ioctl takes a struct that starts with __u32 size, the size user space
@@ -218,8 +219,8 @@ struct ioasid_find {
  * handed out again.
  *
  * Errors: EBADF for a bad @dev_fd, or one not open for writing; ENODEV
- * when @dev_fd is not a file of a device's driver that
- * takes PASIDs; ENOENT when @id is not this file's (never allocated, freed,
+ * when @dev_fd is not a file of a device's driver that takes PASIDs;
+ * ENOENT when @id is not this file's (never allocated, freed,
  * or another file's, which is not told apart), and for IOASID_UNBIND when
  * it is not bound to the device; EOVERFLOW when @id is beyond the device's
  * PASID table; EEXIST when @id is bound to the device already; EBUSY when
