@@ -158,11 +158,12 @@ static void read_text(const char *path, char *buf, size_t len)
 	close(fd);
 }
 
+/* From 1 up: a file's default allocations start at 256. */
 static __u32 lowest_free(int probe)
 {
 	__u32 id;
 
-	if (ioasid_alloc_one(probe, &id))
+	if (ioasid_alloc_ids(probe, 1, ~0U, 1, &id))
 		return 0;
 	ioasid_free_ids(probe, 1, &id);
 	return id;
