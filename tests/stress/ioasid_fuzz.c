@@ -13,6 +13,11 @@
  * files and its mm go when it exits; then nothing may be left: not a
  * charge, not a set, not a PASID table entry.
  *
+ * A fuzzer that reaches nothing passes nothing: every file it fuzzes must
+ * open, and each known ioctl must have succeeded a few times (a struct of
+ * the right size, valid flags and a good pointer come up often enough) and
+ * the cgroup files must have taken writes. Every run prints its seed.
+ *
  *   ioasid_fuzz [inputs]     (default 100000; IOASIDS_SEED=<n> to repeat)
  *
  * Exits 0 when all of that held, 1 otherwise. The kernel's own checkers
@@ -25,6 +30,46 @@
 
 #include "../selftests/ioasid/ioasid_util.h"
 #include "ioasid_mock.h"
+
+/*
+ * Waits at the end, with a deadline for a loaded 2-core host under TCG:
+ * what an exited process held goes from workqueues and RCU callbacks. The
+ * shared helpers wait about 1 s (sets) and 10 s (current) at a time.
+ */
+#define SETTLE_SECONDS	60
+
+static long settle_current(const char *cg, long want)
+{
+	time_t end = time(NULL) + SETTLE_SECONDS;
+	long cur;
+
+	while ((cur = wait_current(cg, want)) != want && time(NULL) < end)
+		;
+	return cur;
+}
+
+static bool settle_sets(const char *before, char *now, size_t len)
+{
+	time_t end = time(NULL) + SETTLE_SECONDS;
+
+	while (!sets_settle(before, now, len))
+		if (time(NULL) >= end)
+			return false;
+	return true;
+}
+
+static bool settle_mocks(void)
+{
+	time_t end = time(NULL) + SETTLE_SECONDS;
+
+	while (mock_entries(0) || mock_entries(1)) {
+		if (time(NULL) >= end)
+			return false;
+		switch_every_cpu();
+		usleep(10000);
+	}
+	return true;
+}
 
 #define FUZZ_CG		CGROOT "/ioasid_fuzz"
 #define NR_FDS		4
@@ -177,6 +222,11 @@ static void *any_struct(unsigned int size, unsigned int *len)
 }
 
 static unsigned long results[256];
+/* Successes of each known ioctl, and of cgroup file writes. */
+static unsigned long known_ok[ARRAY_SIZE(known)], writes_ok;
+
+/* The least successes of each known ioctl in 100,000 inputs (scaled). */
+#define KNOWN_FLOOR	5
 
 /* Mostly a command the file takes, with a struct of about its size. */
 static void fuzz_ioctl(struct files *f)
@@ -205,6 +255,9 @@ static void fuzz_ioctl(struct files *f)
 		arg = any_pointer();
 	ret = ioctl(fd, cmd, arg) ? errno : 0;
 	results[ret & 255]++;
+	for (i = 0; !ret && i < NR_KNOWN; i++)
+		if (known[i].cmd == cmd)
+			known_ok[i]++;
 	if (!documented(ret))
 		fail("ioctl(%d, %#lx): errno %d (%s) is not documented", fd,
 		     cmd, ret, strerror(ret));
@@ -243,8 +296,9 @@ static void fuzz_write(void)
 	snprintf(path, sizeof(path), "%s/%s", cg, file);
 	fd = open(path, O_WRONLY);
 	if (fd >= 0) {
-		if (write(fd, data, len) < 0 && !documented(errno) &&
-		    errno != EACCES)
+		if (write(fd, data, len) >= 0)
+			writes_ok++;
+		else if (!documented(errno) && errno != EACCES)
 			fail("write %s: errno %d", path, errno);
 		close(fd);
 	}
@@ -277,6 +331,14 @@ static int fuzz(unsigned long inputs)
 	f.dev[0] = open("/dev/ioasid_mock0", O_RDWR);
 	f.dev[1] = open("/dev/ioasid_mock1", O_RDWR);
 	f.null = open("/dev/null", O_RDWR);
+	/* Fuzzing closed files would only ever get EBADF. */
+	for (i = 0; i < NR_FDS; i++)
+		if (f.ioasid[i] < 0)
+			fail("open /dev/ioasid: %s", strerror(errno));
+	if (f.dev[0] < 0 || f.dev[1] < 0 || f.null < 0)
+		fail("open the mock devices or /dev/null: %s", strerror(errno));
+	if (errors)
+		return 1;
 
 	for (n = 0; n < inputs; n++) {
 		if (rnd() % 32 == 0) {
@@ -289,6 +351,10 @@ static int fuzz(unsigned long inputs)
 			i = rnd() % NR_FDS;
 			close(f.ioasid[i]);
 			f.ioasid[i] = open("/dev/ioasid", O_RDWR);
+			if (f.ioasid[i] < 0) {
+				fail("reopen /dev/ioasid: %s", strerror(errno));
+				return 1;
+			}
 		}
 		fuzz_ioctl(&f);
 	}
@@ -301,6 +367,17 @@ static int fuzz(unsigned long inputs)
 		if (results[i])
 			printf(" %s %lu", i ? strerror(i) : "ok", results[i]);
 	printf("\n");
+	printf("%s: successes:", __func__);
+	for (i = 0; i < (int)NR_KNOWN; i++)
+		printf(" %#lx %lu", known[i].cmd, known_ok[i]);
+	printf(", cgroup writes %lu\n", writes_ok);
+	/* It reached the code: each ioctl did its work now and then. */
+	for (i = 0; i < (int)NR_KNOWN; i++)
+		if (known_ok[i] < (KNOWN_FLOOR * inputs / 100000 ?: 1))
+			fail("ioctl %#lx succeeded %lu times in %lu inputs: too few",
+			     known[i].cmd, known_ok[i], inputs);
+	if (!writes_ok)
+		fail("no cgroup file write succeeded");
 	return errors ? 1 : 0;
 }
 
@@ -309,11 +386,13 @@ int main(int argc, char **argv)
 	unsigned long inputs = argc > 1 ? strtoul(argv[1], NULL, 0) : 100000;
 	char sets_base[4096], sets[4096];
 	long root_base, cur;
-	int status;
+	unsigned long seed;
+	int status = 0;
 	pid_t pid;
 
-	rng = getenv("IOASIDS_SEED") ? strtoul(getenv("IOASIDS_SEED"), NULL, 0)
-				     : (unsigned long)time(NULL);
+	seed = getenv("IOASIDS_SEED") ? strtoul(getenv("IOASIDS_SEED"), NULL, 0)
+				      : (unsigned long)time(NULL);
+	rng = seed;
 	if (access("/dev/ioasid", R_OK | W_OK) || mock_entries(0) < 0) {
 		printf("fuzz: needs /dev/ioasid and the mock hardware\n");
 		return 4;
@@ -341,25 +420,28 @@ int main(int argc, char **argv)
 	if (pid == 0)
 		_exit(fuzz(inputs));
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-		printf("fuzz: the fuzzing child died\n");
+		printf("fuzz: the fuzzing child died (status %#x); replay with IOASIDS_SEED=%lu\n",
+		       status, seed);
 		return 1;
 	}
 	errors = WEXITSTATUS(status) ? 1 : 0;
 
 	/* It has exited: nothing may be left. */
-	cur = wait_current(CGROOT, root_base);
+	cur = settle_current(CGROOT, root_base);
 	if (cur != root_base)
 		fail("root current %ld, was %ld", cur, root_base);
 	cur = cg_current(FUZZ_CG);
 	if (cur)
 		fail("current %ld left in the fuzzed cgroup", cur);
-	if (!sets_settle(sets_base, sets, sizeof(sets)))
+	if (!settle_sets(sets_base, sets, sizeof(sets)))
 		fail("sets left:\n%s\nbefore:\n%s", sets, sets_base);
-	if (mock_entries(0) || mock_entries(1))
+	if (!settle_mocks())
 		fail("mock tables: %d and %d entries left", mock_entries(0),
 		     mock_entries(1));
 	if (rmdir(FUZZ_CG))
 		fail("rmdir %s: %s", FUZZ_CG, strerror(errno));
 	printf("fuzz: %lu errors\n", errors);
+	if (errors)
+		printf("fuzz: FAILED; replay with IOASIDS_SEED=%lu\n", seed);
 	return errors ? 1 : 0;
 }

@@ -23,7 +23,21 @@
  * so one allocation of all of [1, 65535] covers every ID up to the highest
  * one seen, which must be far below 65535.
  *
- *   ioasid_stress [seconds]     (default 20; IOASIDS_SEED=<n> to repeat)
+ * Then one process, several threads, ONE /dev/ioasid file: each thread
+ * allocates (some IDs with a private ID), frees, finds, binds, unbinds and
+ * reads the info through the shared file, while another thread closes it
+ * under them and publishes a new one. A call that no close overlapped is
+ * checked exactly against what the thread holds; one that a close did
+ * overlap may also see EBADF, ENOENT or EEXIST, and its thread forgets
+ * what it held (the old file's release frees it). At the end the set is
+ * gone, the mock tables are empty and the root's current is back.
+ *
+ * A run that did nothing passes nothing: each kind of operation must have
+ * succeeded a minimum number of times (scaled to the run's length), and
+ * every run prints its seed so that IOASIDS_SEED replays it.
+ *
+ *   ioasid_stress [seconds [shared-seconds]]
+ *                 (default 20 and 10; IOASIDS_SEED=<n> to repeat)
  *
  * Exits 0 when all of that held, 1 otherwise.
  */
@@ -36,6 +50,46 @@
 
 #include "../selftests/ioasid/ioasid_util.h"
 #include "ioasid_mock.h"
+
+/*
+ * Waits at the end, with a deadline for a loaded 2-core host under TCG:
+ * what an exited process held goes from workqueues and RCU callbacks. The
+ * shared helpers wait about 1 s (sets) and 10 s (current) at a time.
+ */
+#define SETTLE_SECONDS	60
+
+static long settle_current(const char *cg, long want)
+{
+	time_t end = time(NULL) + SETTLE_SECONDS;
+	long cur;
+
+	while ((cur = wait_current(cg, want)) != want && time(NULL) < end)
+		;
+	return cur;
+}
+
+static bool settle_sets(const char *before, char *now, size_t len)
+{
+	time_t end = time(NULL) + SETTLE_SECONDS;
+
+	while (!sets_settle(before, now, len))
+		if (time(NULL) >= end)
+			return false;
+	return true;
+}
+
+static bool settle_mocks(void)
+{
+	time_t end = time(NULL) + SETTLE_SECONDS;
+
+	while (mock_entries(0) || mock_entries(1)) {
+		if (time(NULL) >= end)
+			return false;
+		switch_every_cpu();
+		usleep(10000);
+	}
+	return true;
+}
 
 #define TOP		CGROOT "/ioasid_stress"
 #define NR_CGS		4
@@ -54,9 +108,37 @@ static const char * const op_name[NR_OPS] = {
 	"close-device", "fork", "sva", "migrate", "set-max", "rmdir",
 };
 
+/*
+ * The least number of successes of each operation in a 20 s run (scaled to
+ * the run's length, at least 1): under TCG with KASAN and lockdep the run
+ * does about ten times as many; a run below these did not exercise the code.
+ */
+static const unsigned int floor_20s[NR_OPS] = {
+	/* alloc free free' bind unbind close close-dev fork sva migr max rmdir */
+	100, 60, 10, 30, 10, 5, 3, 3, 1, 5, 5, 1,
+};
+
+/* The shared-file phase: one /dev/ioasid file, many threads. */
+enum shop {
+	SH_ALLOC, SH_FREE, SH_FIND, SH_BIND, SH_UNBIND, SH_INFO, SH_CLOSE,
+	NR_SH
+};
+
+static const char * const shop_name[NR_SH] = {
+	"alloc", "free", "find", "bind", "unbind", "get-info", "close",
+};
+
+/* Successes of each kind the shared phase needs, per 10 s. */
+static const unsigned int sh_floor_10s[NR_SH] = {
+	50, 20, 10, 10, 5, 20, 3,
+};
+
 /* Shared by every process of the run. */
 struct stats {
 	atomic_ulong ops[NR_OPS];
+	atomic_ulong ok[NR_OPS];	/* of ops[], those that succeeded */
+	atomic_ulong sh_ok[NR_SH];	/* shared phase: checked successes */
+	atomic_ulong sh_loose[NR_SH];	/* shared phase: overlapped a close */
 	atomic_ulong refused;	/* EDQUOT, ENOSPC: limits doing their job */
 	atomic_ulong checks;
 	atomic_ulong errors;
@@ -69,6 +151,7 @@ struct stats {
 
 static struct stats *st;
 static unsigned long seed;
+static int seconds = 20, shared_seconds = 10;
 
 #define fail(fmt, ...)							\
 	do {								\
@@ -100,7 +183,7 @@ static void cg_name(int i, char *buf, size_t len)
 	snprintf(buf, len, TOP "/cg%d", i);
 }
 
-static void reopen(struct worker *w)
+static bool reopen(struct worker *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
@@ -108,9 +191,10 @@ static void reopen(struct worker *w)
 	if (w->fd < 0)
 		fail("open /dev/ioasid: %s", strerror(errno));
 	w->nr = 0;
+	return w->fd >= 0;
 }
 
-static void reopen_dev(struct worker *w, int n)
+static bool reopen_dev(struct worker *w, int n)
 {
 	char path[32];
 
@@ -120,6 +204,7 @@ static void reopen_dev(struct worker *w, int n)
 	w->dev[n] = open(path, O_RDWR);
 	if (w->dev[n] < 0)
 		fail("open %s: %s", path, strerror(errno));
+	return w->dev[n] >= 0;
 }
 
 static int bind_cmd(struct worker *w, unsigned long req, int n, __u32 id)
@@ -161,6 +246,7 @@ static void do_alloc(struct worker *w)
 		w->bound[w->nr + i] = 0;
 	}
 	w->nr += count;
+	atomic_fetch_add(&st->ok[OP_ALLOC], 1);
 }
 
 static void do_free(struct worker *w)
@@ -181,6 +267,7 @@ static void do_free(struct worker *w)
 		return;
 	}
 	w->nr -= count;
+	atomic_fetch_add(&st->ok[OP_FREE], 1);
 }
 
 static bool holds(struct worker *w, __u32 id)
@@ -209,6 +296,8 @@ static void do_free_not_mine(struct worker *w)
 	ret = ioasid_free_ids(w->fd, count, ids);
 	if (ret != -ENOENT)
 		fail("free of ID %u, not ours: %s", ids[0], strerror(-ret));
+	else
+		atomic_fetch_add(&st->ok[OP_FREE_NOT_MINE], 1);
 }
 
 static void do_bind(struct worker *w, bool unbind)
@@ -231,9 +320,14 @@ static void do_bind(struct worker *w, bool unbind)
 		     w->ids[i], n, strerror(-ret), strerror(-want));
 		return;
 	}
-	if (!ret)
+	if (!ret) {
 		w->bound[i] ^= 1 << n;
+		atomic_fetch_add(&st->ok[unbind ? OP_UNBIND : OP_BIND], 1);
+	}
 }
+
+/* A child's exit status when a limit refused it: not a failure, no success. */
+#define REFUSED	100
 
 /* A child that allocates, binds, and exits with everything held. */
 static void do_fork(struct worker *w, bool sva)
@@ -252,25 +346,31 @@ static void do_fork(struct worker *w, bool sva)
 		if (sva) {
 			ret = ioctl(dev, IOASID_MOCK_SVA_BIND, &pasid) ? errno : 0;
 			/* EOVERFLOW: the mm's PASID does not fit mock1. */
-			_exit(ret == 0 || ret == EDQUOT || ret == ENOSPC ||
-			      ret == EOVERFLOW ? 0 : ret);
+			_exit(ret == 0 ? 0 : ret == EDQUOT || ret == ENOSPC ||
+			      ret == EOVERFLOW ? REFUSED : ret);
 		}
 		fd = open("/dev/ioasid", O_RDWR);
+		if (fd < 0 || dev < 0)
+			_exit(errno);
 		ret = ioasid_alloc_ids(fd, 0, ~0U, 1 + rnd(w) % 8, ids);
 		if (ret == -EDQUOT || ret == -ENOSPC)
-			_exit(0);
+			_exit(REFUSED);
 		if (ret)
 			_exit(-ret);
 		cmd.dev_fd = dev;
 		cmd.id = ids[0];
 		ret = ioctl(fd, IOASID_BIND, &cmd) ? errno : 0;
-		_exit(ret == 0 || ret == EOVERFLOW ? 0 : ret);
+		_exit(ret == 0 ? 0 : ret == EOVERFLOW ? REFUSED : ret);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
 		fail("fork: %s", strerror(errno));
 		return;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		atomic_fetch_add(&st->ok[sva ? OP_SVA : OP_FORK], 1);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == REFUSED)
+		atomic_fetch_add(&st->refused, 1);
+	else
 		fail("%s child: status %#x", sva ? "sva" : "fork", status);
 }
 
@@ -283,6 +383,8 @@ static void do_migrate(struct worker *w)
 	ret = cg_enter(cg);
 	if (ret)
 		fail("migrate to %s: %s", cg, strerror(-ret));
+	else
+		atomic_fetch_add(&st->ok[OP_MIGRATE], 1);
 }
 
 static void do_set_max(struct worker *w)
@@ -298,6 +400,8 @@ static void do_set_max(struct worker *w)
 	ret = cg_write(cg, "ioasids.max", vals[rnd(w) % 6]);
 	if (ret)
 		fail("set max of %s: %s", cg, strerror(-ret));
+	else
+		atomic_fetch_add(&st->ok[OP_SET_MAX], 1);
 }
 
 /*
@@ -348,6 +452,8 @@ static void do_rmdir(struct worker *w)
 	if (pid > 0 && (waitpid(pid, &status, 0) != pid ||
 			!WIFEXITED(status) || WEXITSTATUS(status)))
 		fail("rmdir child: status %#x", status);
+	else if (pid > 0)
+		atomic_fetch_add(&st->ok[OP_RMDIR], 1);
 }
 
 static void *worker_thread(void *arg)
@@ -393,10 +499,12 @@ static void *worker_thread(void *arg)
 			do_bind(w, op == OP_UNBIND);
 			break;
 		case OP_CLOSE:
-			reopen(w);
+			if (reopen(w))
+				atomic_fetch_add(&st->ok[op], 1);
 			break;
 		case OP_CLOSE_DEV:
-			reopen_dev(w, rnd(w) % 2);
+			if (reopen_dev(w, rnd(w) % 2))
+				atomic_fetch_add(&st->ok[op], 1);
 			break;
 		case OP_FORK:
 		case OP_SVA:
@@ -532,7 +640,8 @@ static void check_sums(struct watched *cgs, int nr)
 		}
 		usleep(1000);
 	}
-	for (tries = 0; tries < 100; tries++) {
+	/* Up to 30 s: a loaded host under TCG is slow to run the releases. */
+	for (tries = 0; tries < 3000; tries++) {
 		read_text(IOASID_SETS, sets, sizeof(sets));
 		for (i = 0; i < nr; i++) {
 			cur = cg_current(cgs[i].path);
@@ -582,17 +691,323 @@ static void check_ids_free(long root_base)
 	close(fd);
 }
 
+/* ---- one /dev/ioasid file, many threads, and a close racing with them ---- */
+
+#define SH_THREADS	4
+#define SH_HELD		64
+#define SH_CG		TOP "/shared"
+
+/* The file in use and its generation, read and replaced as one. */
+static atomic_ullong sh_cur;
+static atomic_int sh_stop;
+static int sh_dev[2];
+
+static unsigned long long sh_pack(unsigned int gen, int fd)
+{
+	return (unsigned long long)gen << 32 | (unsigned int)fd;
+}
+
+struct sh_thread {
+	int n;
+	unsigned long rng;
+	unsigned long long cur;		/* the file @ids are in */
+	unsigned int nr, next_spid;
+	__u32 ids[SH_HELD], spid[SH_HELD];	/* spid 0: none */
+	unsigned char bound[SH_HELD];
+};
+
+static unsigned long sh_rnd(struct sh_thread *t)
+{
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 7;
+	t->rng ^= t->rng << 17;
+	return t->rng;
+}
+
+static void sh_forget(struct sh_thread *t, unsigned int i)
+{
+	t->nr--;
+	t->ids[i] = t->ids[t->nr];
+	t->spid[i] = t->spid[t->nr];
+	t->bound[i] = t->bound[t->nr];
+}
+
+/*
+ * One call through the shared file. @cur is the file and generation it was
+ * made on; if a close published another file meanwhile, the call may have
+ * met the closed one (EBADF), a file that has already released everything
+ * (ENOENT), or the new one under the same number: only errors that can
+ * explain are accepted, and the thread forgets what it held.
+ */
+static void sh_op(struct sh_thread *t)
+{
+	/* alloc x3, free x2, find, bind x2, unbind, info */
+	static const enum shop kind[10] = {
+		SH_ALLOC, SH_ALLOC, SH_ALLOC, SH_FREE, SH_FREE, SH_FIND,
+		SH_BIND, SH_BIND, SH_UNBIND, SH_INFO,
+	};
+	unsigned long long cur = atomic_load(&sh_cur);
+	int fd = (int)(cur & 0xffffffffu), op = sh_rnd(t) % 10, ret, n;
+	unsigned int i = 0, count;
+	bool overlapped;
+	int want = 0;
+	__u32 ids[4];
+
+	if (cur != t->cur) {
+		t->nr = 0;	/* the old file took them with it */
+		t->cur = cur;
+	}
+	op = kind[op];
+	if (op != SH_ALLOC && op != SH_INFO && !t->nr)
+		op = SH_ALLOC;
+	if (t->nr)
+		i = sh_rnd(t) % t->nr;
+	n = sh_rnd(t) % 2;
+
+	switch (op) {
+	case SH_ALLOC:
+		if (t->nr + 4 > SH_HELD) {
+			op = SH_FREE;
+			goto free;
+		}
+		if (sh_rnd(t) % 3 == 0) {
+			struct ioasid_alloc cmd = {
+				.size = sizeof(cmd), .flags = IOASID_ALLOC_SPID,
+				.count = 1, .max = ~0U,
+				.spid = 1 + t->n * 100000 + t->next_spid++ % 100000,
+				.ids = (uintptr_t)ids,
+			};
+
+			count = 1;
+			ret = ioctl(fd, IOASID_ALLOC, &cmd) ? -errno : 0;
+			if (!ret)
+				t->spid[t->nr] = cmd.spid;
+		} else {
+			count = 1 + sh_rnd(t) % 4;
+			ret = ioasid_alloc_ids(fd, 0, ~0U, count, ids);
+			t->spid[t->nr] = 0;
+		}
+		if (ret == -EDQUOT || ret == -ENOSPC) {
+			atomic_fetch_add(&st->refused, 1);
+			ret = 0;
+			count = 0;
+		}
+		overlapped = atomic_load(&sh_cur) != cur;
+		if (!ret && !overlapped) {
+			for (n = 0; n < (int)count; n++) {
+				t->ids[t->nr] = ids[n];
+				t->spid[t->nr] = n ? 0 : t->spid[t->nr];
+				t->bound[t->nr++] = 0;
+			}
+		}
+		break;
+	case SH_FREE:
+free:
+		ret = ioasid_free_ids(fd, 1, &t->ids[i]);
+		overlapped = atomic_load(&sh_cur) != cur;
+		if (!ret && !overlapped)
+			sh_forget(t, i);
+		break;
+	case SH_FIND: {
+		struct ioasid_find cmd = { .size = sizeof(cmd) };
+
+		if (t->spid[i]) {
+			cmd.flags = IOASID_FIND_BY_SPID;
+			cmd.spid = t->spid[i];
+		} else {
+			cmd.flags = IOASID_FIND_BY_ID;
+			cmd.id = t->ids[i];
+			want = -ENOENT;	/* it has no private ID */
+		}
+		ret = ioctl(fd, IOASID_FIND, &cmd) ? -errno : 0;
+		overlapped = atomic_load(&sh_cur) != cur;
+		if (!ret && !overlapped && cmd.id != t->ids[i])
+			fail("shared: find private ID %u: ID %u, not %u",
+			     t->spid[i], cmd.id, t->ids[i]);
+		break;
+	}
+	case SH_BIND:
+	case SH_UNBIND: {
+		struct ioasid_bind cmd = {
+			.size = sizeof(cmd), .dev_fd = sh_dev[n], .id = t->ids[i],
+		};
+
+		if (op == SH_UNBIND)
+			want = t->bound[i] & (1 << n) ? 0 : -ENOENT;
+		else if (n == 1 && t->ids[i] >= SMALL)
+			want = -EOVERFLOW;
+		else
+			want = t->bound[i] & (1 << n) ? -EEXIST : 0;
+		ret = ioctl(fd, op == SH_BIND ? IOASID_BIND : IOASID_UNBIND,
+			    &cmd) ? -errno : 0;
+		overlapped = atomic_load(&sh_cur) != cur;
+		if (!ret && !overlapped)
+			t->bound[i] ^= 1 << n;
+		break;
+	}
+	case SH_INFO:
+	default: {
+		struct ioasid_info info = { .size = sizeof(info) };
+
+		op = SH_INFO;
+		ret = ioctl(fd, IOASID_GET_INFO, &info) ? -errno : 0;
+		overlapped = atomic_load(&sh_cur) != cur;
+		if (!ret && !overlapped && info.count < t->nr)
+			fail("shared: get-info: count %u, this thread alone holds %u",
+			     info.count, t->nr);
+		break;
+	}
+	}
+
+	if (overlapped) {
+		if (ret && ret != -EBADF && ret != -ENOENT && ret != -EEXIST &&
+		    ret != -EOVERFLOW && ret != want)
+			fail("shared: %s across a close: %s", shop_name[op],
+			     strerror(-ret));
+		atomic_fetch_add(&st->sh_loose[op], 1);
+		t->nr = 0;
+		t->cur = atomic_load(&sh_cur);
+		return;
+	}
+	if (ret != want) {
+		fail("shared: %s ID %u (thread %d): %s, not %s", shop_name[op],
+		     t->nr ? t->ids[i] : 0, t->n, strerror(-ret),
+		     strerror(-want));
+		/* Whatever it holds now is unknown: start again. */
+		t->nr = 0;
+		return;
+	}
+	if (!ret)
+		atomic_fetch_add(&st->sh_ok[op], 1);
+}
+
+static void *sh_worker(void *arg)
+{
+	struct sh_thread *t = arg;
+
+	t->cur = atomic_load(&sh_cur);
+	while (!atomic_load(&sh_stop))
+		sh_op(t);
+	return NULL;
+}
+
+/* Close the file under the workers, now and then, and publish a new one. */
+static void *sh_closer(void *arg)
+{
+	unsigned long rng = (unsigned long)arg;
+	unsigned long long cur;
+	int fd;
+
+	while (!atomic_load(&sh_stop)) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		usleep(50000 + rng % 250000);
+		fd = open("/dev/ioasid", O_RDWR);
+		if (fd < 0) {
+			fail("shared: open /dev/ioasid: %s", strerror(errno));
+			continue;
+		}
+		cur = atomic_load(&sh_cur);
+		atomic_store(&sh_cur, sh_pack((cur >> 32) + 1, fd));
+		if (close((int)(cur & 0xffffffffu)))
+			fail("shared: close: %s", strerror(errno));
+		else
+			atomic_fetch_add(&st->sh_ok[SH_CLOSE], 1);
+	}
+	return NULL;
+}
+
+static void shared_process(void)
+{
+	struct sh_thread t[SH_THREADS] = {};
+	pthread_t tid[SH_THREADS], closer;
+	int i, fd;
+
+	if (cg_enter(SH_CG))
+		fail("enter %s", SH_CG);
+	fd = open("/dev/ioasid", O_RDWR);
+	sh_dev[0] = open("/dev/ioasid_mock0", O_RDWR);
+	sh_dev[1] = open("/dev/ioasid_mock1", O_RDWR);
+	if (fd < 0 || sh_dev[0] < 0 || sh_dev[1] < 0) {
+		fail("shared: open: %s", strerror(errno));
+		_exit(1);
+	}
+	atomic_store(&sh_cur, sh_pack(0, fd));
+	for (i = 0; i < SH_THREADS; i++) {
+		t[i].n = i;
+		t[i].rng = seed * 104729 + i * 31 + 7;
+		if (pthread_create(&tid[i], NULL, sh_worker, &t[i]))
+			fail("pthread_create");
+	}
+	if (pthread_create(&closer, NULL, sh_closer,
+			   (void *)(seed * 13 + 5)))
+		fail("pthread_create");
+	sleep(shared_seconds);
+	atomic_store(&sh_stop, 1);
+	for (i = 0; i < SH_THREADS; i++)
+		pthread_join(tid[i], NULL);
+	pthread_join(closer, NULL);
+	/* Half the runs close the last file, half leave it to exit(). */
+	if (seed % 2)
+		close((int)(atomic_load(&sh_cur) & 0xffffffffu));
+	_exit(0);
+}
+
+static void shared_phase(void)
+{
+	int status;
+	pid_t pid;
+
+	if (mkdir(SH_CG, 0755) && errno != EEXIST)
+		fail("mkdir %s: %s", SH_CG, strerror(errno));
+	cg_write(SH_CG, "ioasids.max", "1024");
+	printf("stress: %d s of %d threads on one /dev/ioasid file, closed under them\n",
+	       shared_seconds, SH_THREADS);
+	pid = fork();
+	if (pid == 0)
+		shared_process();
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		fail("shared-file process: status %#x", status);
+}
+
+/* Each kind of operation succeeded often enough for the run's length. */
+static void check_floors(void)
+{
+	unsigned long want;
+	int i;
+
+	for (i = 0; i < NR_OPS; i++) {
+		want = (unsigned long)floor_20s[i] * seconds / 20 ?: 1;
+		if (st->ok[i] < want)
+			fail("%s succeeded %lu times, fewer than %lu: the run did too little",
+			     op_name[i], (unsigned long)st->ok[i], want);
+	}
+	if (!shared_seconds)
+		return;
+	for (i = 0; i < NR_SH; i++) {
+		want = (unsigned long)sh_floor_10s[i] * shared_seconds / 10 ?: 1;
+		if (st->sh_ok[i] < want)
+			fail("shared: %s succeeded %lu times, fewer than %lu",
+			     shop_name[i], (unsigned long)st->sh_ok[i], want);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	struct watched cgs[NR_CGS + 2];
+	struct watched cgs[NR_CGS + 3];
 	char sets_base[4096], sets[4096];
-	int seconds = argc > 1 ? atoi(argv[1]) : 20;
 	long root_base, capacity, cur;
 	pid_t pids[NR_CGS];
 	struct timespec t0, t1;
 	unsigned long total = 0;
 	int i, nr_cgs = 0, status;
 
+	if (argc > 1)
+		seconds = atoi(argv[1]);
+	if (argc > 2)
+		shared_seconds = atoi(argv[2]);
 	seed = getenv("IOASIDS_SEED") ? strtoul(getenv("IOASIDS_SEED"), NULL, 0)
 				      : (unsigned long)time(NULL);
 	if (access("/dev/ioasid", R_OK | W_OK) || mock_entries(0) < 0) {
@@ -604,8 +1019,8 @@ int main(int argc, char **argv)
 	if (st == MAP_FAILED)
 		return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("stress: %d s, %d cgroups x %d threads, IOASIDS_SEED=%lu\n",
-	       seconds, NR_CGS, NR_THREADS, seed);
+	printf("stress: %d s, %d cgroups x %d threads, then %d s on one file, IOASIDS_SEED=%lu\n",
+	       seconds, NR_CGS, NR_THREADS, shared_seconds, seed);
 
 	root_base = cg_current(CGROOT);
 	capacity = cg_read_key(CGROOT, "ioasids.capacity", NULL);
@@ -646,11 +1061,24 @@ int main(int argc, char **argv)
 			fail("worker %d: status %#x", i, status);
 	check_cgroups(cgs, nr_cgs, capacity);
 
+	if (shared_seconds) {
+		snprintf(cgs[nr_cgs].path, PATH_MAX, SH_CG);
+		cgs[nr_cgs++].events = 0;
+		shared_phase();
+		check_cgroups(cgs, nr_cgs, capacity);
+	}
+
+	printf("stress: %-14s %8s %8s\n", "operation", "tried", "done");
 	for (i = 0; i < NR_OPS; i++) {
 		total += st->ops[i];
-		printf("stress: %-14s %lu\n", op_name[i],
-		       (unsigned long)st->ops[i]);
+		printf("stress: %-14s %8lu %8lu\n", op_name[i],
+		       (unsigned long)st->ops[i], (unsigned long)st->ok[i]);
 	}
+	for (i = 0; i < NR_SH && shared_seconds; i++)
+		printf("stress: shared %-7s %8lu checked, %lu across a close\n",
+		       shop_name[i], (unsigned long)st->sh_ok[i],
+		       (unsigned long)st->sh_loose[i]);
+	check_floors();
 	printf("stress: %lu operations (%lu refused by a limit)\n",
 	       total, (unsigned long)st->refused);
 	printf("stress: %lu cgroup checks, %lu sum checks\n",
@@ -658,7 +1086,7 @@ int main(int argc, char **argv)
 	       (unsigned long)st->sums);
 
 	/* Everything has exited: nothing may be left. */
-	cur = wait_current(CGROOT, root_base);
+	cur = settle_current(CGROOT, root_base);
 	if (cur != root_base)
 		fail("root current %ld, was %ld", cur, root_base);
 	for (i = 1; i < nr_cgs; i++) {
@@ -667,9 +1095,9 @@ int main(int argc, char **argv)
 			fail("%s: current %ld after everything exited",
 			     cgs[i].path, cur);
 	}
-	if (!sets_settle(sets_base, sets, sizeof(sets)))
+	if (!settle_sets(sets_base, sets, sizeof(sets)))
 		fail("sets left:\n%s\nbefore:\n%s", sets, sets_base);
-	if (mock_entries(0) || mock_entries(1))
+	if (!settle_mocks())
 		fail("mock tables: %d and %d entries left", mock_entries(0),
 		     mock_entries(1));
 	check_ids_free(root_base);
@@ -682,5 +1110,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("stress: %lu errors, %ld s in all\n", (unsigned long)st->errors,
 	       (long)(t1.tv_sec - t0.tv_sec));
+	if (st->errors)
+		printf("stress: FAILED; replay with IOASIDS_SEED=%lu\n", seed);
 	return st->errors ? 1 : 0;
 }
