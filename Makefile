@@ -11,6 +11,7 @@ help:
 	@echo "make series   the upstream patch series, in build/series/patches"
 	@echo "make deb      a Debian kernel package of it, in build/deb"
 	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
+	@echo "make coverage line and function coverage of the kernel files (lcov)"
 	@echo "make install  ioasidctl, systemd units, udev rule, header, docs"
 	@echo "              (DESTDIR=, PREFIX=/usr, SYSCONFDIR=/etc)"
 	@echo "make deps     install what the build and tests need (Debian 12)"
@@ -45,6 +46,9 @@ deb: deps
 
 bench: deps
 	@bash tests/bench/run
+
+coverage: deps
+	@bash tests/harness/coverage
 
 # Where Debian puts things. ioasidctl is built against uapi/ here, so
 # installing needs no kernel build.
@@ -82,4 +86,4 @@ install:
 clean:
 	rm -rf build/tests build/guest build/check build/install
 
-.PHONY: help deps kernel selftests tools check demo run series deb bench install clean
+.PHONY: help deps kernel selftests tools check demo run series deb bench coverage install clean

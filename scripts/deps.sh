@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install from Debian's archive everything the build and the tests need
-# (and, with "bench" or "deb", what make bench or make deb needs too).
+# (and, with "bench", "deb" or "coverage", what that target needs too).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -13,10 +13,11 @@ pkgs=(
 	cgroup-tools crun runc systemd dbus
 )
 # make bench draws its plot with gnuplot; make deb's debian/rules uses
-# debhelper.
+# debhelper; make coverage reports with lcov (lcov, genhtml).
 case "${1:-}" in
 bench) pkgs+=(gnuplot-nox) ;;
 deb) pkgs+=(debhelper) ;;
+coverage) pkgs+=(lcov) ;;
 esac
 
 missing=()
