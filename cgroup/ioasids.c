@@ -10,20 +10,27 @@
  * migrating tasks, as with the misc controller and memcg.
  *
  * The charge walk mirrors misc_cg_try_charge(): one atomic add per level from
- * the charged cgroup up to the root, all-or-nothing, with no lock.
+ * the charged cgroup up to the root, all-or-nothing, with no lock. A charge
+ * that passed every level is then granted by a second walk, one atomic add
+ * per level to the word that ioasids.current and ioasids.peak are read from:
+ * a refused charge never reaches it, so it shows in neither.
  */
 
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/cgroup.h>
 #include <linux/ctype.h>
 #include <linux/errno.h>
 #include <linux/ioasids_cgroup.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
+#include <linux/minmax.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 #include <linux/string.h>
 
 #define IOASIDS_MAX_STR		"max"
@@ -36,16 +43,53 @@ static const char *const ioasids_kind_name[IOASIDS_NR_KINDS] = {
 	[IOASIDS_FD] = "fd",
 };
 
+/*
+ * The root has no ioasids.max: its max is the capacity, how many IOASIDs the
+ * system can hand out, as registered by the IOASID allocator. 0 means that
+ * none registered, and every charge fails.
+ */
 static struct ioasids_cgroup root_cg;
 
-/*
- * How many IOASIDs the system can hand out, as registered by the IOASID
- * allocator. 0 means that none registered, and every charge fails.
- */
-static unsigned int ioasids_capacity;
-
 /* Protects every cgroup's peak_watchers list; taken only on peak writes. */
-static DEFINE_SPINLOCK(ioasids_peaks_lock);
+static DEFINE_MUTEX(ioasids_peaks_lock);
+
+/*
+ * ioasids_cgroup.held packs three counts into one word, so that one atomic
+ * operation reads or moves them together:
+ *
+ *   bits  0-20  IOASIDs granted and not yet released (ioasids.current)
+ *   bits 21-41  the high-water mark since the last write to ioasids.peak
+ *   bits 42-62  the high-water mark since the cgroup was created
+ *
+ * Granted IOASIDs never exceed the capacity, at most 2^20: each count fits in
+ * 21 bits. Granting only adds to the first count; a mark is raised to it when
+ * it goes down (a release) or is reset (a write to ioasids.peak), and readers
+ * take the larger of the two. So a mark, as read, is never below current, and
+ * never moves down but by a write to ioasids.peak.
+ */
+#define IOASIDS_HELD_BITS	21
+#define IOASIDS_HELD_MASK	GENMASK_ULL(IOASIDS_HELD_BITS - 1, 0)
+
+static inline u64 held_now(u64 word)
+{
+	return word & IOASIDS_HELD_MASK;
+}
+
+static inline u64 held_local(u64 word)
+{
+	return max((word >> IOASIDS_HELD_BITS) & IOASIDS_HELD_MASK,
+		   held_now(word));
+}
+
+static inline u64 held_peak(u64 word)
+{
+	return max(word >> (2 * IOASIDS_HELD_BITS), held_now(word));
+}
+
+static inline u64 held_pack(u64 now, u64 local, u64 peak)
+{
+	return now | local << IOASIDS_HELD_BITS | peak << (2 * IOASIDS_HELD_BITS);
+}
 
 static inline struct ioasids_cgroup *css_ioasids(struct cgroup_subsys_state *css)
 {
@@ -87,18 +131,10 @@ void ioasids_cg_put(struct ioasids_cgroup *cg)
 }
 EXPORT_SYMBOL_GPL(ioasids_cg_put);
 
-static void ioasids_update_watermark(atomic_t *watermark, int usage)
+VISIBLE_IF_KUNIT void ioasids_event(struct ioasids_cgroup *cg)
 {
-	int old = atomic_read(watermark);
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_event, cg);
 
-	do {
-		if (usage <= old)
-			return;
-	} while (!atomic_try_cmpxchg(watermark, &old, usage));
-}
-
-static void ioasids_event(struct ioasids_cgroup *cg)
-{
 	atomic64_inc(&cg->events_local);
 	cgroup_file_notify(&cg->events_local_file);
 
@@ -107,6 +143,7 @@ static void ioasids_event(struct ioasids_cgroup *cg)
 		cgroup_file_notify(&cg->events_file);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasids_event);
 
 /**
  * ioasids_cg_kind_usage() - IOASIDs of one kind charged to a cgroup itself.
@@ -119,18 +156,53 @@ static void ioasids_event(struct ioasids_cgroup *cg)
 unsigned int ioasids_cg_kind_usage(struct ioasids_cgroup *cg,
 				   enum ioasids_kind kind)
 {
-	int cpu, sum = 0;
+	s64 sum = 0;
+	int cpu;
 
 	for_each_possible_cpu(cpu)
 		sum += per_cpu_ptr(cg->kind_usage, cpu)->n[kind];
-	return max(sum, 0);
+	/* Below 0 only if a charge and its release raced this loop. */
+	return clamp_t(s64, sum, 0, IOASIDS_MAX_CAPACITY);
 }
 EXPORT_SYMBOL_GPL(ioasids_cg_kind_usage);
 
 static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
 {
-	WARN_ONCE(atomic_sub_return(n, &cg->usage) < 0,
+	WARN_ONCE(atomic64_sub_return(n, &cg->usage) < 0,
 		  "ioasids: cgroup usage went negative\n");
+}
+
+/*
+ * The second walk of a charge that every level accepted: grant it. Each
+ * level's count of granted IOASIDs only ever includes charges that passed
+ * every limit, so it cannot exceed the capacity (21 bits).
+ */
+VISIBLE_IF_KUNIT void ioasids_commit(struct ioasids_cgroup *cg,
+				     enum ioasids_kind kind, unsigned int n)
+{
+	struct ioasids_cgroup *i;
+
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_commit, cg, kind, n);
+
+	for (i = cg; i; i = parent_ioasids(i))
+		WARN_ON_ONCE(held_now(atomic64_add_return(n, &i->held)) < n);
+	this_cpu_add(cg->kind_usage->n[kind], n);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_commit);
+
+/* Release @n granted IOASIDs of @cg alone, folding the count into its marks. */
+static void ioasids_release(struct ioasids_cgroup *cg, unsigned int n)
+{
+	u64 old = atomic64_read(&cg->held), now;
+
+	do {
+		now = held_now(old);
+		if (WARN_ONCE(now < n, "ioasids: releasing %u IOASIDs of %llu\n",
+			      n, now))
+			n = now;
+	} while (!atomic64_try_cmpxchg(&cg->held, &old,
+				       held_pack(now - n, held_local(old),
+						 held_peak(old))));
 }
 
 /**
@@ -156,47 +228,29 @@ int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			  unsigned int n)
 {
 	struct ioasids_cgroup *i, *j;
-	bool new_peak = false;
-	int usage, ret;
+	s64 usage;
+	int ret;
 
 	if (WARN_ON_ONCE(!cg || kind >= IOASIDS_NR_KINDS))
 		return -EINVAL;
 	if (!n)
 		return 0;
-	/* More than the whole namespace can never fit; it also can't overflow. */
+	/* More than the whole namespace can never fit. */
 	if (n > IOASIDS_MAX_CAPACITY)
 		return -ENOSPC;
 
 	for (i = cg; i; i = parent_ioasids(i)) {
-		usage = atomic_add_return(n, &i->usage);
-		if (usage > READ_ONCE(i->max)) {
-			ret = -EDQUOT;
+		usage = atomic64_add_return(n, &i->usage);
+		/*
+		 * The root's max is the capacity. A negative usage, a bug that
+		 * ioasids_cancel() warned about, compares huge: refused.
+		 */
+		if ((u64)usage > READ_ONCE(i->max)) {
+			ret = parent_ioasids(i) ? -EDQUOT : -ENOSPC;
 			goto refused;
 		}
-		if (!parent_ioasids(i) &&
-		    usage > READ_ONCE(ioasids_capacity)) {
-			ret = -ENOSPC;
-			goto refused;
-		}
-		if (usage > atomic_read(&i->local_watermark) ||
-		    usage > atomic_read(&i->watermark))
-			new_peak = true;
 	}
-
-	/*
-	 * Only a charge that went through moves the high-water marks, so they
-	 * take a second walk, needed only when one may move. The usage read
-	 * now may include other charges still in flight, some of which will be
-	 * refused: never record more than the limit allowed.
-	 */
-	for (i = cg; new_peak && i; i = parent_ioasids(i)) {
-		usage = atomic_read(&i->usage);
-		usage = min_t(u64, usage, parent_ioasids(i) ? READ_ONCE(i->max) :
-			      READ_ONCE(ioasids_capacity));
-		ioasids_update_watermark(&i->watermark, usage);
-		ioasids_update_watermark(&i->local_watermark, usage);
-	}
-	this_cpu_add(cg->kind_usage->n[kind], n);
+	ioasids_commit(cg, kind, n);
 	return 0;
 
 refused:
@@ -226,8 +280,10 @@ void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		return;
 
 	this_cpu_sub(cg->kind_usage->n[kind], n);
-	for (i = cg; i; i = parent_ioasids(i))
+	for (i = cg; i; i = parent_ioasids(i)) {
+		ioasids_release(i, n);
 		ioasids_cancel(i, n);
+	}
 }
 EXPORT_SYMBOL_GPL(ioasids_cg_uncharge);
 
@@ -270,8 +326,7 @@ EXPORT_SYMBOL_GPL(ioasids_cg_set_detach);
  */
 void ioasids_cg_set_capacity(unsigned int capacity)
 {
-	WRITE_ONCE(ioasids_capacity,
-		   min_t(unsigned int, capacity, IOASIDS_MAX_CAPACITY));
+	WRITE_ONCE(root_cg.max, min_t(u64, capacity, IOASIDS_MAX_CAPACITY));
 }
 EXPORT_SYMBOL_GPL(ioasids_cg_set_capacity);
 
@@ -283,7 +338,7 @@ EXPORT_SYMBOL_GPL(ioasids_cg_set_capacity);
  */
 unsigned int ioasids_cg_capacity(void)
 {
-	return READ_ONCE(ioasids_capacity);
+	return READ_ONCE(root_cg.max);
 }
 EXPORT_SYMBOL_GPL(ioasids_cg_capacity);
 
@@ -302,12 +357,10 @@ unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 	u64 room = UINT_MAX, limit, usage;
 	struct ioasids_cgroup *i;
 
+	/* As in ioasids_cg_try_charge(), the root's max is the capacity. */
 	for (i = cg; i; i = parent_ioasids(i)) {
 		limit = READ_ONCE(i->max);
-		/* As in ioasids_cg_try_charge(), the root is bound by capacity. */
-		if (!parent_ioasids(i))
-			limit = min_t(u64, limit, READ_ONCE(ioasids_capacity));
-		usage = max(atomic_read(&i->usage), 0);
+		usage = max_t(s64, atomic64_read(&i->usage), 0);
 		room = min(room, limit > usage ? limit - usage : 0);
 	}
 	return room;
@@ -372,16 +425,24 @@ static int ioasids_max_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+/* IOASIDs granted to @cg's subtree: a charge being checked is not yet in. */
+VISIBLE_IF_KUNIT u64 ioasids_current(struct ioasids_cgroup *cg)
+{
+	return held_now(atomic64_read(&cg->held));
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_current);
+
 static u64 ioasids_current_read(struct cgroup_subsys_state *css,
 				struct cftype *cft)
 {
-	return max(atomic_read(&css_ioasids(css)->usage), 0);
+	return ioasids_current(css_ioasids(css));
 }
 
 /*
  * ioasids.peak follows memory.peak: reading shows the high-water mark since
  * the cgroup was created; writing anything to an open file resets the mark
- * that this file, and only this file, shows from then on.
+ * that this file, and only this file, shows from then on. Whatever the file,
+ * what it shows is never below ioasids.current, read before or at once.
  */
 static int ioasids_peak_open(struct kernfs_open_file *of)
 {
@@ -389,58 +450,87 @@ static int ioasids_peak_open(struct kernfs_open_file *of)
 	return 0;
 }
 
-static void ioasids_peak_release(struct kernfs_open_file *of)
+/* What an open ioasids.peak file shows; @ofp %NULL for the cgroup's mark. */
+VISIBLE_IF_KUNIT u64 ioasids_peak_value(struct ioasids_cgroup *cg,
+					struct cgroup_of_peak *ofp)
 {
-	struct cgroup_of_peak *ofp = of_peak(of);
+	/* Pairs with the cmpxchg in ioasids_peak_reset(). */
+	u64 word = atomic64_read_acquire(&cg->held);
+	unsigned long seen = ofp ? READ_ONCE(ofp->value) : OFP_PEAK_UNSET;
+
+	if (seen == OFP_PEAK_UNSET)
+		return held_peak(word);
+	return max_t(u64, seen, held_local(word));
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_peak_value);
+
+/*
+ * Files reset earlier keep the mark they saw up to now. (memory.peak raises
+ * them only to the current usage, which loses a mark reached and left since
+ * their reset.)
+ */
+VISIBLE_IF_KUNIT void ioasids_peak_raise(struct ioasids_cgroup *cg, u64 mark)
+{
+	struct cgroup_of_peak *peer;
+
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_peak_raise, cg, mark);
+
+	lockdep_assert_held(&ioasids_peaks_lock);
+	list_for_each_entry(peer, &cg->peak_watchers, list)
+		if (mark > peer->value)
+			WRITE_ONCE(peer->value, mark);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_peak_raise);
+
+/* A write to an open ioasids.peak file: its mark starts again from current. */
+VISIBLE_IF_KUNIT void ioasids_peak_reset(struct ioasids_cgroup *cg,
+					 struct cgroup_of_peak *ofp)
+{
+	u64 old, now;
+
+	mutex_lock(&ioasids_peaks_lock);
+	old = atomic64_read(&cg->held);
+	do {
+		/* Raise the others before their mark can go down. */
+		ioasids_peak_raise(cg, held_local(old));
+		now = held_now(old);
+	} while (!atomic64_try_cmpxchg(&cg->held, &old,
+				       held_pack(now, now, held_peak(old))));
 
 	if (ofp->value == OFP_PEAK_UNSET)
+		list_add(&ofp->list, &cg->peak_watchers);
+	WRITE_ONCE(ofp->value, now);
+	mutex_unlock(&ioasids_peaks_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_peak_reset);
+
+/* An ioasids.peak file is closed. */
+VISIBLE_IF_KUNIT void ioasids_peak_forget(struct cgroup_of_peak *ofp)
+{
+	if (ofp->value == OFP_PEAK_UNSET)
 		return;
-	spin_lock(&ioasids_peaks_lock);
+	mutex_lock(&ioasids_peaks_lock);
 	list_del(&ofp->list);
-	spin_unlock(&ioasids_peaks_lock);
+	mutex_unlock(&ioasids_peaks_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_peak_forget);
+
+static void ioasids_peak_release(struct kernfs_open_file *of)
+{
+	ioasids_peak_forget(of_peak(of));
 }
 
 static int ioasids_peak_show(struct seq_file *sf, void *v)
 {
-	struct ioasids_cgroup *cg = css_ioasids(seq_css(sf));
-	struct cgroup_of_peak *ofp = of_peak(sf->private);
-	unsigned long fd_peak = READ_ONCE(ofp->value);
-	unsigned long peak;
-
-	if (fd_peak == OFP_PEAK_UNSET)
-		peak = max(atomic_read(&cg->watermark), 0);
-	else
-		peak = max_t(unsigned long, fd_peak,
-			     max(atomic_read(&cg->local_watermark), 0));
-	seq_printf(sf, "%lu\n", peak);
+	seq_printf(sf, "%llu\n", ioasids_peak_value(css_ioasids(seq_css(sf)),
+						    of_peak(sf->private)));
 	return 0;
 }
 
 static ssize_t ioasids_peak_write(struct kernfs_open_file *of, char *buf,
 				  size_t nbytes, loff_t off)
 {
-	struct ioasids_cgroup *cg = css_ioasids(of_css(of));
-	struct cgroup_of_peak *ofp = of_peak(of), *peer;
-	unsigned long usage, seen;
-
-	spin_lock(&ioasids_peaks_lock);
-	usage = max(atomic_read(&cg->usage), 0);
-	seen = max(atomic_xchg(&cg->local_watermark, usage), 0);
-
-	/*
-	 * Files reset earlier keep the mark they saw up to now. (memory.peak
-	 * raises them only to the current usage, which loses a mark reached
-	 * and left since their reset.)
-	 */
-	list_for_each_entry(peer, &cg->peak_watchers, list)
-		if (seen > peer->value)
-			WRITE_ONCE(peer->value, seen);
-
-	if (ofp->value == OFP_PEAK_UNSET)
-		list_add(&ofp->list, &cg->peak_watchers);
-	WRITE_ONCE(ofp->value, usage);
-	spin_unlock(&ioasids_peaks_lock);
-
+	ioasids_peak_reset(css_ioasids(of_css(of)), of_peak(of));
 	return nbytes;
 }
 
@@ -465,7 +555,7 @@ static int ioasids_events_local_show(struct seq_file *sf, void *v)
 
 static int ioasids_capacity_show(struct seq_file *sf, void *v)
 {
-	seq_printf(sf, "%u\n", READ_ONCE(ioasids_capacity));
+	seq_printf(sf, "%llu\n", READ_ONCE(root_cg.max));
 	return 0;
 }
 
@@ -557,7 +647,9 @@ ioasids_css_alloc(struct cgroup_subsys_state *parent_css)
 		return ERR_PTR(-ENOMEM);
 	}
 
-	WRITE_ONCE(cg->max, IOASIDS_MAX_NUM);
+	/* The root's max is the capacity, which the IOASID allocator sets. */
+	if (cg != &root_cg)
+		WRITE_ONCE(cg->max, IOASIDS_MAX_NUM);
 	INIT_LIST_HEAD(&cg->peak_watchers);
 	return &cg->css;
 }
@@ -567,7 +659,8 @@ static void ioasids_css_free(struct cgroup_subsys_state *css)
 	struct ioasids_cgroup *cg = css_ioasids(css);
 
 	/* Every charge holds a reference: nothing can be charged here now. */
-	WARN_ON_ONCE(atomic_read(&cg->usage));
+	WARN_ON_ONCE(atomic64_read(&cg->usage) ||
+		     held_now(atomic64_read(&cg->held)));
 	free_percpu(cg->kind_usage);
 	if (cg != &root_cg)
 		kfree(cg);

@@ -40,16 +40,19 @@ enum ioasids_kind {
  * @n: per &enum ioasids_kind; one CPU's share may be negative, the sum not
  */
 struct ioasids_kind_usage {
-	int n[IOASIDS_NR_KINDS];
+	s64 n[IOASIDS_NR_KINDS];
 };
 
 /**
  * struct ioasids_cgroup - the ioasids state of one cgroup
  * @css: the cgroup subsystem state
- * @usage: IOASIDs charged to this cgroup and its descendants
- * @watermark: highest @usage seen (ioasids.peak)
- * @local_watermark: highest @usage since the last write to ioasids.peak
- * @max: the limit; %U64_MAX stands for "max"
+ * @usage: IOASIDs charged to this cgroup and its descendants, including
+ *	charges still being checked against the limits above; what the limits
+ *	are checked against
+ * @held: IOASIDs granted to this cgroup and its descendants (ioasids.current)
+ *	and its two high-water marks (ioasids.peak), packed in one word so that
+ *	they are read and moved together; see ioasids.c
+ * @max: the limit; %U64_MAX stands for "max". The root's is the capacity.
  * @kind_usage: IOASIDs charged to this cgroup itself, per &enum ioasids_kind,
  *	counted per CPU so that charging takes no shared atomic for it
  * @nr_sets: IOASID sets whose charges go to this cgroup itself
@@ -58,15 +61,11 @@ struct ioasids_kind_usage {
  * @events_file: handle for notifying ioasids.events
  * @events_local_file: handle for notifying ioasids.events.local
  * @peak_watchers: open ioasids.peak files that were written to
- *
- * Counters fit in 32 bits because nothing can hold more than the 20-bit
- * namespace; event counts and the limit are 64-bit.
  */
 struct ioasids_cgroup {
 	struct cgroup_subsys_state css;
-	atomic_t usage;
-	atomic_t watermark;
-	atomic_t local_watermark;
+	atomic64_t usage;
+	atomic64_t held;
 	u64 max;
 	struct ioasids_kind_usage __percpu *kind_usage;
 	atomic_t nr_sets;
@@ -92,6 +91,18 @@ unsigned int ioasids_cg_capacity(void);
 unsigned int ioasids_cg_room(struct ioasids_cgroup *cg);
 unsigned int ioasids_cg_kind_usage(struct ioasids_cgroup *cg,
 				   enum ioasids_kind kind);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Seams and readers for the controller's KUnit suite only (VISIBLE_IF_KUNIT). */
+void ioasids_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
+		    unsigned int n);
+void ioasids_event(struct ioasids_cgroup *cg);
+void ioasids_peak_raise(struct ioasids_cgroup *cg, u64 mark);
+u64 ioasids_current(struct ioasids_cgroup *cg);
+u64 ioasids_peak_value(struct ioasids_cgroup *cg, struct cgroup_of_peak *ofp);
+void ioasids_peak_reset(struct ioasids_cgroup *cg, struct cgroup_of_peak *ofp);
+void ioasids_peak_forget(struct cgroup_of_peak *ofp);
+#endif
 
 #else /* !CONFIG_CGROUP_IOASIDS */
 
@@ -135,6 +146,12 @@ static inline unsigned int ioasids_cg_capacity(void)
 static inline unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 {
 	return UINT_MAX;
+}
+
+static inline unsigned int ioasids_cg_kind_usage(struct ioasids_cgroup *cg,
+						 enum ioasids_kind kind)
+{
+	return 0;
 }
 
 #endif /* CONFIG_CGROUP_IOASIDS */

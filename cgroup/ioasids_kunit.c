@@ -3,19 +3,31 @@
  * KUnit tests for the charge engine of the IOASID cgroup controller.
  *
  * The engine only follows css.parent, so each test builds its own small tree
- * of struct ioasids_cgroup whose top node stands for the root: no real cgroup
- * is created and nothing the rest of the system charges is touched.
+ * of struct ioasids_cgroup whose top node stands for the root: its max is the
+ * tree's capacity. No real cgroup is created, and nothing the rest of the
+ * system charges, nor the system's capacity, is touched.
+ *
+ * Races are forced, not hoped for: static stubs pause one charge at a chosen
+ * point (between its two walks, or at its refusal) while a kthread runs the
+ * other side, in lockstep through completions.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/ioasids_cgroup.h>
+#include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
 
 #define TEST_CAPACITY	100
+#define PEAK_UNSET	(-1UL)
 
-static unsigned int saved_capacity;
+KUNIT_DEFINE_ACTION_WRAPPER(free_kind_usage, free_percpu,
+			    struct ioasids_kind_usage __percpu *);
 
+/* A node of a test tree; with no @parent, the root, of capacity @max. */
 static struct ioasids_cgroup *node(struct kunit *test,
 				   struct ioasids_cgroup *parent)
 {
@@ -23,27 +35,114 @@ static struct ioasids_cgroup *node(struct kunit *test,
 
 	cg = kunit_kzalloc(test, sizeof(*cg), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cg);
-	cg->max = U64_MAX;
+	/* Real per-CPU counters, one set per node, as css_alloc gives. */
+	cg->kind_usage = alloc_percpu(struct ioasids_kind_usage);
+	KUNIT_ASSERT_NOT_NULL(test, cg->kind_usage);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_kind_usage,
+							cg->kind_usage), 0);
+	cg->max = parent ? U64_MAX : TEST_CAPACITY;
 	INIT_LIST_HEAD(&cg->peak_watchers);
 	cg->css.parent = parent ? &parent->css : NULL;
 	return cg;
 }
 
-static int usage(struct ioasids_cgroup *cg)
+/* What the limits are checked against: includes charges in flight. */
+static s64 usage(struct ioasids_cgroup *cg)
 {
-	return atomic_read(&cg->usage);
+	return atomic64_read(&cg->usage);
 }
 
-static int ioasids_kunit_init(struct kunit *test)
+static u64 peak(struct ioasids_cgroup *cg)
 {
-	saved_capacity = ioasids_cg_capacity();
-	ioasids_cg_set_capacity(TEST_CAPACITY);
+	return ioasids_peak_value(cg, NULL);
+}
+
+#define WAIT_MS		10000
+
+/*
+ * One side of a forced race: @fn runs in a kthread that is part of @test,
+ * so that the stubs the test activated apply to it as well.
+ */
+struct racer {
+	struct kunit *test;
+	void (*fn)(struct racer *r);
+	struct ioasids_cgroup *cg;
+	unsigned int n;
+	int ret;
+	struct completion paused;	/* the racer stopped in a stub */
+	struct completion resume;	/* and may go on */
+	struct completion done;
+};
+
+static int racer_thread(void *data)
+{
+	struct racer *r = data;
+
+	current->kunit_test = r->test;
+	r->fn(r);
+	current->kunit_test = NULL;
+	complete(&r->paused);	/* if no stub paused it */
+	complete(&r->done);
 	return 0;
 }
 
-static void ioasids_kunit_exit(struct kunit *test)
+/* Before activating the stubs: they find the racer in test->priv. */
+static void racer_prepare(struct kunit *test, struct racer *r)
 {
-	ioasids_cg_set_capacity(saved_capacity);
+	r->test = test;
+	init_completion(&r->paused);
+	init_completion(&r->resume);
+	init_completion(&r->done);
+	test->priv = r;
+}
+
+/* From a stub: run the racer's side now. */
+static void racer_start(struct kunit *test, struct racer *r)
+{
+	struct task_struct *t;
+
+	t = kthread_run(racer_thread, r, "ioasids_kunit");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+}
+
+static bool wait(struct completion *c)
+{
+	return wait_for_completion_timeout(c, msecs_to_jiffies(WAIT_MS));
+}
+
+static void racer_charge(struct racer *r)
+{
+	r->ret = ioasids_cg_try_charge(r->cg, IOASIDS_FD, r->n);
+}
+
+static void racer_set_max(struct racer *r)
+{
+	WRITE_ONCE(r->cg->max, r->n);
+}
+
+/* Stub: the racer's charge stops at its refusal, before it is rolled back. */
+static void event_paused(struct ioasids_cgroup *cg)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct racer *r = test->priv;
+
+	kunit_deactivate_static_stub(test, ioasids_event);
+	complete(&r->paused);
+	KUNIT_EXPECT_TRUE(test, wait(&r->resume));
+	ioasids_event(cg);
+}
+
+/* Stub: the test's charge stops between its walks until the racer ran. */
+static void commit_after_racer(struct ioasids_cgroup *cg,
+			       enum ioasids_kind kind, unsigned int n)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct racer *r = test->priv;
+
+	kunit_deactivate_static_stub(test, ioasids_commit);
+	racer_start(test, r);
+	KUNIT_EXPECT_TRUE(test, wait(&r->paused));
+	ioasids_commit(cg, kind, n);
 }
 
 /* A limit anywhere on the path refuses; every level below it is unchanged. */
@@ -92,8 +191,8 @@ static void ioasids_test_rollback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(a), 0);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(c, IOASIDS_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&c->watermark), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->watermark), 0);
+	KUNIT_EXPECT_EQ(test, peak(c), 0);
+	KUNIT_EXPECT_EQ(test, peak(b), 0);
 
 	/* All or nothing: exactly the limit fits. */
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 4), 0);
@@ -110,19 +209,19 @@ static void ioasids_test_peak(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_SVA, 3), 0);
 	ioasids_cg_uncharge(b, IOASIDS_SVA, 2);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_SVA, 1), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->watermark), 3);
-	KUNIT_EXPECT_EQ(test, atomic_read(&a->watermark), 3);
-	KUNIT_EXPECT_EQ(test, atomic_read(&r->watermark), 3);
+	KUNIT_EXPECT_EQ(test, peak(b), 3);
+	KUNIT_EXPECT_EQ(test, peak(a), 3);
+	KUNIT_EXPECT_EQ(test, peak(r), 3);
 
 	/* A refused charge does not move the high-water mark. */
 	a->max = 3;
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_SVA, 2), -EDQUOT);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->watermark), 3);
+	KUNIT_EXPECT_EQ(test, peak(b), 3);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_SVA, 1), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->watermark), 3);
+	KUNIT_EXPECT_EQ(test, peak(b), 3);
 
 	ioasids_cg_uncharge(b, IOASIDS_SVA, 3);
-	KUNIT_EXPECT_EQ(test, atomic_read(&a->watermark), 3);
+	KUNIT_EXPECT_EQ(test, peak(a), 3);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
 }
 
@@ -157,22 +256,23 @@ static void ioasids_test_events(struct kunit *test)
 	ioasids_cg_uncharge(c, IOASIDS_FD, 1);
 }
 
+/* The root's max is the capacity: ENOSPC, and no limit event. */
 static void ioasids_test_capacity(struct kunit *test)
 {
 	struct ioasids_cgroup *r = node(test, NULL);
 	struct ioasids_cgroup *a = node(test, r);
 
-	ioasids_cg_set_capacity(4);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_capacity(), 4);
+	r->max = 4;
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_KERNEL, 4), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_KERNEL, 1),
 			-ENOSPC);
 	/* Running out of capacity is not a limit: no event. */
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->events_local), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->events_local), 0);
 	KUNIT_EXPECT_EQ(test, usage(a), 4);
 
 	/* Lowering below usage is accepted and refuses until usage drops. */
-	ioasids_cg_set_capacity(2);
+	r->max = 2;
 	ioasids_cg_uncharge(a, IOASIDS_KERNEL, 1);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_KERNEL, 1),
 			-ENOSPC);
@@ -181,17 +281,17 @@ static void ioasids_test_capacity(struct kunit *test)
 	ioasids_cg_uncharge(a, IOASIDS_KERNEL, 2);
 
 	/* No allocator registered: nothing can be charged. */
-	ioasids_cg_set_capacity(0);
+	r->max = 0;
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_KERNEL, 1),
 			-ENOSPC);
 
-	/* Capped at the 20-bit namespace. */
-	ioasids_cg_set_capacity(UINT_MAX);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_capacity(), IOASIDS_MAX_CAPACITY);
+	/* More than the 20-bit namespace never fits. */
+	r->max = U64_MAX;
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_KERNEL,
 						    IOASIDS_MAX_CAPACITY + 1),
 			-ENOSPC);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_current(r), 0);
 }
 
 static void ioasids_test_limit_below_usage(struct kunit *test)
@@ -226,11 +326,16 @@ static void ioasids_test_kinds_and_room(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(b, IOASIDS_KERNEL), 1);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(b, IOASIDS_SVA), 2);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(a, IOASIDS_FD), 3);
+	/* Each node counts its own charges, and only those. */
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(a, IOASIDS_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(a, IOASIDS_SVA), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(b, IOASIDS_FD), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(r, IOASIDS_FD), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(b), 4);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(a), 4);
 
 	/* Room is bounded by the capacity left, too. */
-	ioasids_cg_set_capacity(7);
+	r->max = 7;
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(b), 1);
 
 	/* And is 0, not negative, under a limit below usage. */
@@ -250,68 +355,288 @@ static void ioasids_test_kinds_and_room(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
 }
 
-#define CONCURRENT_LOOPS	20000
+/* Stub: a peak reset stops between its read and its exchange. */
+static void raise_after_racer(struct ioasids_cgroup *cg, u64 mark)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct racer *r = test->priv;
 
-struct charger {
+	kunit_deactivate_static_stub(test, ioasids_peak_raise);
+	racer_start(test, r);
+	KUNIT_EXPECT_TRUE(test, wait(&r->paused));
+	ioasids_peak_raise(cg, mark);
+}
+
+/*
+ * A charge refused by a limit never shows in ioasids.peak, even while it is
+ * in flight as another charge of the same cgroup is granted: P max 10, C at
+ * 5, a charge of 1 at C between its walks, a charge of 100 at C refused at P.
+ */
+static void ioasids_test_refused_never_peaks(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *p = node(test, r);
+	struct ioasids_cgroup *c = node(test, p);
+	struct racer big = { .fn = racer_charge, .cg = c, .n = 100 };
+
+	r->max = 1000;
+	p->max = 10;
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 5), 0);
+
+	racer_prepare(test, &big);
+	kunit_activate_static_stub(test, ioasids_event, event_paused);
+	kunit_activate_static_stub(test, ioasids_commit, commit_after_racer);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 1), 0);
+
+	/* The charge of 100 is in flight, refused but not rolled back. */
+	KUNIT_EXPECT_FALSE(test, completion_done(&big.done));
+	KUNIT_EXPECT_EQ(test, usage(c), 106);
+	KUNIT_EXPECT_EQ(test, ioasids_current(c), 6);
+	KUNIT_EXPECT_EQ(test, ioasids_current(p), 6);
+	KUNIT_EXPECT_EQ(test, peak(c), 6);
+	KUNIT_EXPECT_EQ(test, peak(p), 6);
+	KUNIT_EXPECT_EQ(test, peak(r), 6);
+
+	complete(&big.resume);
+	KUNIT_ASSERT_TRUE(test, wait(&big.done));
+	KUNIT_EXPECT_EQ(test, big.ret, -EDQUOT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p->events_local), 1);
+	KUNIT_EXPECT_EQ(test, usage(c), 6);
+	KUNIT_EXPECT_EQ(test, peak(c), 6);
+	KUNIT_EXPECT_EQ(test, peak(p), 6);
+
+	ioasids_cg_uncharge(c, IOASIDS_FD, 6);
+	KUNIT_EXPECT_EQ(test, usage(r), 0);
+	KUNIT_EXPECT_EQ(test, peak(c), 6);
+}
+
+/*
+ * A limit lowered while a charge is between its walks does not cap the mark
+ * that charge leaves: P at 49, a charge of 1 at C, P's max set to 10 before
+ * it is granted: P's current is 50, and so is its peak.
+ */
+static void ioasids_test_peak_under_lowered_max(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *p = node(test, r);
+	struct ioasids_cgroup *c = node(test, p);
+	struct racer lower = { .fn = racer_set_max, .cg = p, .n = 10 };
+
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 49), 0);
+	racer_prepare(test, &lower);
+	kunit_activate_static_stub(test, ioasids_commit, commit_after_racer);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 1), 0);
+	KUNIT_ASSERT_TRUE(test, wait(&lower.done));
+
+	KUNIT_EXPECT_EQ(test, p->max, 10);
+	KUNIT_EXPECT_EQ(test, ioasids_current(p), 50);
+	KUNIT_EXPECT_EQ(test, peak(p), 50);
+	KUNIT_EXPECT_EQ(test, peak(c), 50);
+	KUNIT_EXPECT_EQ(test, peak(r), 50);
+	ioasids_cg_uncharge(c, IOASIDS_SVA, 50);
+	KUNIT_EXPECT_EQ(test, usage(r), 0);
+}
+
+/*
+ * A write to ioasids.peak that races a charge does not lose it: C at 2, a
+ * file reset while a charge of 1 lands: the file shows 3, as current does.
+ */
+static void ioasids_test_peak_reset_races_charge(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *c = node(test, r);
+	struct racer one = { .fn = racer_charge, .cg = c, .n = 1 };
+	struct cgroup_of_peak f = { .value = PEAK_UNSET };
+
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 2), 0);
+	racer_prepare(test, &one);
+	kunit_activate_static_stub(test, ioasids_peak_raise, raise_after_racer);
+	ioasids_peak_reset(c, &f);
+	KUNIT_ASSERT_TRUE(test, wait(&one.done));
+	KUNIT_EXPECT_EQ(test, one.ret, 0);
+
+	KUNIT_EXPECT_EQ(test, ioasids_current(c), 3);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &f), 3);
+	KUNIT_EXPECT_EQ(test, peak(c), 3);
+	ioasids_peak_forget(&f);
+	ioasids_cg_uncharge(c, IOASIDS_FD, 3);
+}
+
+/*
+ * Every open file: its mark never goes below current, and only its own write
+ * moves it down, not another file's.
+ */
+static void ioasids_test_peak_files(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *c = node(test, r);
+	struct cgroup_of_peak f = { .value = PEAK_UNSET };
+	struct cgroup_of_peak g = { .value = PEAK_UNSET };
+
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 2), 0);
+	ioasids_peak_reset(c, &g);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &g), 2);
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 3), 0);
+	ioasids_cg_uncharge(c, IOASIDS_FD, 2);
+	/* f not written yet: the cgroup's mark. */
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &f), 5);
+	ioasids_peak_reset(c, &f);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &f), 3);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &g), 5);
+	ioasids_cg_uncharge(c, IOASIDS_FD, 2);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &f), 3);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &g), 5);
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 3), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_current(c), 4);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &f), 4);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &g), 5);
+	KUNIT_EXPECT_EQ(test, peak(c), 5);
+	ioasids_peak_reset(c, &g);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &g), 4);
+	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &f), 4);
+	KUNIT_EXPECT_EQ(test, peak(c), 5);
+	ioasids_peak_forget(&f);
+	ioasids_peak_forget(&g);
+	KUNIT_EXPECT_TRUE(test, list_empty(&c->peak_watchers));
+	ioasids_cg_uncharge(c, IOASIDS_FD, 4);
+}
+
+/*
+ * Usage is 64-bit: 2048 charges of 2^20 in flight at once pass 2^31. Here
+ * 2047 of them have been added at C and P and not yet refused at the root,
+ * and one more is granted: nothing wraps, and current counts only what was
+ * granted.
+ */
+static void ioasids_test_wide_usage(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *p = node(test, r);
+	struct ioasids_cgroup *c = node(test, p);
+	const s64 in_flight = 2047LL * IOASIDS_MAX_CAPACITY;
+
+	r->max = IOASIDS_MAX_CAPACITY;
+	atomic64_add(in_flight, &c->usage);
+	atomic64_add(in_flight, &p->usage);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL,
+						    IOASIDS_MAX_CAPACITY), 0);
+	KUNIT_EXPECT_EQ(test, usage(c), 2048LL * IOASIDS_MAX_CAPACITY);
+	KUNIT_EXPECT_EQ(test, usage(p), 2048LL * IOASIDS_MAX_CAPACITY);
+	KUNIT_EXPECT_EQ(test, ioasids_current(c), IOASIDS_MAX_CAPACITY);
+	KUNIT_EXPECT_EQ(test, peak(c), IOASIDS_MAX_CAPACITY);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_room(c), 0);
+	/* A limit under the in-flight total refuses: no wrap lets it by. */
+	p->max = 1ULL << 31;
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 1),
+			-EDQUOT);
+
+	atomic64_sub(in_flight, &c->usage);
+	atomic64_sub(in_flight, &p->usage);
+	ioasids_cg_uncharge(c, IOASIDS_KERNEL, IOASIDS_MAX_CAPACITY);
+	KUNIT_EXPECT_EQ(test, usage(c), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_current(r), 0);
+}
+
+#define CONTEND_LOOPS	20000
+
+struct contender {
 	struct ioasids_cgroup *cg;
+	struct completion *start;
 	struct completion done;
 	unsigned long charged, refused, errors;
 };
 
-static int charger_fn(void *data)
+/*
+ * Charge 1 or 2, sometimes yield while holding it, give it back. Alone under
+ * a limit of 2 this is never refused: a refusal proves the other thread held
+ * IOASIDs at that moment.
+ */
+static int contender_fn(void *data)
 {
-	struct charger *ch = data;
+	struct contender *ct = data;
+	unsigned int n;
 	int i, ret;
 
-	for (i = 0; i < CONCURRENT_LOOPS; i++) {
-		ret = ioasids_cg_try_charge(ch->cg, IOASIDS_FD, 1 + (i & 1));
-		if (!ret) {
-			ch->charged++;
-			ioasids_cg_uncharge(ch->cg, IOASIDS_FD, 1 + (i & 1));
-		} else if (ret == -EDQUOT) {
-			ch->refused++;
+	wait_for_completion(ct->start);
+	for (i = 0; i < CONTEND_LOOPS; i++) {
+		n = 1 + (i & 1);
+		ret = ioasids_cg_try_charge(ct->cg, IOASIDS_FD, n);
+		if (ret == -EDQUOT) {
+			ct->refused++;
+		} else if (ret) {
+			ct->errors++;
 		} else {
-			ch->errors++;
+			ct->charged++;
+			if (!(i % 64))
+				schedule_timeout_uninterruptible(1);
+			ioasids_cg_uncharge(ct->cg, IOASIDS_FD, n);
 		}
-		if (!(i & 255))
-			cond_resched();
+		cond_resched();
 	}
-	complete(&ch->done);
+	complete(&ct->done);
 	return 0;
 }
 
-/* Two kthreads race on a tight shared limit; the books balance exactly. */
-static void ioasids_test_concurrent(struct kunit *test)
+/*
+ * Two kthreads contend for a limit of 2 from two sibling cgroups. The test
+ * thread watches meanwhile: a granted count never above the limit, a peak
+ * never below the current count read before it and never above the limit
+ * (nothing clamps it). Contention must have happened: both were refused.
+ */
+static void ioasids_test_contention(struct kunit *test)
 {
 	struct ioasids_cgroup *r = node(test, NULL);
 	struct ioasids_cgroup *a = node(test, r);
-	struct charger ch[2] = {
+	struct contender ct[2] = {
 		{ .cg = node(test, a) },
 		{ .cg = node(test, a) },
 	};
+	struct cgroup_of_peak f = { .value = PEAK_UNSET };
+	unsigned long watched = 0, bad = 0;
+	DECLARE_COMPLETION_ONSTACK(start);
 	struct task_struct *t;
+	u64 cur, mark;
 	int i;
 
 	a->max = 2;
 	for (i = 0; i < 2; i++) {
-		init_completion(&ch[i].done);
-		t = kthread_run(charger_fn, &ch[i], "ioasids_kunit/%d", i);
+		ct[i].start = &start;
+		init_completion(&ct[i].done);
+		t = kthread_run(contender_fn, &ct[i], "ioasids_kunit/%d", i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	}
-	for (i = 0; i < 2; i++)
-		wait_for_completion(&ch[i].done);
+	complete_all(&start);
+	while (!completion_done(&ct[0].done) || !completion_done(&ct[1].done)) {
+		cur = ioasids_current(a);
+		mark = peak(a);
+		if (cur > 2 || mark < cur || mark > 2)
+			bad++;
+		if (!(watched % 16))
+			ioasids_peak_reset(a, &f);
+		cur = ioasids_current(a);
+		if (ioasids_peak_value(a, &f) < cur)
+			bad++;
+		watched++;
+		schedule_timeout_uninterruptible(1);
+	}
+	ioasids_peak_forget(&f);
 
-	KUNIT_EXPECT_EQ(test, ch[0].errors + ch[1].errors, 0);
-	KUNIT_EXPECT_EQ(test, ch[0].charged + ch[0].refused, CONCURRENT_LOOPS);
-	KUNIT_EXPECT_GT(test, ch[0].charged + ch[1].charged, 0);
+	kunit_info(test, "charged %lu+%lu, refused %lu+%lu, watched %lu\n",
+		   ct[0].charged, ct[1].charged, ct[0].refused, ct[1].refused,
+		   watched);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, ct[0].errors + ct[1].errors, 0);
+	KUNIT_EXPECT_EQ(test, ct[0].charged + ct[0].refused, CONTEND_LOOPS);
+	KUNIT_EXPECT_EQ(test, ct[1].charged + ct[1].refused, CONTEND_LOOPS);
+	KUNIT_EXPECT_GT(test, ct[0].refused, 0);
+	KUNIT_EXPECT_GT(test, ct[1].refused, 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->events_local),
-			ch[0].refused + ch[1].refused);
-	KUNIT_EXPECT_LE(test, atomic_read(&a->watermark), 2);
-	KUNIT_EXPECT_EQ(test, usage(ch[0].cg), 0);
-	KUNIT_EXPECT_EQ(test, usage(ch[1].cg), 0);
+			ct[0].refused + ct[1].refused);
+	KUNIT_EXPECT_EQ(test, peak(a), 2);
 	KUNIT_EXPECT_EQ(test, usage(a), 0);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(ch[0].cg, IOASIDS_FD), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_current(r), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(ct[0].cg, IOASIDS_FD), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(ct[1].cg, IOASIDS_FD), 0);
 }
 
 static struct kunit_case ioasids_test_cases[] = {
@@ -322,14 +647,17 @@ static struct kunit_case ioasids_test_cases[] = {
 	KUNIT_CASE(ioasids_test_capacity),
 	KUNIT_CASE(ioasids_test_limit_below_usage),
 	KUNIT_CASE(ioasids_test_kinds_and_room),
-	KUNIT_CASE(ioasids_test_concurrent),
+	KUNIT_CASE(ioasids_test_refused_never_peaks),
+	KUNIT_CASE(ioasids_test_peak_under_lowered_max),
+	KUNIT_CASE(ioasids_test_peak_reset_races_charge),
+	KUNIT_CASE(ioasids_test_peak_files),
+	KUNIT_CASE(ioasids_test_wide_usage),
+	KUNIT_CASE(ioasids_test_contention),
 	{}
 };
 
 static struct kunit_suite ioasids_test_suite = {
 	.name = "ioasids_cgroup",
-	.init = ioasids_kunit_init,
-	.exit = ioasids_kunit_exit,
 	.test_cases = ioasids_test_cases,
 };
 
@@ -337,3 +665,4 @@ kunit_test_suite(ioasids_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the IOASID cgroup controller");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
