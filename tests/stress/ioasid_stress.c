@@ -663,12 +663,12 @@ out:
 	atomic_store(&st->pause, 0);
 }
 
-/* Every ID the run can have used, minus what the kernel holds, in one go. */
+/* Every ID the run can have used, minus what the kernel holds, is free. */
 #define CHECKED	65535U
 
 static void check_ids_free(long root_base)
 {
-	__u32 *ids, count = CHECKED - root_base;
+	__u32 *ids, count = CHECKED - root_base, got, n;
 	int fd, ret;
 
 	if (st->highest > CHECKED / 4)
@@ -680,7 +680,12 @@ static void check_ids_free(long root_base)
 		fail("open /dev/ioasid for the final check");
 		return;
 	}
-	ret = ioasid_alloc_ids(fd, 1, CHECKED, count, ids);
+	/* One call takes at most IOASID_MAX_COUNT IDs: fill [1, CHECKED]. */
+	for (got = 0, ret = 0; got < count && !ret; got += n) {
+		n = count - got < IOASID_MAX_COUNT ? count - got :
+						      IOASID_MAX_COUNT;
+		ret = ioasid_alloc_ids(fd, 1, CHECKED, n, ids + got);
+	}
 	if (ret)
 		fail("allocating all %u IDs of [1, %u]: %s", count, CHECKED,
 		     strerror(-ret));
