@@ -1366,8 +1366,8 @@ static struct ioasid_device *ioasid_device_find(struct file *file)
  * the right to program the device, as with VFIO.
  *
  * Context: Process context.
- * Return: as ioasid_bind() or ioasid_unbind(); -EBADF if @file is not open
- * for writing; -ENODEV if it is not a registered device's.
+ * Return: as ioasid_bind() or ioasid_unbind(); -ENODEV if @file is not a
+ * registered device's; -EBADF if it is, but not open for writing.
  */
 int ioasid_bind_file(struct ioasid_set *set, struct file *file, ioasid_t id,
 		     bool bind)
@@ -1375,11 +1375,11 @@ int ioasid_bind_file(struct ioasid_set *set, struct file *file, ioasid_t id,
 	struct ioasid_device *idev;
 	int ret = -ENODEV;
 
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
 	mutex_lock(&ioasid_devices_lock);
 	idev = ioasid_device_find(file);
-	if (idev && bind)
+	if (idev && !(file->f_mode & FMODE_WRITE))
+		ret = -EBADF;
+	else if (idev && bind)
 		ret = __ioasid_bind(set, idev, id);
 	else if (idev)
 		ret = __ioasid_unbind(set, idev, id);

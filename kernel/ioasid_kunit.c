@@ -148,12 +148,12 @@ static void ioasid_test_quota(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, ids[0]), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
 					   &ids[2]), -EDQUOT);
-	KUNIT_EXPECT_EQ(test, ioasid_set_set_quota(set, 0), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, ids[1]), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
 					   &ids[2]), 0);
 	ioasid_set_get_info(set, &info);
-	KUNIT_EXPECT_EQ(test, info.count, 2);
-	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 2);
+	KUNIT_EXPECT_EQ(test, info.count, 1);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
 	ioasid_set_free(set);
 }
 

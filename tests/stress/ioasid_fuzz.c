@@ -156,6 +156,8 @@ static bool documented(int err)
 	case 0: case EFAULT: case E2BIG: case EOPNOTSUPP: case EINVAL:
 	case ENOTTY: case EDQUOT: case ENOSPC: case EEXIST: case ENOENT:
 	case EBADF: case ENODEV: case EOVERFLOW: case EBUSY: case ENOMEM:
+	/* SET_QUOTA raising a quota; SET_CGROUP; a fatal signal in ALLOC. */
+	case EPERM: case EACCES: case EINTR:
 		return true;
 	}
 	return false;

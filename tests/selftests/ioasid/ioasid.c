@@ -171,10 +171,11 @@ TEST_F(ioasid, alloc_errors)
 
 	EXPECT_EQ(-EINVAL, ioasid_alloc_ids(self->fd, 10, 9, 1, ids));
 	EXPECT_EQ(-EINVAL, ioasid_alloc_ids(self->fd, 0, ~0U, 0, ids));
-	/* Beyond the namespace, or more than it holds. */
+	/* Beyond the namespace, more than a range holds, more than a call. */
 	EXPECT_EQ(-ENOSPC, ioasid_alloc_ids(self->fd, NAMESPACE + 1, ~0U, 1,
 					    ids));
-	EXPECT_EQ(-ENOSPC, ioasid_alloc_ids(self->fd, 0, ~0U, NAMESPACE + 1,
+	EXPECT_EQ(-ENOSPC, ioasid_alloc_ids(self->fd, 1, 100, 101, ids));
+	EXPECT_EQ(-EINVAL, ioasid_alloc_ids(self->fd, 0, ~0U, NAMESPACE + 1,
 					    ids));
 
 	cmd = (struct ioasid_alloc){ .size = sizeof(cmd), .count = 2,

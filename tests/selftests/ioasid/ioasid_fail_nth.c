@@ -587,9 +587,17 @@ static int call_mkdir(struct nth_ctx *c)
 
 /* ---- one test per call ---- */
 
+/*
+ * A sweep forks a child per fault point and snapshots the system around
+ * each: on a loaded 2-core machine under TCG, with KASAN and lockdep, the
+ * harness's default 30 s is far too little for the larger calls. Give each
+ * sweep 15 minutes: a deadline for a hang, not an estimate.
+ */
+#define NTH_TIMEOUT	900
+
 #define NTH_TEST(name, ...)						\
 	static const struct nth_op op_##name = { __VA_ARGS__ };	\
-	TEST_F(nth, name)						\
+	TEST_F_TIMEOUT(nth, name, NTH_TIMEOUT)				\
 	{								\
 		sweep(_metadata, self->cg, self->root_base, &op_##name); \
 	}
