@@ -31,46 +31,6 @@
 #include "../selftests/ioasid/ioasid_util.h"
 #include "ioasid_mock.h"
 
-/*
- * Waits at the end, with a deadline for a loaded 2-core host under TCG:
- * what an exited process held goes from workqueues and RCU callbacks. The
- * shared helpers wait about 1 s (sets) and 10 s (current) at a time.
- */
-#define SETTLE_SECONDS	60
-
-static long settle_current(const char *cg, long want)
-{
-	time_t end = time(NULL) + SETTLE_SECONDS;
-	long cur;
-
-	while ((cur = wait_current(cg, want)) != want && time(NULL) < end)
-		;
-	return cur;
-}
-
-static bool settle_sets(const char *before, char *now, size_t len)
-{
-	time_t end = time(NULL) + SETTLE_SECONDS;
-
-	while (!sets_settle(before, now, len))
-		if (time(NULL) >= end)
-			return false;
-	return true;
-}
-
-static bool settle_mocks(void)
-{
-	time_t end = time(NULL) + SETTLE_SECONDS;
-
-	while (mock_entries(0) || mock_entries(1)) {
-		if (time(NULL) >= end)
-			return false;
-		switch_every_cpu();
-		usleep(10000);
-	}
-	return true;
-}
-
 #define FUZZ_CG		CGROOT "/ioasid_fuzz"
 #define NR_FDS		4
 #define BUF_SIZE	(64 * 1024)
@@ -458,15 +418,15 @@ int main(int argc, char **argv)
 	errors = WEXITSTATUS(status) ? 1 : 0;
 
 	/* It has exited: nothing may be left. */
-	cur = settle_current(CGROOT, root_base);
+	cur = wait_current(CGROOT, root_base);
 	if (cur != root_base)
 		fail("root current %ld, was %ld", cur, root_base);
 	cur = cg_current(FUZZ_CG);
 	if (cur)
 		fail("current %ld left in the fuzzed cgroup", cur);
-	if (!settle_sets(sets_base, sets, sizeof(sets)))
+	if (!sets_settle(sets_base, sets, sizeof(sets)))
 		fail("sets left:\n%s\nbefore:\n%s", sets, sets_base);
-	if (!settle_mocks())
+	if (!mocks_settle())
 		fail("mock tables: %d and %d entries left", mock_entries(0),
 		     mock_entries(1));
 	if (rmdir(FUZZ_CG))

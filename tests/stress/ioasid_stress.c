@@ -51,46 +51,6 @@
 #include "../selftests/ioasid/ioasid_util.h"
 #include "ioasid_mock.h"
 
-/*
- * Waits at the end, with a deadline for a loaded 2-core host under TCG:
- * what an exited process held goes from workqueues and RCU callbacks. The
- * shared helpers wait about 1 s (sets) and 10 s (current) at a time.
- */
-#define SETTLE_SECONDS	60
-
-static long settle_current(const char *cg, long want)
-{
-	time_t end = time(NULL) + SETTLE_SECONDS;
-	long cur;
-
-	while ((cur = wait_current(cg, want)) != want && time(NULL) < end)
-		;
-	return cur;
-}
-
-static bool settle_sets(const char *before, char *now, size_t len)
-{
-	time_t end = time(NULL) + SETTLE_SECONDS;
-
-	while (!sets_settle(before, now, len))
-		if (time(NULL) >= end)
-			return false;
-	return true;
-}
-
-static bool settle_mocks(void)
-{
-	time_t end = time(NULL) + SETTLE_SECONDS;
-
-	while (mock_entries(0) || mock_entries(1)) {
-		if (time(NULL) >= end)
-			return false;
-		switch_every_cpu();
-		usleep(10000);
-	}
-	return true;
-}
-
 #define TOP		CGROOT "/ioasid_stress"
 #define NR_CGS		4
 #define NR_THREADS	3
@@ -1094,7 +1054,7 @@ int main(int argc, char **argv)
 	       (unsigned long)st->sums);
 
 	/* Everything has exited: nothing may be left. */
-	cur = settle_current(CGROOT, root_base);
+	cur = wait_current(CGROOT, root_base);
 	if (cur != root_base)
 		fail("root current %ld, was %ld", cur, root_base);
 	for (i = 1; i < nr_cgs; i++) {
@@ -1103,9 +1063,9 @@ int main(int argc, char **argv)
 			fail("%s: current %ld after everything exited",
 			     cgs[i].path, cur);
 	}
-	if (!settle_sets(sets_base, sets, sizeof(sets)))
+	if (!sets_settle(sets_base, sets, sizeof(sets)))
 		fail("sets left:\n%s\nbefore:\n%s", sets, sets_base);
-	if (!settle_mocks())
+	if (!mocks_settle())
 		fail("mock tables: %d and %d entries left", mock_entries(0),
 		     mock_entries(1));
 	check_ids_free(root_base);

@@ -673,6 +673,8 @@ TEST_F(ioasid, charge_another_cgroup)
 	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, ids));
 
 	ASSERT_EQ(0, set_cgroup(self->fd, vmfd));
+	/* Once only: whoever gets the file next cannot point it elsewhere. */
+	EXPECT_EQ(-EPERM, set_cgroup(self->fd, vmfd));
 	ASSERT_EQ(0, get_info(self->fd, &info));
 	EXPECT_EQ(2, info.room);
 	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 2, ids));
@@ -691,11 +693,56 @@ TEST_F(ioasid, charge_another_cgroup)
 	rmdir(vm);
 }
 
+/*
+ * Moving a process into a cgroup needs write access to its cgroup.procs
+ * and to that of the common ancestor: so does charging it. A user who
+ * owns "own" but not "own/vm" may charge the first and not the second.
+ */
+TEST_F(ioasid, charge_another_cgroup_needs_both)
+{
+	char own[PATH_MAX], vm[PATH_MAX + 8], procs[PATH_MAX + 16];
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_make("own", own, sizeof(own)));
+	snprintf(vm, sizeof(vm), "%s/vm", own);
+	ASSERT_EQ(0, mkdir(vm, 0755));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", own);
+	ASSERT_EQ(0, chown(procs, 65534, 65534));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int vmfd = open(vm, O_RDONLY | O_DIRECTORY);
+		int ownfd = open(own, O_RDONLY | O_DIRECTORY);
+		int fd, ret;
+
+		if (vmfd < 0 || ownfd < 0 || cg_enter(own))
+			_exit(1);
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		fd = open("/dev/ioasid", O_RDWR);
+		if (fd < 0)
+			_exit(3);
+		ret = set_cgroup(fd, vmfd);
+		if (ret != -EACCES && ret != -EPERM)
+			_exit(4);
+		_exit(set_cgroup(fd, ownfd) ? 5 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	rmdir(vm);
+	rmdir(own);
+}
+
 /* The harness runs each test in a child; the parent tidies up at exit. */
 static void __attribute__((destructor)) remove_test_cgroup(void)
 {
 	rmdir(TESTCG "/other");
 	rmdir(TESTCG "/vm");
+	rmdir(TESTCG "/own/vm");
+	rmdir(TESTCG "/own");
 	rmdir(TESTCG "/t");
 	rmdir(TESTCG);
 }

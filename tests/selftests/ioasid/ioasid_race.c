@@ -312,8 +312,75 @@ TEST_F_TIMEOUT(race, close_during_ioctls, 120)
 	EXPECT_EQ(0, cg_current(self->cg));
 }
 
+/*
+ * A tenant limited to nothing cannot hold IDs, not even for a moment: while
+ * its threads hammer ALLOC for all of [1, 15], another cgroup allocating
+ * there never finds the range full.
+ */
+static void *doomed_allocator(void *arg)
+{
+	struct race *r = arg;
+	__u32 ids[15];
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		ret = ioasid_alloc_ids(r->dev, 1, 15, 15, ids);
+		if (ret != -EDQUOT)
+			race_bad(r, "ALLOC under ioasids.max 0", ret);
+		else
+			atomic_fetch_add(&r->allocs, 1);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, limited_tenant_holds_nothing, 120)
+{
+	char zero[PATH_MAX];
+	struct race z = { .fd = -1 };
+	pthread_t t[4];
+	long tries = 0, full = 0;
+	__u32 id;
+	int i, ret;
+
+	ASSERT_EQ(0, cg_make("zero", zero, sizeof(zero)));
+	ASSERT_EQ(0, cg_write(zero, "ioasids.max", "0"));
+	ASSERT_EQ(0, cg_enter(zero));
+	/* The doomed file is the zero cgroup's; r->dev carries it. */
+	z.dev = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, z.dev);
+	ASSERT_EQ(0, cg_enter(self->cg));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, doomed_allocator, &z));
+	while (tries < 2000 || atomic_load(&z.allocs) < 100) {
+		ret = ioasid_alloc_ids(self->r.fd, 1, 15, 1, &id);
+		if (ret == -ENOSPC)
+			full++;
+		else if (ret)
+			break;
+		else
+			ioasid_free_ids(self->r.fd, 1, &id);
+		if (++tries > 200000)
+			break;
+	}
+	atomic_store(&z.stop, true);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	TH_LOG("%ld allocations, %ld found [1, 15] full; %ld doomed",
+	       tries, full, z.allocs);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, full);
+	EXPECT_EQ(0, z.bad) TH_LOG("%s", z.why);
+	EXPECT_LT(99, z.allocs);
+	close(z.dev);
+	EXPECT_EQ(0, cg_current(zero));
+	EXPECT_LT(0, cg_read_key(zero, "ioasids.events.local", "max"));
+	EXPECT_EQ(0, cg_read_key(zero, "ioasids.peak", NULL));
+	rmdir(zero);
+}
+
 static void __attribute__((destructor)) remove_test_cgroup(void)
 {
+	rmdir(TESTCG "/zero");
 	rmdir(TESTCG "/race");
 	rmdir(TESTCG);
 }

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/ioasid.h>
@@ -238,32 +239,68 @@ static inline void read_sets(char *buf, size_t len)
 		fclose(f);
 }
 
+/* Seconds since an arbitrary point, for deadlines. */
+static inline double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /*
- * Wait up to 1 s, running a process on each CPU so that exited mms go, for
+ * How long to wait for the kernel to finish deferred work (an exited mm's
+ * PASID goes from a workqueue): a deadline for a hang on a loaded 2-core
+ * machine under TCG, not an estimate. IOASIDS_SETTLE_SECONDS overrides it.
+ */
+static inline double settle_seconds(void)
+{
+	const char *s = getenv("IOASIDS_SETTLE_SECONDS");
+
+	return s ? atof(s) : 60;
+}
+
+/*
+ * Wait, running a process on each CPU so that exited mms go, for
  * ioasid/sets to list no set that @before did not. @now gets what it
- * listed last; false if a set stayed.
+ * listed last; false if a set stayed until the deadline.
  */
 static inline bool sets_settle(const char *before, char *now, size_t len)
 {
-	int i;
+	double deadline = now_seconds() + settle_seconds();
 
-	for (i = 0; i < 100; i++) {
+	for (;;) {
 		read_sets(now, len);
 		if (!sets_added(before, now))
 			return true;
+		if (now_seconds() > deadline)
+			return false;
 		switch_every_cpu();
 		usleep(10000);
 	}
-	return false;
 }
 
-/* The mm's PASID goes from a workqueue: wait up to 10 s for @want. */
+/* Wait, to the deadline, for both mock PASID tables to be empty. */
+static inline bool mocks_settle(void)
+{
+	double deadline = now_seconds() + settle_seconds();
+
+	while (mock_entries(0) || mock_entries(1)) {
+		if (now_seconds() > deadline)
+			return false;
+		switch_every_cpu();
+		usleep(10000);
+	}
+	return true;
+}
+
+/* The mm's PASID goes from a workqueue: wait for @want, to a deadline. */
 static inline long wait_current(const char *cg, long want)
 {
+	double deadline = now_seconds() + settle_seconds();
 	long cur = cg_current(cg);
-	int i;
 
-	for (i = 0; i < 1000 && cur != want; i++) {
+	while (cur != want && now_seconds() < deadline) {
 		switch_every_cpu();
 		usleep(10000);
 		cur = cg_current(cg);
