@@ -355,10 +355,10 @@ TEST_F_TIMEOUT(race, limited_tenant_holds_nothing, 120)
 		ret = ioasid_alloc_ids(self->r.fd, 1, 15, 1, &id);
 		if (ret == -ENOSPC)
 			full++;
-		else if (ret)
-			break;
-		else
+		else if (!ret)
 			ioasid_free_ids(self->r.fd, 1, &id);
+		if (ret && ret != -ENOSPC)
+			break;
 		if (++tries > 200000)
 			break;
 	}
