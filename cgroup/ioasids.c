@@ -206,32 +206,33 @@ static void ioasids_release(struct ioasids_cgroup *cg, unsigned int n)
 }
 
 /**
- * ioasids_cg_try_charge() - Charge IOASIDs to a cgroup and its ancestors.
+ * ioasids_cg_try_reserve() - Hold room for IOASIDs under every limit.
  * @cg: The ioasids cgroup to charge, as returned by ioasids_cg_get_current().
- * @kind: The kind of consumer, for ioasids.stat.
  * @n: How many IOASIDs.
  *
- * All or nothing: either every level from @cg to the root is charged @n, or
- * none is. A refusal by a limit counts in ioasids.events of the cgroup whose
- * limit refused it and of its ancestors, and in its ioasids.events.local.
- * The caller must uncharge the same @cg, @kind and @n later.
+ * The first half of a charge, for a caller that still has to take the
+ * IOASIDs: every level from @cg to the root holds @n against its limit, so
+ * that no one takes more than the limits allow meanwhile, but nothing shows
+ * in ioasids.current or ioasids.peak until ioasids_cg_commit(). Follow it
+ * with ioasids_cg_commit() or ioasids_cg_cancel(). A refusal by a limit
+ * counts in ioasids.events of the cgroup whose limit refused it and of its
+ * ancestors, and in its ioasids.events.local.
  *
  * Context: Any context.
  * Return:
- * * %0 - Charged.
+ * * %0 - Held.
  * * %-EDQUOT - ioasids.max of @cg or of an ancestor would be exceeded.
  * * %-ENOSPC - The system's capacity would be exceeded, or no IOASID
  *   allocator registered one.
- * * %-EINVAL - @cg or @kind is invalid.
+ * * %-EINVAL - @cg is invalid.
  */
-int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
-			  unsigned int n)
+int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 {
 	struct ioasids_cgroup *i, *j;
 	s64 usage;
 	int ret;
 
-	if (WARN_ON_ONCE(!cg || kind >= IOASIDS_NR_KINDS))
+	if (WARN_ON_ONCE(!cg))
 		return -EINVAL;
 	if (!n)
 		return 0;
@@ -250,7 +251,6 @@ int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			goto refused;
 		}
 	}
-	ioasids_commit(cg, kind, n);
 	return 0;
 
 refused:
@@ -259,6 +259,81 @@ refused:
 	for (j = cg; j != i; j = parent_ioasids(j))
 		ioasids_cancel(j, n);
 	ioasids_cancel(i, n);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_try_reserve);
+
+/**
+ * ioasids_cg_commit() - Turn room held by ioasids_cg_try_reserve() into a
+ *	charge.
+ * @cg: The cgroup passed to ioasids_cg_try_reserve().
+ * @kind: The kind of consumer, for ioasids.stat.
+ * @n: How many IOASIDs, as reserved.
+ *
+ * From here on the IOASIDs show in ioasids.current and ioasids.peak, and
+ * the caller uncharges them with ioasids_cg_uncharge().
+ *
+ * Context: Any context.
+ */
+void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
+		       unsigned int n)
+{
+	if (!cg || !n || WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
+		return;
+	ioasids_commit(cg, kind, n);
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_commit);
+
+/**
+ * ioasids_cg_cancel() - Give back room held by ioasids_cg_try_reserve().
+ * @cg: The cgroup passed to ioasids_cg_try_reserve().
+ * @n: How many IOASIDs, as reserved.
+ *
+ * As if the reservation had never been made: nothing was ever shown.
+ *
+ * Context: Any context.
+ */
+void ioasids_cg_cancel(struct ioasids_cgroup *cg, unsigned int n)
+{
+	struct ioasids_cgroup *i;
+
+	if (!cg || !n)
+		return;
+	for (i = cg; i; i = parent_ioasids(i))
+		ioasids_cancel(i, n);
+}
+EXPORT_SYMBOL_GPL(ioasids_cg_cancel);
+
+/**
+ * ioasids_cg_try_charge() - Charge IOASIDs to a cgroup and its ancestors.
+ * @cg: The ioasids cgroup to charge, as returned by ioasids_cg_get_current().
+ * @kind: The kind of consumer, for ioasids.stat.
+ * @n: How many IOASIDs.
+ *
+ * All or nothing: either every level from @cg to the root is charged @n, or
+ * none is: ioasids_cg_try_reserve() and ioasids_cg_commit() in one. A
+ * refusal by a limit counts in ioasids.events of the cgroup whose limit
+ * refused it and of its ancestors, and in its ioasids.events.local. The
+ * caller must uncharge the same @cg, @kind and @n later.
+ *
+ * Context: Any context.
+ * Return:
+ * * %0 - Charged.
+ * * %-EDQUOT - ioasids.max of @cg or of an ancestor would be exceeded.
+ * * %-ENOSPC - The system's capacity would be exceeded, or no IOASID
+ *   allocator registered one.
+ * * %-EINVAL - @cg or @kind is invalid.
+ */
+int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
+			  unsigned int n)
+{
+	int ret;
+
+	if (WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
+		return -EINVAL;
+	ret = ioasids_cg_try_reserve(cg, n);
+	if (!ret && n)
+		ioasids_commit(cg, kind, n);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasids_cg_try_charge);

@@ -82,6 +82,10 @@ struct ioasids_cgroup *ioasids_cg_get_current(void);
 void ioasids_cg_put(struct ioasids_cgroup *cg);
 int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			  unsigned int n);
+int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n);
+void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
+		       unsigned int n);
+void ioasids_cg_cancel(struct ioasids_cgroup *cg, unsigned int n);
 void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			 unsigned int n);
 void ioasids_cg_set_attach(struct ioasids_cgroup *cg);
@@ -123,6 +127,21 @@ static inline int ioasids_cg_try_charge(struct ioasids_cgroup *cg,
 
 static inline void ioasids_cg_uncharge(struct ioasids_cgroup *cg,
 				       enum ioasids_kind kind, unsigned int n)
+{
+}
+
+static inline int ioasids_cg_try_reserve(struct ioasids_cgroup *cg,
+					 unsigned int n)
+{
+	return 0;
+}
+
+static inline void ioasids_cg_commit(struct ioasids_cgroup *cg,
+				     enum ioasids_kind kind, unsigned int n)
+{
+}
+
+static inline void ioasids_cg_cancel(struct ioasids_cgroup *cg, unsigned int n)
 {
 }
 

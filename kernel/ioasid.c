@@ -62,6 +62,7 @@
  * @nr: IDs charged to the set or being allocated, freed-but-referenced ones
  *	included
  * @dead: the owner destroyed the set; no more allocations
+ * @cg_named: ioasid_set_set_cgroup() named @cg; it cannot name another
  * @ids: ID -> struct ioasid_data, for the IDs the set holds or reserved
  * @spids: private ID -> struct ioasid_data, for live IDs and reserved ones
  * @ref: one for the owner, one per ID still charged
@@ -77,6 +78,7 @@ struct ioasid_set {
 	unsigned int quota;
 	unsigned int nr;
 	bool dead;
+	bool cg_named;
 	struct xarray ids;
 	struct xarray spids;
 	refcount_t ref;
@@ -375,20 +377,23 @@ EXPORT_SYMBOL_GPL(ioasid_set_set_quota);
  *	caller's reference on success
  *
  * For a manager that opens /dev/ioasid and hands the file to a VMM in
- * another cgroup. The caller checks that it may name @cg.
+ * another cgroup. The caller checks that it may name @cg. Once only: the
+ * manager's choice holds whoever gets the set afterwards.
  *
  * Context: Process context.
- * Return: 0; -EBUSY if the set holds or is allocating IDs.
+ * Return: 0; -EBUSY if the set holds or is allocating IDs; -EPERM if a
+ * cgroup was named already.
  */
 int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg)
 {
 	struct ioasids_cgroup *old;
 
 	mutex_lock(&set->lock);
-	if (set->nr) {
+	if (set->cg_named || set->nr) {
 		mutex_unlock(&set->lock);
-		return -EBUSY;
+		return set->cg_named ? -EPERM : -EBUSY;
 	}
+	set->cg_named = true;
 	old = set->cg;
 	ioasids_cg_set_attach(cg);
 	/* debugfs reads it under ioasid_sets_lock. */
@@ -567,9 +572,12 @@ static void ioasid_release_reserved(struct ioasid_set *set,
  * nothing happened. The caller must do one or the other.
  *
  * Everything the set itself can check (that it is alive, its quota, the
- * range, the private ID) is checked before the cgroup is charged, and the
- * cgroup is charged only once the IDs are in hand: a refused request
- * leaves nothing but the ioasids.events count of a limit that refused it.
+ * range, the private ID) is checked first; then room is held under every
+ * ioasids.max on the way to the root (ioasids_cg_try_reserve()), so that a
+ * request takes no more IDs than its limits allow, even for a moment; the
+ * charge shows in ioasids.current and ioasids.peak only once the IDs are
+ * in hand (ioasids_cg_commit()). A refused request leaves nothing but the
+ * ioasids.events count of a limit that refused it.
  *
  * Context: Process context; sleeps.
  * Return:
@@ -616,6 +624,17 @@ int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 	mutex_unlock(&set->lock);
 	if (ret)
 		return ret;
+
+	/*
+	 * Room under every limit first, so that no one holds more IDs than
+	 * its limits allow even while a doomed request is under way; it shows
+	 * in ioasids.current and ioasids.peak only once the IDs are in hand.
+	 */
+	ret = ioasids_cg_try_reserve(set->cg, n);
+	if (ret) {
+		i = 0;
+		goto unquota;
+	}
 
 	for (i = 0; i < n; i++) {
 		if (i && !(i % IOASID_RESCHED_EVERY)) {
@@ -664,13 +683,13 @@ int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 	}
 
 	/* Charged only now, for IDs in hand. */
-	ret = ioasids_cg_try_charge(set->cg, ioasid_kind(set), n);
-	if (ret)
-		goto release;
+	ioasids_cg_commit(set->cg, ioasid_kind(set), n);
 	return 0;
 
 release:
 	ioasid_release_reserved(set, ids, i);
+	ioasids_cg_cancel(set->cg, n);
+unquota:
 	mutex_lock(&set->lock);
 	set->nr -= n;
 	mutex_unlock(&set->lock);
@@ -847,6 +866,17 @@ static void ioasid_teardown(struct ioasid_set *set, struct ioasid_data *data)
 	if (READ_ONCE(data->nr_bonds))
 		ioasid_unbind_all(data);
 	ioasid_call(set, IOASID_NOTIFY_FREE, data, NULL, IOASID_STAGE_HOST);
+
+	/*
+	 * Everyone was told with the private ID still the ID's own; from here
+	 * on it is free, whatever references remain.
+	 */
+	mutex_lock(&set->lock);
+	if (data->spid != IOMMU_PASID_INVALID) {
+		xa_cmpxchg(&set->spids, data->spid, data, NULL, 0);
+		WRITE_ONCE(data->spid, IOMMU_PASID_INVALID);
+	}
+	mutex_unlock(&set->lock);
 	ioasid_put_data(data);
 }
 
@@ -887,12 +917,6 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		mutex_unlock(&set->lock);
 		return -ENOENT;
 	}
-	/* A freed ID's private ID is free at once, references or not. */
-	for (i = 0; i < n; i++) {
-		data = xa_load(&set->ids, ids[i]);
-		if (data->spid != IOMMU_PASID_INVALID)
-			xa_erase(&set->spids, data->spid);
-	}
 	mutex_unlock(&set->lock);
 
 	/* The owner's references keep every one of them until teardown. */
@@ -912,7 +936,8 @@ EXPORT_SYMBOL_GPL(ioasid_free_batch);
  *
  * Tells the set's consumers (%IOASID_NOTIFY_FREE) to tear down what they
  * programmed with @id, clears it from every PASID table, and drops the
- * owner's reference. Its private ID is free at once; the ID stays reserved
+ * owner's reference. Its private ID is free once this returns; the ID stays
+ * reserved
  * and charged while consumers hold references, and goes back to the pool,
  * uncharged, with the last ioasid_put().
  *
@@ -1103,8 +1128,9 @@ EXPORT_SYMBOL_GPL(ioasid_find_spid);
  * %IOASID_PRIO_IOMMU (the device side) run before the core clears the ID
  * from PASID tables, the others after. %IOASID_NOTIFY_ALLOC comes before
  * the ID is visible to anyone but its allocator. Callbacks run in process
- * context and may sleep, but must not call back into the core for the same
- * set except ioasid_put().
+ * context and may sleep. They run with the notifier chains held, and BIND
+ * and UNBIND also with the core's device lock: they may call ioasid_put(),
+ * for any set, and nothing else of the core.
  *
  * Context: Process context.
  * Return: 0.

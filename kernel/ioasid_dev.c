@@ -215,22 +215,38 @@ static int ioasid_unbind_cmd(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 }
 
 #ifdef CONFIG_CGROUP_IOASIDS
+/* Whether current may write @cgrp's cgroup.procs; under cgroup_mutex. */
+static int ioasid_cgroup_may_write(struct cgroup *cgrp, struct super_block *sb)
+{
+	struct inode *inode;
+	int ret;
+
+	lockdep_assert_held(&cgroup_mutex);
+	inode = kernfs_get_inode(sb, cgrp->procs_file.kn);
+	if (!inode)
+		return -ENOMEM;
+	ret = inode_permission(&nop_mnt_idmap, inode, MAY_WRITE);
+	iput(inode);
+	return ret;
+}
+
 /*
- * The ioasids cgroup of a cgroup v2 directory @fd, if the caller may move
- * a process into it: write access to cgroup.procs of the common ancestor
- * of its own cgroup and the target, both within its cgroup namespace, as
- * cgroup_procs_write_permission() asks of a migration.
+ * The ioasids cgroup of a cgroup v2 directory @fd, if the caller may move a
+ * process into it, as clone3(CLONE_INTO_CGROUP) asks: write access to the
+ * target's cgroup.procs and to that of the common ancestor of the caller's
+ * cgroup and the target, both within the caller's cgroup namespace, and a
+ * target that is not being removed.
  */
 static struct ioasids_cgroup *ioasid_cgroup_from_fd(int fd)
 {
 	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
-	struct cgroup_subsys_state *css;
+	struct cgroup_subsys_state *css, *e = NULL;
 	struct cgroup *dst, *src, *com;
-	struct inode *inode;
+	struct super_block *sb;
 	struct fd f;
 	int ret;
 
-	f = fdget(fd);
+	f = fdget_raw(fd);
 	if (!fd_file(f))
 		return ERR_PTR(-EBADF);
 	css = css_tryget_online_from_dir(fd_file(f)->f_path.dentry, NULL);
@@ -238,41 +254,37 @@ static struct ioasids_cgroup *ioasid_cgroup_from_fd(int fd)
 		fdput(f);
 		return ERR_PTR(-EBADF);
 	}
+	sb = fd_file(f)->f_path.dentry->d_sb;
 	dst = css->cgroup;
+
+	cgroup_lock();
 	if (dst->root != &cgrp_dfl_root) {
 		ret = -EBADF;
 		goto out;
 	}
-
-	rcu_read_lock();
+	ret = -ENODEV;
+	if (!(dst->self.flags & CSS_ONLINE))
+		goto out;
+	/* Stable under cgroup_mutex: no migration, no removal. */
 	src = task_dfl_cgroup(current);
-	cgroup_get(src);
-	rcu_read_unlock();
+	ret = -ENOENT;
+	if (!cgroup_is_descendant(src, ns->root_cset->dfl_cgrp) ||
+	    !cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp))
+		goto out;
 	com = src;
 	while (!cgroup_is_descendant(dst, com))
 		com = cgroup_parent(com);
-	ret = -ENOENT;
-	if (cgroup_is_descendant(src, ns->root_cset->dfl_cgrp) &&
-	    cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp)) {
-		inode = kernfs_get_inode(fd_file(f)->f_path.dentry->d_sb,
-					 com->procs_file.kn);
-		ret = inode ? inode_permission(&nop_mnt_idmap, inode,
-					       MAY_WRITE) : -ENOMEM;
-		iput(inode);
-	}
-	cgroup_put(src);
-	if (!ret) {
-		struct cgroup_subsys_state *e;
-
+	ret = ioasid_cgroup_may_write(com, sb) ?:
+	      ioasid_cgroup_may_write(dst, sb);
+	if (!ret)
 		e = cgroup_get_e_css(dst, &ioasids_cgrp_subsys);
-		css_put(css);
-		fdput(f);
-		return container_of(e, struct ioasids_cgroup, css);
-	}
 out:
+	cgroup_unlock();
 	css_put(css);
 	fdput(f);
-	return ERR_PTR(ret);
+	if (ret)
+		return ERR_PTR(ret);
+	return container_of(e, struct ioasids_cgroup, css);
 }
 
 static int ioasid_set_cgroup_ioctl(struct ioasid_file *f,

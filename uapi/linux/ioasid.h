@@ -134,8 +134,8 @@ struct ioasid_alloc {
  * none is freed. An ID programmed into hardware is torn down there first.
  *
  * Errors: ENOENT for an ID that is not this file's; EINVAL for @count 0
- * or above %IOASID_MAX_COUNT; EFAULT for a bad @ids; EOPNOTSUPP, EINVAL for
- * flags and reserved fields.
+ * or above %IOASID_MAX_COUNT; EFAULT for a bad @ids; ENOMEM; EOPNOTSUPP,
+ * EINVAL for flags and reserved fields.
  */
 struct ioasid_free {
 	__u32 size;
@@ -224,7 +224,8 @@ struct ioasid_find {
  * or another file's, which is not told apart), and for IOASID_UNBIND when
  * it is not bound to the device; EOVERFLOW when @id is beyond the device's
  * PASID table; EEXIST when @id is bound to the device already; EBUSY when
- * @id is in too many tables; EOPNOTSUPP for flags; ENOMEM.
+ * @id is in too many tables; EOPNOTSUPP for flags; ENOMEM, or the device
+ * driver's error from programming its table.
  */
 struct ioasid_bind {
 	__u32 size;
@@ -251,11 +252,15 @@ struct ioasid_bind {
  * its own cgroup and the target, as for CLONE_INTO_CGROUP), and the file
  * must hold no IDs.
  *
+ * Once only: a second IOASID_SET_CGROUP on the file is refused, so the
+ * manager's choice holds whoever gets the file.
+ *
  * Errors: EBADF when @cgroup_fd is not a cgroup v2 directory; EACCES or
  * EPERM when the caller may not move a process there (ENOENT when the
- * target is outside its cgroup namespace); EBUSY when the file holds IDs;
- * EOPNOTSUPP for flags, or without the ioasids controller; EINVAL for
- * reserved fields.
+ * target is outside its cgroup namespace); ENODEV when the cgroup is being
+ * removed; EPERM when the file was given a cgroup already; EBUSY when the
+ * file holds IDs; EOPNOTSUPP for flags, or without the ioasids controller;
+ * EINVAL for reserved fields; ENOMEM.
  */
 struct ioasid_set_cgroup {
 	__u32 size;
