@@ -207,11 +207,55 @@ static unsigned long known_ok[ARRAY_SIZE(known)], writes_ok;
 #define KNOWN_FLOOR	3
 
 /* Mostly a command the file takes, with a struct of about its size. */
+/*
+ * Now and then, a FREE, FIND, BIND or UNBIND that passes the argument
+ * checks: one hot ID, valid flags, a mock device's file. Random structs
+ * almost never do, and then the paths behind the checks go unfuzzed.
+ */
+static __u32 one_id, one_spid;
+
+static bool well_formed(struct files *f, unsigned long cmd, void *arg,
+			unsigned int len)
+{
+	__u32 id = hot[rnd() % (nr_hot < NR_HOT ? nr_hot : NR_HOT)];
+
+	if (cmd == IOASID_ALLOC && len >= sizeof(struct ioasid_alloc)) {
+		struct ioasid_alloc *c = arg;
+
+		one_spid = rnd() % 64;
+		*c = (struct ioasid_alloc){ .size = sizeof(*c), .count = 1,
+			.flags = IOASID_ALLOC_SPID, .spid = one_spid,
+			.max = ~0U, .ids = (uintptr_t)&one_id };
+	} else if (cmd == IOASID_FREE && len >= sizeof(struct ioasid_free)) {
+		struct ioasid_free *c = arg;
+
+		one_id = id;
+		*c = (struct ioasid_free){ .size = sizeof(*c), .count = 1,
+					   .ids = (uintptr_t)&one_id };
+	} else if (cmd == IOASID_FIND && len >= sizeof(struct ioasid_find)) {
+		struct ioasid_find *c = arg;
+
+		*c = (struct ioasid_find){ .size = sizeof(*c), .id = id,
+			.spid = id, .flags = rnd() % 2 ? IOASID_FIND_BY_ID :
+							 IOASID_FIND_BY_SPID };
+	} else if ((cmd == IOASID_BIND || cmd == IOASID_UNBIND) &&
+		   len >= sizeof(struct ioasid_bind)) {
+		struct ioasid_bind *c = arg;
+
+		*c = (struct ioasid_bind){ .size = sizeof(*c), .id = id,
+					   .dev_fd = f->dev[rnd() % 2] };
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void fuzz_ioctl(struct files *f)
 {
 	unsigned long cmd, arg;
 	unsigned int i, len;
 	int fd = any_fd(f), ret;
+	bool wf = false;
 
 	if (rnd() % 8) {
 		if (fd == f->dev[0] || fd == f->dev[1])
@@ -222,6 +266,8 @@ static void fuzz_ioctl(struct files *f)
 			i = rnd() % NR_KNOWN;
 		cmd = known[i].cmd;
 		arg = (unsigned long)any_struct(known[i].size ?: 8, &len);
+		if (nr_hot && rnd() % 4 == 0)
+			wf = well_formed(f, cmd, (void *)arg, len);
 	} else {
 		/* Any direction, size and number; our type or another. */
 		cmd = _IOC(rnd() % 4, rnd() % 4 ? IOASID_TYPE : rnd() % 256,
@@ -229,10 +275,16 @@ static void fuzz_ioctl(struct files *f)
 			   rnd() % 4 ? 0 : rnd() % 64);
 		arg = (unsigned long)any_struct(8 + rnd() % 32, &len);
 	}
-	if (rnd() % 16 == 0)
+	if (rnd() % 16 == 0) {
 		arg = any_pointer();
+		wf = false;
+	}
 	ret = ioctl(fd, cmd, arg) ? errno : 0;
 	results[ret & 255]++;
+	if (!ret && wf && cmd == IOASID_ALLOC) {
+		add_hot(one_id);
+		add_hot(one_spid);
+	}
 	/* Remember what a successful ALLOC handed out (struct ioasid_alloc). */
 	if (!ret && cmd == IOASID_ALLOC && arg >= (unsigned long)buf &&
 	    arg + 32 <= (unsigned long)buf + BUF_SIZE) {

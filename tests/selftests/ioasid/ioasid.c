@@ -715,15 +715,14 @@ TEST_F(ioasid, charge_another_cgroup_needs_both)
 	if (pid == 0) {
 		int vmfd = open(vm, O_RDONLY | O_DIRECTORY);
 		int ownfd = open(own, O_RDONLY | O_DIRECTORY);
-		int fd, ret;
+		int fd = open("/dev/ioasid", O_RDWR);
+		int ret;
 
-		if (vmfd < 0 || ownfd < 0 || cg_enter(own))
+		/* The node is root's; the file is what a manager hands over. */
+		if (vmfd < 0 || ownfd < 0 || fd < 0 || cg_enter(own))
 			_exit(1);
 		if (setgid(65534) || setuid(65534))
 			_exit(2);
-		fd = open("/dev/ioasid", O_RDWR);
-		if (fd < 0)
-			_exit(3);
 		ret = set_cgroup(fd, vmfd);
 		if (ret != -EACCES && ret != -EPERM)
 			_exit(4);
