@@ -213,12 +213,16 @@ static unsigned long known_ok[ARRAY_SIZE(known)], writes_ok;
  * almost never do, and then the paths behind the checks go unfuzzed.
  */
 static __u32 one_id, one_spid;
+static struct ioasid_bind last_bind;
 
 static bool well_formed(struct files *f, unsigned long cmd, void *arg,
 			unsigned int len)
 {
 	__u32 id = hot[rnd() % (nr_hot < NR_HOT ? nr_hot : NR_HOT)];
 
+	/* any_struct() may end it at the unmapped page: keep what is left. */
+	if ((char *)arg + len > buf + BUF_SIZE)
+		len = buf + BUF_SIZE - (char *)arg;
 	if (cmd == IOASID_ALLOC && len >= sizeof(struct ioasid_alloc)) {
 		struct ioasid_alloc *c = arg;
 
@@ -244,6 +248,11 @@ static bool well_formed(struct files *f, unsigned long cmd, void *arg,
 
 		*c = (struct ioasid_bind){ .size = sizeof(*c), .id = id,
 					   .dev_fd = f->dev[rnd() % 2] };
+		/* Unbind, mostly, what the last bind programmed. */
+		if (cmd == IOASID_UNBIND && last_bind.dev_fd && rnd() % 2)
+			*c = last_bind;
+		else if (cmd == IOASID_BIND)
+			last_bind = *c;
 	} else {
 		return false;
 	}
@@ -284,6 +293,12 @@ static void fuzz_ioctl(struct files *f)
 	if (!ret && wf && cmd == IOASID_ALLOC) {
 		add_hot(one_id);
 		add_hot(one_spid);
+	}
+	/* Half the binds that took are undone at once: UNBIND's success. */
+	if (!ret && wf && cmd == IOASID_BIND && rnd() % 2) {
+		cmd = IOASID_UNBIND;
+		ret = ioctl(fd, cmd, &last_bind) ? errno : 0;
+		results[ret & 255]++;
 	}
 	/* Remember what a successful ALLOC handed out (struct ioasid_alloc). */
 	if (!ret && cmd == IOASID_ALLOC && arg >= (unsigned long)buf &&
