@@ -32,14 +32,16 @@ static struct ioasids_cgroup *node(struct kunit *test,
 				   struct ioasids_cgroup *parent)
 {
 	struct ioasids_cgroup *cg;
+	int ret;
 
 	cg = kunit_kzalloc(test, sizeof(*cg), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cg);
 	/* Real per-CPU counters, one set per node, as css_alloc gives. */
 	cg->kind_usage = alloc_percpu(struct ioasids_kind_usage);
 	KUNIT_ASSERT_TRUE(test, !!cg->kind_usage);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_kind_usage,
-				(__force void *)cg->kind_usage), 0);
+	ret = kunit_add_action_or_reset(test, free_kind_usage,
+					(__force void *)cg->kind_usage);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	cg->max = parent ? U64_MAX : TEST_CAPACITY;
 	INIT_LIST_HEAD(&cg->peak_watchers);
 	cg->css.parent = parent ? &parent->css : NULL;
