@@ -561,7 +561,7 @@ static void ioasid_release_reserved(struct ioasid_set *set,
  * @min: the lowest acceptable ID; 0 means the lowest there is, and for a
  *	user (fd) set the default placement: from 256 up first
  * @max: the highest acceptable ID, bounded by the namespace
- * @n: how many, at most %IOASID_MAX_COUNT
+ * @n: how many, at most %IOASID_MAX_BATCH
  * @spid: a private ID to attach (with @n 1), or %IOMMU_PASID_INVALID
  * @ids: an array of @n, filled in on success
  *
@@ -585,7 +585,7 @@ static void ioasid_release_reserved(struct ioasid_set *set,
  * * %-EDQUOT - the set's quota or an ioasids.max on its cgroup's path.
  * * %-ENOSPC - no @n free IDs in [@min, @max] or the system's capacity.
  * * %-EEXIST - @spid is in use in @set.
- * * %-EINVAL - @min > @max, @n 0 or above %IOASID_MAX_COUNT, or @spid
+ * * %-EINVAL - @min > @max, @n 0 or above %IOASID_MAX_BATCH, or @spid
  *   with @n > 1.
  * * %-ENOENT - the set is being destroyed.
  * * %-EINTR - a fatal signal is pending.
@@ -599,7 +599,7 @@ int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 	unsigned int i;
 	int ret;
 
-	if (!set || !ids || !n || n > IOASID_MAX_COUNT ||
+	if (!set || !ids || !n || n > IOASID_MAX_BATCH ||
 	    (spid != IOMMU_PASID_INVALID && n != 1))
 		return -EINVAL;
 	if (!min && set->type == IOASID_SET_TYPE_FD &&
@@ -791,7 +791,7 @@ EXPORT_SYMBOL_GPL(ioasid_alloc);
  * @set: the set
  * @min: the lowest acceptable ID
  * @max: the highest acceptable ID
- * @n: how many, at most %IOASID_MAX_COUNT
+ * @n: how many, at most %IOASID_MAX_BATCH
  * @ids: an array of @n, filled in on success
  *
  * One charge of @n; errors as for ioasid_alloc_reserve(), and nothing is
@@ -884,14 +884,14 @@ static void ioasid_teardown(struct ioasid_set *set, struct ioasid_data *data)
  * ioasid_free_batch() - Give @n IDs back, all or nothing.
  * @set: the set that allocated them
  * @ids: the IDs
- * @n: how many, at most %IOASID_MAX_COUNT
+ * @n: how many, at most %IOASID_MAX_BATCH
  *
  * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
  * is listed twice, none is freed.
  *
  * Context: Process context.
  * Return: 0; -ENOENT and nothing freed; -EINVAL for @n above
- * %IOASID_MAX_COUNT.
+ * %IOASID_MAX_BATCH.
  */
 int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		      unsigned int n)
@@ -899,7 +899,7 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 	struct ioasid_data *data;
 	unsigned int i;
 
-	if (n > IOASID_MAX_COUNT)
+	if (n > IOASID_MAX_BATCH)
 		return -EINVAL;
 	mutex_lock(&set->lock);
 	for (i = 0; i < n; i++) {

@@ -12,7 +12,6 @@
 #include <linux/notifier.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
-#include <uapi/linux/ioasid.h>	/* IOASID_MAX_COUNT */
 
 struct device;
 struct file;
@@ -48,6 +47,12 @@ enum ioasid_event {
 	IOASID_NOTIFY_BIND,
 	IOASID_NOTIFY_UNBIND,
 };
+
+/*
+ * The most IDs one ioasid_alloc_batch(), ioasid_alloc_reserve() or
+ * ioasid_free_batch() takes: /dev/ioasid's IOASID_MAX_COUNT.
+ */
+#define IOASID_MAX_BATCH	4096
 
 /*
  * Notifier priorities: higher runs first, across a set's notifiers and the

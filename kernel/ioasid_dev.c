@@ -71,6 +71,8 @@ static int ioasid_get_info(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+static_assert(IOASID_MAX_COUNT == IOASID_MAX_BATCH);
+
 /* A VMM mostly asks for one ID at a time: keep small arrays on the stack. */
 #define IOASID_STACK_IDS	16
 
