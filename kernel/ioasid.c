@@ -493,9 +493,7 @@ static void ioasid_put_data(struct ioasid_data *data)
 
 	mutex_lock(&set->lock);
 	xa_erase(&set->ids, data->id);
-	/* Its private ID went at FREE, and may be another ID's by now. */
-	if (data->spid != IOMMU_PASID_INVALID)
-		xa_cmpxchg(&set->spids, data->spid, data, NULL, 0);
+	/* Its private ID went at the end of ioasid_teardown(). */
 	/* Under the lock: set->cg cannot change while set->nr counts this. */
 	ioasids_cg_uncharge(set->cg, ioasid_kind(set), 1);
 	set->nr--;
