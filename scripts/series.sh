@@ -7,8 +7,17 @@
 #       the cover letter's subject and text; nothing is written by hand.
 #   scripts/series.sh apply
 #       git am the written series onto a pristine linux-source-6.12 tree,
-#       build/series/tree (extracted and committed once, kept with its
-#       build output), on a branch "series" from the tag "pristine".
+#       build/series/tree (made and committed once, kept with its build
+#       output), on a branch "series" from the tag "pristine".
+#
+# The pristine tree is made once: from the test kernel's tree when that is
+# built (a copy of build/linux with its objects, the files the patches
+# touch put back as linux-source-6.12 has them and the project's new files
+# taken out, committing exactly the tarball's files), so that the series
+# check starts from the test kernel's objects; otherwise extracted from the
+# tarball. After the first git am onto a copy, the files whose content is
+# the test kernel's get back the test kernel's mtimes: the last patch's
+# tree is then the test kernel's, objects included, and builds in seconds.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=$top/build/linux
@@ -22,16 +31,44 @@ git=(git -C "$work" -c user.name="ioasids developers"
 tgit=(git -C "$tree" -c user.name="ioasids developers"
       -c user.email="ioasids@localhost" -c advice.detachedHead=false)
 
+# copy_test_tree: build/series/tree as a copy of the built build/linux,
+# its sources put back to linux-source-6.12's, the tarball's files added.
+copy_test_tree() {
+	local f
+	echo "series: a pristine tree from the test kernel's, with its objects (once)"
+	cp -a "$src" "$tree"
+	rm -f "$tree"/.ioasids-*
+	(cd "$pristine" && find . -type f | sed 's|^\./||') | while read -r f; do
+		case "$f" in
+		*.absent) rm -f "$tree/${f%.absent}" ;;
+		*) cp "$pristine/$f" "$tree/$f" ;;
+		esac
+	done
+	awk '!/^#/ && NF == 2 { print $2 }' "$top/kernel/files.map" |
+		while read -r f; do rm -f "$tree/$f"; done
+	tar --quoting-style=literal -tf "$tarball" |
+		sed -n 's|^linux-source-6\.12/\(.*[^/]\)$|\1|p' > "$top/build/series/files"
+	"${tgit[@]}" init -q
+	GIT_LITERAL_PATHSPECS=1 "${tgit[@]}" add -f \
+		--pathspec-from-file="$top/build/series/files"
+}
+
 apply() {
+	local copied=0 f
 	if ! "${tgit[@]}" rev-parse -q --verify pristine >/dev/null 2>&1; then
-		echo "series: extracting a pristine tree (once)"
 		rm -rf "$tree" "$top/build/series/linux-source-6.12"
 		mkdir -p "$top/build/series"
-		tar -xf "$tarball" -C "$top/build/series"
-		mv "$top/build/series/linux-source-6.12" "$tree"
-		"${tgit[@]}" init -q
-		# Debian's .gitignore ignores everything at the top level.
-		"${tgit[@]}" add -A -f
+		if [ -f "$src/.ioasids-extracted" ] && [ -f "$src/vmlinux" ]; then
+			copy_test_tree
+			copied=1
+		else
+			echo "series: extracting a pristine tree (once)"
+			tar -xf "$tarball" -C "$top/build/series"
+			mv "$top/build/series/linux-source-6.12" "$tree"
+			"${tgit[@]}" init -q
+			# Debian's .gitignore ignores everything at the top level.
+			"${tgit[@]}" add -A -f
+		fi
 		"${tgit[@]}" commit -qm "linux-source-6.12, as Debian ships it"
 		"${tgit[@]}" tag pristine
 	fi
@@ -41,6 +78,13 @@ apply() {
 		"${tgit[@]}" am --abort >/dev/null 2>&1 || true
 		echo "series: does not apply to linux-source-6.12" >&2
 		exit 1
+	fi
+	if [ $copied -eq 1 ]; then
+		"${tgit[@]}" diff --name-only pristine series | while read -r f; do
+			if [ -f "$src/$f" ] && cmp -s "$src/$f" "$tree/$f"; then
+				touch -r "$src/$f" "$tree/$f"
+			fi
+		done
 	fi
 	echo "series: applied on branch series of ${tree#"$top"/}"
 }
