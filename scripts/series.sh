@@ -28,8 +28,11 @@ tree=$top/build/series/tree
 tarball=/usr/src/linux-source-6.12.tar.xz
 git=(git -C "$work" -c user.name="ioasids developers"
      -c user.email="ioasids@localhost" -c core.autocrlf=false)
+# The tree's 86,000 files: stored with the fastest compression, and never
+# repacked by a git gc --auto in the middle of a build.
 tgit=(git -C "$tree" -c user.name="ioasids developers"
-      -c user.email="ioasids@localhost" -c advice.detachedHead=false)
+      -c user.email="ioasids@localhost" -c advice.detachedHead=false
+      -c core.compression=1 -c gc.auto=0)
 
 # copy_test_tree: build/series/tree as a copy of the built build/linux,
 # its sources put back to linux-source-6.12's, the tarball's files added.
@@ -85,6 +88,9 @@ apply() {
 				touch -r "$src/$f" "$tree/$f"
 			fi
 		done
+		# The index learns the new mtimes: a checkout -f would
+		# otherwise write those files again, with new ones.
+		"${tgit[@]}" update-index -q --refresh
 	fi
 	echo "series: applied on branch series of ${tree#"$top"/}"
 }
