@@ -131,6 +131,7 @@ void ioasids_cg_put(struct ioasids_cgroup *cg)
 }
 EXPORT_SYMBOL_GPL(ioasids_cg_put);
 
+/* A charge refused by @cg's ioasids.max: the "max" key of the events files. */
 VISIBLE_IF_KUNIT void ioasids_event(struct ioasids_cgroup *cg)
 {
 	KUNIT_STATIC_STUB_REDIRECT(ioasids_event, cg);
@@ -138,12 +139,27 @@ VISIBLE_IF_KUNIT void ioasids_event(struct ioasids_cgroup *cg)
 	atomic64_inc(&cg->events_local);
 	cgroup_file_notify(&cg->events_local_file);
 
-	for (; parent_ioasids(cg); cg = parent_ioasids(cg)) {
+	for (; cg; cg = parent_ioasids(cg)) {
 		atomic64_inc(&cg->events);
 		cgroup_file_notify(&cg->events_file);
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_event);
+
+/*
+ * A charge of @cg refused by the capacity: the "capacity" key, counted where
+ * the charge was asked for (events.local) and from there up to the root.
+ */
+static void ioasids_capacity_event(struct ioasids_cgroup *cg)
+{
+	atomic64_inc(&cg->capacity_events_local);
+	cgroup_file_notify(&cg->events_local_file);
+
+	for (; cg; cg = parent_ioasids(cg)) {
+		atomic64_inc(&cg->capacity_events);
+		cgroup_file_notify(&cg->events_file);
+	}
+}
 
 /**
  * ioasids_cg_kind_usage() - IOASIDs of one kind charged to a cgroup itself.
@@ -215,8 +231,10 @@ static void ioasids_release(struct ioasids_cgroup *cg, unsigned int n)
  * that no one takes more than the limits allow meanwhile, but nothing shows
  * in ioasids.current or ioasids.peak until ioasids_cg_commit(). Follow it
  * with ioasids_cg_commit() or ioasids_cg_cancel(). A refusal by a limit
- * counts in ioasids.events of the cgroup whose limit refused it and of its
- * ancestors, and in its ioasids.events.local.
+ * counts in the "max" key of ioasids.events of the cgroup whose limit
+ * refused it and of its ancestors, and of its ioasids.events.local; a
+ * refusal by the capacity in the "capacity" key of ioasids.events of @cg and
+ * its ancestors, and of @cg's ioasids.events.local.
  *
  * Context: Any context.
  * Return:
@@ -237,8 +255,10 @@ int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 	if (!n)
 		return 0;
 	/* More than the whole namespace can never fit. */
-	if (n > IOASIDS_MAX_CAPACITY)
+	if (n > IOASIDS_MAX_CAPACITY) {
+		ioasids_capacity_event(cg);
 		return -ENOSPC;
+	}
 
 	for (i = cg; i; i = parent_ioasids(i)) {
 		usage = atomic64_add_return(n, &i->usage);
@@ -256,6 +276,8 @@ int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 refused:
 	if (ret == -EDQUOT)
 		ioasids_event(i);
+	else
+		ioasids_capacity_event(cg);
 	for (j = cg; j != i; j = parent_ioasids(j))
 		ioasids_cancel(j, n);
 	ioasids_cancel(i, n);
@@ -311,10 +333,9 @@ EXPORT_SYMBOL_GPL(ioasids_cg_cancel);
  * @n: How many IOASIDs.
  *
  * All or nothing: either every level from @cg to the root is charged @n, or
- * none is: ioasids_cg_try_reserve() and ioasids_cg_commit() in one. A
- * refusal by a limit counts in ioasids.events of the cgroup whose limit
- * refused it and of its ancestors, and in its ioasids.events.local. The
- * caller must uncharge the same @cg, @kind and @n later.
+ * none is: ioasids_cg_try_reserve() and ioasids_cg_commit() in one, with
+ * the same events counted on a refusal. The caller must uncharge the same
+ * @cg, @kind and @n later.
  *
  * Context: Any context.
  * Return:
@@ -443,30 +464,26 @@ unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 EXPORT_SYMBOL_GPL(ioasids_cg_room);
 
 /*
- * ioasids.max takes a decimal count or "max", with at most one trailing
- * newline, and nothing else: no sign, no base prefix, no spaces.
+ * ioasids.max takes a decimal count or "max". Spaces and newlines around it
+ * are stripped, as pids.max and misc.max do. Unlike them, only base 10 is
+ * taken, without a sign: their base 0 reads a zero-padded "010" as 8, and a
+ * limit should not change with how a script pads it. An embedded NUL is
+ * refused rather than what follows it ignored.
  */
-static int ioasids_parse_max(const char *buf, size_t nbytes, u64 *max)
+static int ioasids_parse_max(char *buf, size_t nbytes, u64 *max)
 {
-	char num[24];
-	size_t i;
-
-	if (nbytes && buf[nbytes - 1] == '\n')
-		nbytes--;
-	if (!nbytes || nbytes >= sizeof(num))
+	if (strnlen(buf, nbytes) != nbytes)
 		return -EINVAL;
-	if (nbytes == strlen(IOASIDS_MAX_STR) &&
-	    !memcmp(buf, IOASIDS_MAX_STR, nbytes)) {
+	buf = strstrip(buf);
+	if (!strcmp(buf, IOASIDS_MAX_STR)) {
 		*max = IOASIDS_MAX_NUM;
 		return 0;
 	}
-	for (i = 0; i < nbytes; i++)
-		if (!isdigit(buf[i]))
-			return -EINVAL;
-	memcpy(num, buf, nbytes);
-	num[nbytes] = '\0';
+	/* kstrtou64() takes a leading '+'; an empty string is no number. */
+	if (!isdigit(buf[0]))
+		return -EINVAL;
 	/* kstrtou64() says -ERANGE on overflow; to the user it is bad input. */
-	return kstrtou64(num, 10, max) ? -EINVAL : 0;
+	return kstrtou64(buf, 10, max) ? -EINVAL : 0;
 }
 
 static ssize_t ioasids_max_write(struct kernfs_open_file *of, char *buf,
@@ -615,6 +632,8 @@ static int __ioasids_events_show(struct seq_file *sf, bool local)
 
 	seq_printf(sf, "max %lld\n", (s64)atomic64_read(local ?
 			&cg->events_local : &cg->events));
+	seq_printf(sf, "capacity %lld\n", (s64)atomic64_read(local ?
+			&cg->capacity_events_local : &cg->capacity_events));
 	return 0;
 }
 
@@ -683,7 +702,6 @@ static struct cftype ioasids_files[] = {
 		.name = "events",
 		.seq_show = ioasids_events_show,
 		.file_offset = offsetof(struct ioasids_cgroup, events_file),
-		.flags = CFTYPE_NOT_ON_ROOT,
 	},
 	{
 		.name = "events.local",
@@ -729,6 +747,16 @@ ioasids_css_alloc(struct cgroup_subsys_state *parent_css)
 	return &cg->css;
 }
 
+/*
+ * A removed cgroup's files are gone, so no one can read or change its limit
+ * any more: from here on it does not apply. The charges stay, counted in the
+ * ancestors and held to their limits, until they are released.
+ */
+static void ioasids_css_offline(struct cgroup_subsys_state *css)
+{
+	WRITE_ONCE(css_ioasids(css)->max, IOASIDS_MAX_NUM);
+}
+
 static void ioasids_css_free(struct cgroup_subsys_state *css)
 {
 	struct ioasids_cgroup *cg = css_ioasids(css);
@@ -743,6 +771,7 @@ static void ioasids_css_free(struct cgroup_subsys_state *css)
 
 struct cgroup_subsys ioasids_cgrp_subsys = {
 	.css_alloc = ioasids_css_alloc,
+	.css_offline = ioasids_css_offline,
 	.css_free = ioasids_css_free,
 	.legacy_cftypes = ioasids_files,
 	.dfl_cftypes = ioasids_files,

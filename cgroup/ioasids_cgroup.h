@@ -58,6 +58,8 @@ struct ioasids_kind_usage {
  * @nr_sets: IOASID sets whose charges go to this cgroup itself
  * @events: charges refused by a limit in this cgroup's subtree
  * @events_local: charges refused by this cgroup's own limit
+ * @capacity_events: charges of this cgroup's subtree refused by the capacity
+ * @capacity_events_local: charges of this cgroup refused by the capacity
  * @events_file: handle for notifying ioasids.events
  * @events_local_file: handle for notifying ioasids.events.local
  * @peak_watchers: open ioasids.peak files that were written to
@@ -71,6 +73,8 @@ struct ioasids_cgroup {
 	atomic_t nr_sets;
 	atomic64_t events;
 	atomic64_t events_local;
+	atomic64_t capacity_events;
+	atomic64_t capacity_events_local;
 	struct cgroup_file events_file;
 	struct cgroup_file events_local_file;
 	struct list_head peak_watchers;

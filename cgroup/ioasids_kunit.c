@@ -250,6 +250,10 @@ static void ioasids_test_events(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->events_local), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->events), 3);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&b->events), 2);
+	/* The root counts every refusal below it, and none is capacity's. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->events), 3);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->events_local), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->capacity_events), 0);
 
 	/* A charge that fits counts nothing. */
 	a->max = U64_MAX;
@@ -268,9 +272,16 @@ static void ioasids_test_capacity(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_KERNEL, 4), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_KERNEL, 1),
 			-ENOSPC);
-	/* Running out of capacity is not a limit: no event. */
+	/*
+	 * Running out of capacity is not a limit: no "max" event, but a
+	 * "capacity" one where it was asked for and up to the root.
+	 */
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->events_local), 0);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&r->events_local), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->events), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->capacity_events_local), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->capacity_events), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->capacity_events), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->capacity_events_local), 0);
 	KUNIT_EXPECT_EQ(test, usage(a), 4);
 
 	/* Lowering below usage is accepted and refuses until usage drops. */
@@ -293,6 +304,14 @@ static void ioasids_test_capacity(struct kunit *test)
 						    IOASIDS_MAX_CAPACITY + 1),
 			-ENOSPC);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
+	/* Every ENOSPC above counted; a charge at the root counts there. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->capacity_events), 4);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(r, IOASIDS_KERNEL,
+						    IOASIDS_MAX_CAPACITY + 1),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->capacity_events_local), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&r->capacity_events), 5);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->events), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_current(r), 0);
 }
 

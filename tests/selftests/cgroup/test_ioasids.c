@@ -60,6 +60,12 @@ static long events(const char *cgroup, const char *file)
 	return cg_read_key_long(cgroup, file, "max ");
 }
 
+/* The "capacity" key: charges refused because the namespace ran out. */
+static long capacity_events(const char *cgroup, const char *file)
+{
+	return cg_read_key_long(cgroup, file, "capacity ");
+}
+
 /* The IDs each open /dev/ioasid file holds, to free the last ones first. */
 #define MAX_FDS		256
 #define MAX_HELD	64
@@ -188,16 +194,18 @@ static int exists(const char *cgroup, const char *file)
 }
 
 /*
- * The files are where they should be: the limit and events not on the root,
- * the capacity only there; every writable file is also readable.
+ * The files are where they should be: the limit and events.local not on the
+ * root, the capacity only there, events everywhere (the root's counts the
+ * whole system's refusals); every writable file is also readable.
  */
 static int test_ioasids_files(const char *root)
 {
 	static const char *const both[] = {
 		"ioasids.current", "ioasids.peak", "ioasids.stat",
+		"ioasids.events",
 	};
 	static const char *const not_root[] = {
-		"ioasids.max", "ioasids.events", "ioasids.events.local",
+		"ioasids.max", "ioasids.events.local",
 	};
 	int ret = KSFT_FAIL;
 	char path[PATH_MAX];
@@ -246,8 +254,9 @@ static int test_ioasids_defaults(const char *root)
 	if (cg_read_strcmp(cg, "ioasids.max", "max\n") ||
 	    cg_read_strcmp(cg, "ioasids.current", "0\n") ||
 	    cg_read_strcmp(cg, "ioasids.peak", "0\n") ||
-	    cg_read_strcmp(cg, "ioasids.events", "max 0\n") ||
-	    cg_read_strcmp(cg, "ioasids.events.local", "max 0\n") ||
+	    cg_read_strcmp(cg, "ioasids.events", "max 0\ncapacity 0\n") ||
+	    cg_read_strcmp(cg, "ioasids.events.local",
+			   "max 0\ncapacity 0\n") ||
 	    cg_read_strcmp(cg, "ioasids.stat",
 			   "sets 0\nkernel 0\nsva 0\nfd 0\n"))
 		goto cleanup;
@@ -261,7 +270,11 @@ cleanup:
 	return ret;
 }
 
-/* Every valid write reads back; every invalid one is EINVAL and changes nothing. */
+/*
+ * Every valid write reads back; every invalid one is EINVAL and changes
+ * nothing. Spaces around the value are stripped, as pids.max and misc.max
+ * do; the number is decimal, without a sign or a base prefix.
+ */
 static int test_ioasids_max_writes(const char *root)
 {
 	static const struct {
@@ -269,14 +282,17 @@ static int test_ioasids_max_writes(const char *root)
 	} valid[] = {
 		{ "5", "5\n" }, { "5\n", "5\n" }, { "0", "0\n" },
 		{ "max", "max\n" }, { "max\n", "max\n" }, { "007", "7\n" },
+		{ "010", "10\n" }, { " 5", "5\n" }, { "5 ", "5\n" },
+		{ "5\n\n", "5\n" }, { "\t 6\r\n", "6\n" }, { "max ", "max\n" },
+		{ " max\n", "max\n" },
 		{ "1048576", "1048576\n" },
 		{ "18446744073709551614", "18446744073709551614\n" },
 		{ "18446744073709551615", "max\n" },
 	};
 	static const char *const invalid[] = {
-		"-1", "abc", "\n", "0x10", " 5", "5 ", "5\n\n", "+5", "5a",
-		"1.5", "MAX", "max ", " max", "maxx", "18446744073709551616",
-		"99999999999999999999999", "-0",
+		"-1", "abc", "\n", " ", "\t\r\n", "0x10", "+5", "5a", "5 5",
+		"1.5", "MAX", "m ax", "maxx", "max max", "18446744073709551616",
+		"99999999999999999999999", "-0", " -1 ",
 	};
 	char *cg, *big = NULL;
 	int ret = KSFT_FAIL;
@@ -314,10 +330,15 @@ static int test_ioasids_max_writes(const char *root)
 	}
 
 	/*
-	 * An embedded NUL and a 4 KiB string. (An empty write never reaches
-	 * the kernel's handler; "\n" above is the empty value.)
+	 * An embedded NUL and a 4 KiB string. A write of no bytes succeeds
+	 * and changes nothing: the cgroup core never passes it on; "\n"
+	 * above is the empty value.
 	 */
-	if (write_errno(cg, "ioasids.max", "5\0005", 3) != EINVAL)
+	if (write_errno(cg, "ioasids.max", "5\0005", 3) != EINVAL ||
+	    write_errno(cg, "ioasids.max", "5\000", 2) != EINVAL)
+		goto cleanup;
+	if (write_errno(cg, "ioasids.max", "", 0) ||
+	    cg_read_strcmp(cg, "ioasids.max", "7\n"))
 		goto cleanup;
 	big = malloc(4096);
 	if (!big)
@@ -613,6 +634,56 @@ cleanup:
 	return ret;
 }
 
+/*
+ * A removed cgroup's limit, which no one can read or change any more, stops
+ * applying; its charges stay, and its ancestors' limits still hold them.
+ */
+static int test_ioasids_rmdir_limit(const char *root)
+{
+	char *parent = NULL, *child = NULL;
+	int ret = KSFT_FAIL, fd = -1, err = -EDQUOT;
+
+	if (make_pair(root, &parent, &child))
+		goto cleanup;
+	fd = open_hook_in(child);
+	if (fd < 0 || cg_write(child, "ioasids.max", "1") ||
+	    cg_write(parent, "ioasids.max", "3") || charge(fd, "kernel", 1) ||
+	    charge(fd, "kernel", 1) != -EDQUOT)
+		goto cleanup;
+
+	if (cg_destroy(child))
+		goto cleanup;
+	/* The limit goes when the cgroup goes offline, shortly after rmdir. */
+	for (int i = 0; i < 100 && err == -EDQUOT; i++) {
+		err = charge(fd, "kernel", 1);
+		if (err == -EDQUOT)
+			usleep(100000);
+	}
+	if (err) {
+		ksft_print_msg("the removed cgroup's limit still refuses: %d\n",
+			       err);
+		goto cleanup;
+	}
+	if (cg_read_long(parent, "ioasids.current") != 2)
+		goto cleanup;
+	/* The parent's limit still holds, and counts the refusal itself. */
+	if (charge(fd, "kernel", 2) != -EDQUOT ||
+	    events(parent, "ioasids.events.local") != 1 ||
+	    charge(fd, "kernel", 1))
+		goto cleanup;
+	close(fd);
+	fd = -1;
+	if (cg_read_long(parent, "ioasids.current") != 0)
+		goto cleanup;
+
+	ret = KSFT_PASS;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	destroy_pair(parent, child);
+	return ret;
+}
+
 /* peak: the high-water mark; a write resets it for that open file only. */
 static int test_ioasids_peak(const char *root)
 {
@@ -698,15 +769,24 @@ cleanup:
 	return ret;
 }
 
-/* The capacity bounds everyone: ENOSPC, and no limit event. */
+/*
+ * The capacity bounds everyone: ENOSPC, no limit event, and a "capacity"
+ * event in the asking cgroup, its ancestors and the root.
+ */
 static int test_ioasids_capacity(const char *root)
 {
-	long saved = capacity_read(), base;
+	long saved = capacity_read(), base, root_events;
+	char *parent = NULL, *cg = NULL;
 	int ret = KSFT_FAIL, fd = -1;
-	char *cg;
+	struct pollfd pfd;
+	char buf[64];
+	int efd = -1;
 
-	cg = cg_name(root, "ioasids_test");
-	if (saved < 0 || !cg || cg_create(cg))
+	if (saved < 0 || make_pair(root, &parent, &cg))
+		goto cleanup;
+	root_events = capacity_events(root, "ioasids.events");
+	efd = cg_open(root, "ioasids.events", O_RDONLY);
+	if (root_events < 0 || efd < 0 || read(efd, buf, sizeof(buf)) <= 0)
 		goto cleanup;
 	base = cg_read_long(root, "ioasids.current");
 	if (capacity_write(base + 2) ||
@@ -717,20 +797,35 @@ static int test_ioasids_capacity(const char *root)
 		goto cleanup;
 	if (charge(fd, "fd", 1) != -ENOSPC)
 		goto cleanup;
-	if (events(cg, "ioasids.events") != 0)
+	if (events(cg, "ioasids.events") != 0 ||
+	    events(root, "ioasids.events") < 0)
+		goto cleanup;
+	if (capacity_events(cg, "ioasids.events") != 1 ||
+	    capacity_events(cg, "ioasids.events.local") != 1 ||
+	    capacity_events(parent, "ioasids.events") != 1 ||
+	    capacity_events(parent, "ioasids.events.local") != 0 ||
+	    capacity_events(root, "ioasids.events") < root_events + 1) {
+		ksft_print_msg("capacity events not counted\n");
+		goto cleanup;
+	}
+	/* And wakes whoever polls the root's events. */
+	pfd = (struct pollfd){ .fd = efd, .events = POLLPRI };
+	if (poll(&pfd, 1, 5000) != 1 || !(pfd.revents & POLLPRI))
 		goto cleanup;
 	/* A limit still wins where it is tighter. */
 	if (charge(fd, "fd", -2) || cg_write(cg, "ioasids.max", "1") ||
-	    charge(fd, "fd", 2) != -EDQUOT)
+	    charge(fd, "fd", 2) != -EDQUOT ||
+	    capacity_events(cg, "ioasids.events") != 1)
 		goto cleanup;
 
 	ret = KSFT_PASS;
 cleanup:
 	if (fd >= 0)
 		close(fd);
+	if (efd >= 0)
+		close(efd);
 	capacity_write(saved);
-	cg_destroy(cg);
-	free(cg);
+	destroy_pair(parent, cg);
 	return ret;
 }
 
@@ -842,6 +937,7 @@ struct ioasids_test {
 	T(test_ioasids_nested),
 	T(test_ioasids_migration),
 	T(test_ioasids_rmdir_live),
+	T(test_ioasids_rmdir_limit),
 	T(test_ioasids_peak),
 	T(test_ioasids_stat),
 	T(test_ioasids_capacity),
