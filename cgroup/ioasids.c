@@ -161,16 +161,9 @@ static void ioasids_capacity_event(struct ioasids_cgroup *cg)
 	}
 }
 
-/**
- * ioasids_cg_kind_usage() - IOASIDs of one kind charged to a cgroup itself.
- * @cg: The ioasids cgroup.
- * @kind: The kind of consumer.
- *
- * Context: Any context.
- * Return: The count, not including descendants'.
- */
-unsigned int ioasids_cg_kind_usage(struct ioasids_cgroup *cg,
-				   enum ioasids_kind kind)
+/* IOASIDs of one kind charged to @cg itself, not to its descendants. */
+VISIBLE_IF_KUNIT u64 ioasids_kind_count(struct ioasids_cgroup *cg,
+					enum ioasids_kind kind)
 {
 	s64 sum = 0;
 	int cpu;
@@ -180,7 +173,7 @@ unsigned int ioasids_cg_kind_usage(struct ioasids_cgroup *cg,
 	/* Below 0 only if a charge and its release raced this loop. */
 	return clamp_t(s64, sum, 0, IOASIDS_MAX_CAPACITY);
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_kind_usage);
+EXPORT_SYMBOL_IF_KUNIT(ioasids_kind_count);
 
 static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
 {
@@ -283,7 +276,6 @@ refused:
 	ioasids_cancel(i, n);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_try_reserve);
 
 /**
  * ioasids_cg_commit() - Turn room held by ioasids_cg_try_reserve() into a
@@ -304,7 +296,6 @@ void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		return;
 	ioasids_commit(cg, kind, n);
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_commit);
 
 /**
  * ioasids_cg_cancel() - Give back room held by ioasids_cg_try_reserve().
@@ -324,7 +315,6 @@ void ioasids_cg_cancel(struct ioasids_cgroup *cg, unsigned int n)
 	for (i = cg; i; i = parent_ioasids(i))
 		ioasids_cancel(i, n);
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_cancel);
 
 /**
  * ioasids_cg_try_charge() - Charge IOASIDs to a cgroup and its ancestors.
@@ -396,7 +386,7 @@ void ioasids_cg_set_attach(struct ioasids_cgroup *cg)
 	if (cg)
 		atomic_inc(&cg->nr_sets);
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_set_attach);
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_set_attach);
 
 /**
  * ioasids_cg_set_detach() - Undo ioasids_cg_set_attach().
@@ -409,7 +399,7 @@ void ioasids_cg_set_detach(struct ioasids_cgroup *cg)
 	if (cg)
 		WARN_ON_ONCE(atomic_dec_return(&cg->nr_sets) < 0);
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_set_detach);
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_set_detach);
 
 /**
  * ioasids_cg_set_capacity() - Register how many IOASIDs the system has.
@@ -461,7 +451,7 @@ unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 	}
 	return room;
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_room);
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_room);
 
 /*
  * ioasids.max takes a decimal count or "max". Spaces and newlines around it
@@ -669,7 +659,7 @@ static int ioasids_stat_show(struct seq_file *sf, void *v)
 		cg = css_ioasids(pos);
 		sets += max(atomic_read(&cg->nr_sets), 0);
 		for (k = 0; k < IOASIDS_NR_KINDS; k++)
-			kinds[k] += ioasids_cg_kind_usage(cg, k);
+			kinds[k] += ioasids_kind_count(cg, k);
 	}
 	rcu_read_unlock();
 
@@ -679,7 +669,10 @@ static int ioasids_stat_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
-/* The same files on cgroup v2 and v1. */
+/*
+ * cgroup v2 only: no one uses PASID limits on v1, where the controller
+ * can be mounted but has no files.
+ */
 static struct cftype ioasids_files[] = {
 	{
 		.name = "max",
@@ -773,6 +766,5 @@ struct cgroup_subsys ioasids_cgrp_subsys = {
 	.css_alloc = ioasids_css_alloc,
 	.css_offline = ioasids_css_offline,
 	.css_free = ioasids_css_free,
-	.legacy_cftypes = ioasids_files,
 	.dfl_cftypes = ioasids_files,
 };

@@ -82,23 +82,32 @@ struct ioasids_cgroup {
 
 #ifdef CONFIG_CGROUP_IOASIDS
 
+/*
+ * What any user of PASIDs calls, exported as misc exports its own: who to
+ * charge, charging and uncharging, and the capacity the allocator registers.
+ */
 struct ioasids_cgroup *ioasids_cg_get_current(void);
 void ioasids_cg_put(struct ioasids_cgroup *cg);
 int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			  unsigned int n);
+void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
+			 unsigned int n);
+void ioasids_cg_set_capacity(unsigned int capacity);
+unsigned int ioasids_cg_capacity(void);
+
+/*
+ * For the IOASID core only, which is built in: not exported to modules
+ * (only to the KUnit suites). A charge in two halves, so that a request the
+ * core refuses after the limits passed it never shows in ioasids.peak; the
+ * "sets" key of ioasids.stat; and the room a set's owner is told it has.
+ */
 int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n);
 void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		       unsigned int n);
 void ioasids_cg_cancel(struct ioasids_cgroup *cg, unsigned int n);
-void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
-			 unsigned int n);
 void ioasids_cg_set_attach(struct ioasids_cgroup *cg);
 void ioasids_cg_set_detach(struct ioasids_cgroup *cg);
-void ioasids_cg_set_capacity(unsigned int capacity);
-unsigned int ioasids_cg_capacity(void);
 unsigned int ioasids_cg_room(struct ioasids_cgroup *cg);
-unsigned int ioasids_cg_kind_usage(struct ioasids_cgroup *cg,
-				   enum ioasids_kind kind);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Seams and readers for the controller's KUnit suite only (VISIBLE_IF_KUNIT). */
@@ -107,6 +116,7 @@ void ioasids_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 void ioasids_event(struct ioasids_cgroup *cg);
 void ioasids_peak_raise(struct ioasids_cgroup *cg, u64 mark);
 u64 ioasids_current(struct ioasids_cgroup *cg);
+u64 ioasids_kind_count(struct ioasids_cgroup *cg, enum ioasids_kind kind);
 u64 ioasids_peak_value(struct ioasids_cgroup *cg, struct cgroup_of_peak *ofp);
 void ioasids_peak_reset(struct ioasids_cgroup *cg, struct cgroup_of_peak *ofp);
 void ioasids_peak_forget(struct cgroup_of_peak *ofp);
@@ -114,6 +124,11 @@ void ioasids_peak_forget(struct cgroup_of_peak *ofp);
 
 #else /* !CONFIG_CGROUP_IOASIDS */
 
+/*
+ * Without the controller nothing is limited or counted: there is no cgroup
+ * to charge, every charge succeeds, and the capacity and the room are the
+ * whole 20-bit namespace.
+ */
 static inline struct ioasids_cgroup *ioasids_cg_get_current(void)
 {
 	return NULL;
@@ -132,6 +147,15 @@ static inline int ioasids_cg_try_charge(struct ioasids_cgroup *cg,
 static inline void ioasids_cg_uncharge(struct ioasids_cgroup *cg,
 				       enum ioasids_kind kind, unsigned int n)
 {
+}
+
+static inline void ioasids_cg_set_capacity(unsigned int capacity)
+{
+}
+
+static inline unsigned int ioasids_cg_capacity(void)
+{
+	return IOASIDS_MAX_CAPACITY;
 }
 
 static inline int ioasids_cg_try_reserve(struct ioasids_cgroup *cg,
@@ -157,24 +181,9 @@ static inline void ioasids_cg_set_detach(struct ioasids_cgroup *cg)
 {
 }
 
-static inline void ioasids_cg_set_capacity(unsigned int capacity)
-{
-}
-
-static inline unsigned int ioasids_cg_capacity(void)
-{
-	return 0;
-}
-
 static inline unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 {
-	return UINT_MAX;
-}
-
-static inline unsigned int ioasids_cg_kind_usage(struct ioasids_cgroup *cg,
-						 enum ioasids_kind kind)
-{
-	return 0;
+	return IOASIDS_MAX_CAPACITY;
 }
 
 #endif /* CONFIG_CGROUP_IOASIDS */

@@ -192,7 +192,7 @@ static void ioasids_test_rollback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(b), 0);
 	KUNIT_EXPECT_EQ(test, usage(a), 0);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(c, IOASIDS_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(c, IOASIDS_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, peak(c), 0);
 	KUNIT_EXPECT_EQ(test, peak(b), 0);
 
@@ -344,14 +344,14 @@ static void ioasids_test_kinds_and_room(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_KERNEL, 1), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_SVA, 2), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_FD, 3), 0);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(b, IOASIDS_KERNEL), 1);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(b, IOASIDS_SVA), 2);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(a, IOASIDS_FD), 3);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(b, IOASIDS_KERNEL), 1);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(b, IOASIDS_SVA), 2);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(a, IOASIDS_FD), 3);
 	/* Each node counts its own charges, and only those. */
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(a, IOASIDS_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(a, IOASIDS_SVA), 0);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(b, IOASIDS_FD), 0);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(r, IOASIDS_FD), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(a, IOASIDS_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(a, IOASIDS_SVA), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(b, IOASIDS_FD), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(r, IOASIDS_FD), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(b), 4);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(a), 4);
 
@@ -656,8 +656,8 @@ static void ioasids_test_contention(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(a), 0);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_current(r), 0);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(ct[0].cg, IOASIDS_FD), 0);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_kind_usage(ct[1].cg, IOASIDS_FD), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(ct[0].cg, IOASIDS_FD), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(ct[1].cg, IOASIDS_FD), 0);
 }
 
 static struct kunit_case ioasids_test_cases[] = {
