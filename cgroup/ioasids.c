@@ -670,8 +670,8 @@ static int ioasids_stat_show(struct seq_file *sf, void *v)
 }
 
 /*
- * cgroup v2 only: no one uses PASID limits on v1, where the controller
- * can be mounted but has no files.
+ * cgroup v2 only: no one limits PASIDs on v1. With no legacy_cftypes the
+ * cgroup core refuses to mount the controller on a v1 hierarchy.
  */
 static struct cftype ioasids_files[] = {
 	{
