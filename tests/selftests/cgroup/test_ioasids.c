@@ -68,6 +68,11 @@ static long capacity_events(const char *cgroup, const char *file)
 
 /* The IDs each open /dev/ioasid file holds, to free the last ones first. */
 #define MAX_FDS		256
+/*
+ * Polls of 100 ms for what RCU and workqueues finish: 60 s in all, the
+ * deadline of ioasid_util.h's waits, for a loaded 2-core host under TCG.
+ */
+#define SETTLE_POLLS	600
 #define MAX_HELD	64
 static struct {
 	__u32 ids[MAX_HELD];
@@ -654,7 +659,7 @@ static int test_ioasids_rmdir_limit(const char *root)
 	if (cg_destroy(child))
 		goto cleanup;
 	/* The limit goes when the cgroup goes offline, shortly after rmdir. */
-	for (int i = 0; i < 100 && err == -EDQUOT; i++) {
+	for (int i = 0; i < SETTLE_POLLS && err == -EDQUOT; i++) {
 		err = charge(fd, "kernel", 1);
 		if (err == -EDQUOT)
 			usleep(100000);
@@ -851,7 +856,7 @@ static int test_ioasids_v1(const char *root)
 	 * their last reference goes (RCU, workqueues): a controller v1 could
 	 * take would be EBUSY until then.
 	 */
-	for (int i = 0; i < 100 && err == EBUSY; i++) {
+	for (int i = 0; i < SETTLE_POLLS && err == EBUSY; i++) {
 		if (!mount("none", mnt, "cgroup", 0, "ioasids")) {
 			ksft_print_msg("ioasids mounted on cgroup v1\n");
 			umount(mnt);
@@ -877,7 +882,7 @@ cleanup:
 	 * (RCU, workqueues). If the controller has not come back to v2 after
 	 * a while, mount the hierarchy again and unmount it to retry the kill.
 	 */
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < SETTLE_POLLS; i++) {
 		if (!cg_write(root, "cgroup.subtree_control", "+ioasids"))
 			break;
 		usleep(100000);
