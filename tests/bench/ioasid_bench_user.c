@@ -131,8 +131,10 @@ static __u32 *hold(long k)
 
 	if (!ids)
 		die("calloc");
-	if (k)
-		alloc_ids(k, ids);
+	/* IOASID_MAX_COUNT at most per call. */
+	for (long i = 0; i < k; i += IOASID_MAX_COUNT)
+		alloc_ids(k - i < IOASID_MAX_COUNT ? k - i : IOASID_MAX_COUNT,
+			  ids + i);
 	return ids;
 }
 
