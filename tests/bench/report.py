@@ -42,6 +42,12 @@ RATIOS = [
      'batch', 'single', 0.2),
     ('two_cgroups', 'per op: two vCPUs in two cgroups vs one alone',
      'conc_two', 'conc_one', None),
+    ('sets_open_close', 'open+close of a /dev/ioasid fd, 100,000 other '
+     'fds (sets) open vs 10', 'open_close_100000', 'open_close_10', 1.2),
+    ('sets_mm_lookup', 'ioasid_set_find_mm()+put, 100,000 other mm sets '
+     'vs 10 (in kernel)', 'mm_lookup_100000', 'mm_lookup_10', 1.2),
+    ('one_set_two_threads', 'per op: two threads on one fd on two vCPUs '
+     'vs one alone', 'one_set_two', 'one_set_one', None),
 ]
 
 # The table's figures, in the README's numbering: memory (not a ratio) is
@@ -95,17 +101,17 @@ def main(argv):
     raw = {k: statistics.median([r[k] for r in runs.values() if k in r])
            for k in sorted({k for r in runs.values() for k in r})}
 
-    print(f'{"figure":<16} {"median":>8} {"range":>15} {"target":>7}  '
+    print(f'{"figure":<19} {"median":>8} {"range":>15} {"target":>7}  '
           f'{"":4} what')
     for r in rows:
         if not r['n']:
-            print(f'{r["key"]:<16} {"-":>8} {"":>15} {"":>7}  {"":4} '
+            print(f'{r["key"]:<19} {"-":>8} {"":>15} {"":>7}  {"":4} '
                   f'{r["what"]} (not measured)')
             continue
         rng = f'{r["min"]:.2f}-{r["max"]:.2f}'
         tgt = f'<={r["target"]:g}' if r['target'] is not None else ''
         met = {True: 'met', False: 'MISS', None: ''}[r['met']]
-        print(f'{r["key"]:<16} {r["median"]:>8.2f} {rng:>15} {tgt:>7}  '
+        print(f'{r["key"]:<19} {r["median"]:>8.2f} {rng:>15} {tgt:>7}  '
               f'{met:4} {r["what"]}')
     print(f'({len(runs)} repetitions; ratios of figures measured side by '
           'side in each; medians of the raw ns/op in results.json)')
