@@ -12,15 +12,23 @@
  *   ioasid_bench_user scale K N    alloc1 with K other IDs live
  *   ioasid_bench_user memory       slab bytes per live ID, all IDs live
  *   ioasid_bench_user hold K       allocate K IDs, then wait for stdin EOF
+ *   ioasid_bench_user sets K N     open + close of one more /dev/ioasid fd
+ *                                  (one more set), with K other fds open
+ *   ioasid_bench_user threads T N  alloc1 on the one fd (one set) in each
+ *                                  of T threads at once, thread i on CPU i:
+ *                                  the mean of their ns per op
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,6 +146,87 @@ static __u32 *hold(long k)
 	return ids;
 }
 
+/* open + close of one more set, with k other sets (fds) open. */
+static double sets(long k, long n)
+{
+	struct rlimit rl;
+	__u64 start;
+	long i;
+	int f;
+
+	/* Raising the hard limit takes root (the guest's job runs as root). */
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		die("getrlimit RLIMIT_NOFILE");
+	if (rl.rlim_cur < (rlim_t)k + 64) {
+		rl.rlim_cur = k + 64;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			die("setrlimit RLIMIT_NOFILE");
+	}
+	for (i = 0; i < k; i++)
+		if (open("/dev/ioasid", O_RDWR | O_CLOEXEC) < 0)
+			die("/dev/ioasid, the others");
+	start = now_ns();
+	for (i = 0; i < n; i++) {
+		f = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+		if (f < 0)
+			die("/dev/ioasid");
+		close(f);
+	}
+	return (double)(now_ns() - start) / n;
+}
+
+struct worker {
+	pthread_t thread;
+	int cpu;
+	long n;
+	double ns;
+};
+
+static pthread_barrier_t start_line;
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(w->cpu, &cpus);
+	errno = pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+	if (errno)
+		die("pthread_setaffinity_np");
+	pthread_barrier_wait(&start_line);
+	w->ns = alloc1(w->n);
+	return NULL;
+}
+
+/* t threads allocating and freeing on the one fd, each on a CPU of its own. */
+static double threads(int t, long n)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct worker *w = calloc(t, sizeof(*w));
+	double sum = 0;
+	int i;
+
+	if (!w)
+		die("calloc");
+	pthread_barrier_init(&start_line, NULL, t);
+	for (i = 0; i < t; i++) {
+		w[i].cpu = i % (ncpu > 0 ? ncpu : 1);
+		w[i].n = n;
+		errno = pthread_create(&w[i].thread, NULL, worker_run, &w[i]);
+		if (errno)
+			die("pthread_create");
+	}
+	for (i = 0; i < t; i++) {
+		pthread_join(w[i].thread, NULL);
+		sum += w[i].ns;
+	}
+	free(w);
+	return sum / t;
+}
+
 int main(int argc, char **argv)
 {
 	struct ioasid_info info = { .size = sizeof(info) };
@@ -172,6 +261,11 @@ int main(int argc, char **argv)
 		printf("RESULT memory_bytes_per_id %.1f\n",
 		       (after - before) * 1024.0 / k);
 		printf("RESULT memory_ids %ld\n", k);
+	} else if (!strcmp(what, "sets") && argc > 3) {
+		printf("RESULT sets_%ld %.1f\n", n, sets(n, atol(argv[3])));
+	} else if (!strcmp(what, "threads") && argc > 3 && n > 0) {
+		printf("RESULT threads_%ld %.1f\n", n,
+		       threads(n, atol(argv[3])));
 	} else if (!strcmp(what, "hold")) {
 		hold(n);
 		while (read(0, buf, sizeof(buf)) > 0)

@@ -15,6 +15,11 @@
  *   xa      xa_alloc() + xa_erase() on an allocating xarray, the same range
  *   fill    allocate <iterations> IDs and keep them (for scaling); "fill 0"
  *           gives them back
+ *   mm_lookup <others> <iterations>
+ *           ioasid_set_find_mm() + ioasid_set_put() of one mm's set with
+ *           <others> other mm sets in the core, each made by
+ *           ioasid_mm_alloc() with a fake mm (a kmalloc'ed cookie); only
+ *           the lookups are timed, and each must return the right set
  */
 #include <linux/debugfs.h>
 #include <linux/idr.h>
@@ -33,6 +38,9 @@ static DEFINE_IDA(bench_ida);
 static DEFINE_XARRAY_ALLOC(bench_xa);
 static u64 bench_result;
 static struct ioasid_set *fill_set;
+
+/* A test that times only part of its work stores the ns here, or 0. */
+static u64 bench_timed_ns;
 
 static int bench_charge(unsigned long n)
 {
@@ -136,11 +144,116 @@ static int bench_fill(unsigned long n)
 	return ret;
 }
 
+/*
+ * Fake mms: the core only compares an mm set's token with the mm it is
+ * asked about, so a distinct kmalloc'ed pointer per set stands in for one.
+ */
+struct bench_mm {
+	struct mm_struct *mm;
+	ioasid_t pasid;
+};
+
+static void bench_mm_drop(struct bench_mm *mms, unsigned long n)
+{
+	while (n--) {
+		ioasid_mm_drop(mms[n].mm, mms[n].pasid);
+		kfree(mms[n].mm);
+		if (!(n % 1024))
+			cond_resched();
+	}
+	ioasid_flush_mm_drops();
+}
+
+static bool bench_mm_found(struct mm_struct *mm, ioasid_t pasid)
+{
+	struct ioasid_set *set = ioasid_set_find_mm(mm, pasid);
+
+	if (set)
+		ioasid_set_put(set);
+	return set;
+}
+
+static int bench_mm_lookup(unsigned long others, unsigned long n)
+{
+	u32 max = ioasid_max_pasids() - 1;
+	struct ioasid_set *want, *set;
+	struct ioasid_set_info info;
+	struct bench_mm *mms;
+	unsigned long i, made = 0;
+	u64 start;
+	int ret = 0;
+
+	if (!n)
+		return -EINVAL;
+	/* The others, then the mm looked up: the last one, mms[others]. */
+	mms = kvcalloc(others + 1, sizeof(*mms), GFP_KERNEL);
+	if (!mms)
+		return -ENOMEM;
+	for (made = 0; made <= others; made++) {
+		mms[made].mm = kmalloc(sizeof(long), GFP_KERNEL);
+		if (!mms[made].mm) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = ioasid_mm_alloc(mms[made].mm, max, &mms[made].pasid);
+		if (ret) {
+			kfree(mms[made].mm);
+			break;
+		}
+		if (!(made % 1024))
+			cond_resched();
+	}
+	if (ret)
+		goto out;
+
+	/* Every set is found by its own mm and PASID, and only by them. */
+	want = ioasid_set_find_mm(mms[others].mm, mms[others].pasid);
+	if (!want) {
+		ret = -ENOENT;
+		goto out;
+	}
+	ioasid_set_get_info(want, &info);
+	if (info.type != IOASID_SET_TYPE_MM || info.count != 1)
+		ret = -EIO;
+	for (i = 0; i < others && !ret; i++) {
+		set = ioasid_set_find_mm(mms[i].mm, mms[i].pasid);
+		if (!set || set == want)
+			ret = -EIO;
+		if (set)
+			ioasid_set_put(set);
+		if (bench_mm_found(mms[i].mm, mms[others].pasid) ||
+		    bench_mm_found(mms[others].mm, mms[i].pasid))
+			ret = -EIO;
+	}
+	if (ret) {
+		ioasid_set_put(want);
+		goto out;
+	}
+
+	start = ktime_get_ns();
+	for (i = 0; i < n; i++) {
+		set = ioasid_set_find_mm(mms[others].mm, mms[others].pasid);
+		if (unlikely(set != want)) {
+			ret = -EIO;
+			if (set)
+				ioasid_set_put(set);
+			break;
+		}
+		ioasid_set_put(set);
+	}
+	bench_timed_ns = ktime_get_ns() - start;
+	ioasid_set_put(want);
+out:
+	bench_mm_drop(mms, made);
+	kvfree(mms);
+	return ret;
+}
+
 static ssize_t bench_write(struct file *file, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
 {
-	char buf[32], name[16];
-	unsigned long n;
+	char buf[48], name[16];
+	unsigned long n, n2 = 0;
 	u64 start;
 	int ret;
 
@@ -149,10 +262,11 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
-	if (sscanf(buf, "%15s %lu", name, &n) != 2)
+	if (sscanf(buf, "%15s %lu %lu", name, &n, &n2) < 2)
 		return -EINVAL;
 
 	mutex_lock(&bench_lock);
+	bench_timed_ns = 0;
 	start = ktime_get_ns();
 	if (!strcmp(name, "charge"))
 		ret = bench_charge(n);
@@ -166,9 +280,14 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 		ret = bench_xa_run(n);
 	else if (!strcmp(name, "fill"))
 		ret = bench_fill(n);
+	else if (!strcmp(name, "mm_lookup"))
+		ret = bench_mm_lookup(n, n2);
 	else
 		ret = -EINVAL;
-	bench_result = n ? (ktime_get_ns() - start) / n : 0;
+	if (bench_timed_ns)	/* "<test> <others> <iterations>" */
+		bench_result = n2 ? bench_timed_ns / n2 : 0;
+	else
+		bench_result = n ? (ktime_get_ns() - start) / n : 0;
 	mutex_unlock(&bench_lock);
 	return ret ? ret : len;
 }
