@@ -11,26 +11,34 @@
  * same cgroup when it is finally released.
  *
  * An allocation is reserved, then finalized or aborted, as iommufd does with
- * its objects: until it is finalized, its IDs are in the set but invisible
- * to every lookup, so a second thread on the same set never sees half of
- * one. Everything the set can check is checked before the cgroup is
- * charged, and the charge is made for IDs in hand, so a refused request
+ * its objects: until it is finalized, its IDs are in the namespace but
+ * invisible to every lookup, so a second thread on the same set never sees
+ * half of one. Everything the set can check is checked before the cgroup
+ * is charged, and the charge is made for IDs in hand, so a refused request
  * leaves no trace but the event that counts it.
  *
- * The namespace is an IDA (the lowest free ID in a range, from bitmaps of
- * 1024 IDs each: about one bit per ID) and each ID's data lives in its
- * set's xarray, looked up under RCU. Freeing an ID tells the set's
- * consumers (IOASID_NOTIFY_FREE) to tear down what they programmed with it
- * and drops the owner's reference; the ID goes back to the pool, and is
- * uncharged, only when the last reference goes, so it is never handed out
- * again while hardware may still use it.
+ * Storage: one allocating xarray over the namespace is both the allocator
+ * and the owner map. Its entry for an ID names the owning set, tagged with
+ * the ID's state, so one __xa_alloc() hands out an ID and records its owner
+ * (about 9 bytes per live ID, dense); an ID that needs more than an owner
+ * (a private ID, a bond to a device, a consumer's reference) has a
+ * struct ioasid_data instead, made under the lock when first needed and
+ * dropped when no longer. Each set keeps its own index of its IDs, a bit
+ * per ID in an xarray of words, so that destroying a set walks its own IDs
+ * and not the namespace. An allocation or a free takes the namespace's
+ * lock once per batch (yielding every IOASID_RESCHED_EVERY IDs) and
+ * charges or uncharges the cgroup once.
+ *
+ * Freeing an ID tells the set's consumers (IOASID_NOTIFY_FREE) to tear down
+ * what they programmed with it and drops the owner's reference; the ID goes
+ * back to the pool, and is uncharged, only when the last reference goes, so
+ * it is never handed out again while hardware may still use it.
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
 #include <linux/cgroup.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
-#include <linux/idr.h>
 #include <linux/init.h>
 #include <linux/ioasid.h>
 #include <linux/ioasids_cgroup.h>
@@ -50,22 +58,29 @@
 #define IOASID_MIN		IOMMU_FIRST_GLOBAL_PASID
 #define IOASID_MAX_PASIDS	IOASIDS_MAX_CAPACITY
 
+/*
+ * set->nr while ioasid_set_set_cgroup() changes the set's cgroup: no
+ * allocation may start, so that every charge and uncharge of an ID goes to
+ * one cgroup.
+ */
+#define IOASID_NR_FROZEN	BIT(30)
+
 /**
  * struct ioasid_set - a group of IDs with one owner and one cgroup
  * @type: the &enum ioasid_set_type
  * @token: the mm for %IOASID_SET_TYPE_MM, the owner's cookie otherwise
- * @cg: the ioasids cgroup charged for every ID; changes only while the set
- *	holds none (ioasid_set_set_cgroup())
- * @lock: serialises changes to @cg, @quota, @nr, @dead, @spids and the
- *	IDs' state, spid and nr_bonds fields; lookups of @ids use RCU
- * @quota: the set's own quota, 0 for none
+ * @cg: the ioasids cgroup charged for every ID; changes only while @nr is
+ *	0 (ioasid_set_set_cgroup()), so it is stable for whoever holds an ID
+ * @lock: serialises changes to @cg, @quota, @dead and @spids
+ * @quota: the set's own quota, 0 for none; only lowered
  * @nr: IDs charged to the set or being allocated, freed-but-referenced ones
- *	included
+ *	included; %IOASID_NR_FROZEN while @cg changes
  * @dead: the owner destroyed the set; no more allocations
  * @cg_named: ioasid_set_set_cgroup() named @cg; it cannot name another
- * @ids: ID -> struct ioasid_data, for the IDs the set holds or reserved
- * @spids: private ID -> struct ioasid_data, for live IDs and reserved ones
- * @ref: one for the owner, one per ID still charged
+ * @ids: the set's index: ID / %IOASID_CHUNK -> a value entry with a bit
+ *	for each ID of that chunk the set holds or is allocating (not freed)
+ * @spids: private ID -> struct ioasid_data
+ * @ref: one for the owner, one per struct ioasid_data, and lookups'
  * @nh: the set's notifiers
  * @list: entry in ioasid_sets
  * @free_work: destroys an mm's set outside of mmdrop's context
@@ -76,7 +91,7 @@ struct ioasid_set {
 	struct ioasids_cgroup *cg;
 	struct mutex lock;	/* see @lock above */
 	unsigned int quota;
-	unsigned int nr;
+	atomic_t nr;
 	bool dead;
 	bool cg_named;
 	struct xarray ids;
@@ -87,35 +102,62 @@ struct ioasid_set {
 	struct work_struct free_work;
 };
 
+/* IDs per word of a set's index: a value entry holds BITS_PER_LONG - 1. */
+#define IOASID_CHUNK		(BITS_PER_LONG / 2)
+
 /*
- * An ID's life: RESERVED while its allocation is under way (in @ids, but
- * invisible to every lookup, FREE, FIND, BIND and ioasid_get() included),
- * LIVE once the allocation fully succeeded, FREED once its owner freed it
- * while references remain.
+ * The namespace: ID -> owner, for every ID taken. An entry is one of
+ *  - ioasid_tag(set, IOASID_TAG_LIVE): a plain ID of @set, handed out;
+ *  - ioasid_tag(set, IOASID_TAG_BUSY): a plain ID of @set that a call under
+ *    way holds: an allocation not finalized yet, or a free whose
+ *    notifications are not done. Invisible to every lookup;
+ *  - a struct ioasid_data (untagged), in the state its @state says.
+ * Changed only under its lock, which is taken after any set's @lock and
+ * before any set's @ids lock; read under RCU.
+ */
+static DEFINE_XARRAY_ALLOC(ioasid_xa);
+
+#define IOASID_TAG_LIVE		1
+#define IOASID_TAG_BUSY		3
+
+/*
+ * A freed ID's slot holds IOASID_VACANT, marked free, rather than NULL:
+ * __xa_alloc() finds it by the mark all the same, and the tree's nodes are
+ * not freed and allocated again as IDs come and go. The namespace's memory
+ * is its high-water mark, about 9 bytes per ID, and allocating or freeing
+ * an ID in it allocates nothing.
+ */
+#define IOASID_VACANT		xa_mk_value(0)
+
+/*
+ * An ID's life: BUSY while its allocation is under way (in the namespace,
+ * but invisible to every lookup, FREE, FIND, BIND and ioasid_get()
+ * included), LIVE once the allocation fully succeeded, FREED once its
+ * owner freed it while references remain.
  */
 enum ioasid_state {
-	IOASID_RESERVED,
+	IOASID_BUSY,
 	IOASID_LIVE,
 	IOASID_FREED,
 };
 
 /*
- * One per live ID: 40 bytes from its own cache, plus two xarray slots.
- * @nr_bonds counts the devices whose PASID table holds the ID, each with a
- * reference; it changes under both ioasid_devices_lock and the set's lock.
- * @state and @spid change under the set's lock.
+ * An ID that needs more than its owner: 40 bytes from its own cache. All
+ * fields but @set and @id change under ioasid_xa's lock; @spid also under
+ * the set's lock. @users counts the owner (until FREE), each bond and each
+ * consumer's reference; @nr_bonds the devices whose PASID table holds the
+ * ID. An object that is down to its owner again becomes a plain entry.
  */
 struct ioasid_data {
 	struct ioasid_set *set;
-	refcount_t users;
 	ioasid_t id;
 	ioasid_t spid;
+	unsigned int users;
 	u8 state;
 	u16 nr_bonds;
 	struct rcu_head rcu;
 };
 
-static DEFINE_IDA(ioasid_ida);
 static struct kmem_cache *ioasid_cache;
 static struct workqueue_struct *ioasid_wq;	/* mm sets' teardown */
 
@@ -308,7 +350,8 @@ void ioasid_set_put(struct ioasid_set *set)
 	spin_lock(&ioasid_sets_lock);
 	list_del(&set->list);
 	spin_unlock(&ioasid_sets_lock);
-	WARN_ON(set->nr || !xa_empty(&set->ids) || !xa_empty(&set->spids));
+	WARN_ON(atomic_read(&set->nr) || !xa_empty(&set->spids));
+	xa_destroy(&set->ids);
 	ioasids_cg_set_detach(set->cg);
 	ioasids_cg_put(set->cg);
 	mutex_destroy(&set->lock);
@@ -364,7 +407,7 @@ int ioasid_set_set_quota(struct ioasid_set *set, unsigned int quota)
 	else if (!quota || (set->quota && quota > set->quota))
 		ret = -EPERM;
 	else
-		set->quota = quota;
+		WRITE_ONCE(set->quota, quota);
 	mutex_unlock(&set->lock);
 	return ret;
 }
@@ -389,9 +432,14 @@ int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg)
 	struct ioasids_cgroup *old;
 
 	mutex_lock(&set->lock);
-	if (set->cg_named || set->nr) {
+	if (set->cg_named) {
 		mutex_unlock(&set->lock);
-		return set->cg_named ? -EPERM : -EBUSY;
+		return -EPERM;
+	}
+	/* No ID, and none can be allocated until we are done. */
+	if (atomic_cmpxchg(&set->nr, 0, IOASID_NR_FROZEN)) {
+		mutex_unlock(&set->lock);
+		return -EBUSY;
 	}
 	set->cg_named = true;
 	old = set->cg;
@@ -400,6 +448,7 @@ int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg)
 	spin_lock(&ioasid_sets_lock);
 	set->cg = cg;
 	spin_unlock(&ioasid_sets_lock);
+	atomic_set_release(&set->nr, 0);
 	mutex_unlock(&set->lock);
 
 	ioasids_cg_set_detach(old);
@@ -418,15 +467,18 @@ EXPORT_SYMBOL_GPL(ioasid_set_set_cgroup);
 void ioasid_set_get_info(struct ioasid_set *set, struct ioasid_set_info *info)
 {
 	u32 limit = READ_ONCE(ioasid_limit);
+	unsigned int nr;
 	u32 room;
 
+	/* Under the lock: never frozen, and the cgroup cannot change. */
 	mutex_lock(&set->lock);
+	nr = atomic_read(&set->nr);
 	info->type = set->type;
 	info->quota = set->quota;
-	info->count = set->nr;
+	info->count = nr;
 	room = ioasids_cg_room(set->cg);
 	if (set->quota)
-		room = min(room, set->quota > set->nr ? set->quota - set->nr : 0);
+		room = min(room, set->quota > nr ? set->quota - nr : 0);
 	mutex_unlock(&set->lock);
 	info->capacity = limit > IOASID_MIN ? limit - IOASID_MIN : 0;
 	info->room = min(room, info->capacity);
@@ -438,25 +490,34 @@ static struct notifier_block *ioasid_nb_next(struct notifier_block *nb)
 	return rcu_dereference_raw(nb->next);
 }
 
+/* Whether no notifier at all would hear about @set's IDs. */
+static bool ioasid_quiet(struct ioasid_set *set)
+{
+	return !rcu_access_pointer(set->nh.head) &&
+	       !rcu_access_pointer(ioasid_global_nh.head);
+}
+
 /*
- * Tell the set's and the global notifiers of @stage about @data: one walk
+ * Tell the set's and the global notifiers of @stage about @id: one walk
  * across both chains, highest priority first, the set's first among
  * equals. Both chains are sorted by priority.
  */
 static void ioasid_call(struct ioasid_set *set, enum ioasid_event event,
-			struct ioasid_data *data, void *priv,
+			ioasid_t id, ioasid_t spid, void *priv,
 			enum ioasid_stage stage)
 {
 	int lo = stage == IOASID_STAGE_DEVICE ? IOASID_PRIO_IOMMU + 1 : INT_MIN;
 	int hi = stage == IOASID_STAGE_HOST ? IOASID_PRIO_IOMMU : INT_MAX;
 	struct ioasid_nb_args args = {
-		.id = data->id,
-		.spid = data->spid,
+		.id = id,
+		.spid = spid,
 		.set = set,
 		.priv = priv,
 	};
 	struct notifier_block *a, *b, *nb;
 
+	if (ioasid_quiet(set))
+		return;
 	down_read(&set->nh.rwsem);
 	down_read(&ioasid_global_nh.rwsem);
 	a = rcu_dereference_raw(set->nh.head);
@@ -483,25 +544,175 @@ static void ioasid_call(struct ioasid_set *set, enum ioasid_event event,
 	up_read(&set->nh.rwsem);
 }
 
-/* Drop a reference; the last one returns the ID to the pool and uncharges. */
-static void ioasid_put_data(struct ioasid_data *data)
+static inline void *ioasid_tag(struct ioasid_set *set, unsigned long tag)
+{
+	return xa_tag_pointer(set, tag);
+}
+
+/* The object an entry of the namespace is, or NULL for a plain entry. */
+static inline struct ioasid_data *ioasid_object(void *entry)
+{
+	return entry && !xa_pointer_tag(entry) ? entry : NULL;
+}
+
+/* Give the ID at @xas back to the pool; the namespace is locked. */
+static void ioasid_vacate(struct xa_state *xas)
+{
+	xas_store(xas, IOASID_VACANT);
+	xas_init_marks(xas);
+}
+
+/* Let others have the CPU and the namespace's lock now and then. */
+static void ioasid_xa_yield(unsigned int i)
+{
+	if (i && !(i % IOASID_RESCHED_EVERY)) {
+		xa_unlock(&ioasid_xa);
+		cond_resched();
+		xa_lock(&ioasid_xa);
+	}
+}
+
+/* Uncharge @n IDs of @set that went back to the pool. */
+static void ioasid_uncharge(struct ioasid_set *set, unsigned int n)
+{
+	/* set->nr counts them until now: set->cg cannot have changed. */
+	ioasids_cg_uncharge(set->cg, ioasid_kind(set), n);
+	atomic_sub(n, &set->nr);
+}
+
+/*
+ * Count @n more IDs against @set's quota, or wait while its cgroup
+ * changes. The quota is checked before the cgroup is charged.
+ */
+static int ioasid_nr_add(struct ioasid_set *set, unsigned int n)
+{
+	int old = atomic_read(&set->nr);
+	unsigned int quota;
+
+	do {
+		while (old >= IOASID_NR_FROZEN) {
+			/* ioasid_set_set_cgroup() holds the lock meanwhile. */
+			mutex_lock(&set->lock);
+			mutex_unlock(&set->lock);
+			old = atomic_read(&set->nr);
+		}
+		quota = READ_ONCE(set->quota);
+		if (quota && (old > quota || n > quota - old))
+			return -EDQUOT;
+	} while (!atomic_try_cmpxchg(&set->nr, &old, old + n));
+	return 0;
+}
+
+static void ioasid_data_free(struct ioasid_data *data)
 {
 	struct ioasid_set *set = data->set;
 
-	if (!refcount_dec_and_test(&data->users))
-		return;
-
-	mutex_lock(&set->lock);
-	xa_erase(&set->ids, data->id);
-	/* Its private ID went at the end of ioasid_teardown(). */
-	/* Under the lock: set->cg cannot change while set->nr counts this. */
-	ioasids_cg_uncharge(set->cg, ioasid_kind(set), 1);
-	set->nr--;
-	mutex_unlock(&set->lock);
-
-	ida_free(&ioasid_ida, data->id);
 	kfree_rcu(data, rcu);
 	ioasid_set_put(set);
+}
+
+/* What dropping a reference did to an object. */
+enum ioasid_unref {
+	IOASID_KEPT,		/* still needed */
+	IOASID_PLAIN,		/* down to its owner: a plain entry now */
+	IOASID_RELEASED,	/* the ID is back in the pool */
+};
+
+/*
+ * Drop a reference to @data, and a bond with @bond, with the namespace
+ * locked. The caller passes the result to ioasid_unref_done() once it has
+ * unlocked.
+ */
+static enum ioasid_unref ioasid_unref_locked(struct ioasid_data *data,
+					     bool bond)
+{
+	XA_STATE(xas, &ioasid_xa, data->id);
+
+	lockdep_assert_held(&ioasid_xa.xa_lock);
+	if (bond)
+		data->nr_bonds--;
+	if (--data->users) {
+		if (data->users > 1 || data->state != IOASID_LIVE ||
+		    data->spid != IOMMU_PASID_INVALID || data->nr_bonds)
+			return IOASID_KEPT;
+		/* Replacing an entry never allocates. */
+		xas_store(&xas, ioasid_tag(data->set, IOASID_TAG_LIVE));
+		return IOASID_PLAIN;
+	}
+	xas_load(&xas);
+	ioasid_vacate(&xas);
+	return IOASID_RELEASED;
+}
+
+static void ioasid_unref_done(struct ioasid_data *data, enum ioasid_unref how)
+{
+	if (how == IOASID_RELEASED)
+		ioasid_uncharge(data->set, 1);
+	if (how != IOASID_KEPT)
+		ioasid_data_free(data);
+}
+
+static void ioasid_unref(struct ioasid_data *data, bool bond)
+{
+	enum ioasid_unref how;
+
+	xa_lock(&ioasid_xa);
+	how = ioasid_unref_locked(data, bond);
+	xa_unlock(&ioasid_xa);
+	ioasid_unref_done(data, how);
+}
+
+/*
+ * Take a reference on @id, a live ID of @set (or, with @freed, one freed
+ * but still referenced), and return its object: a plain ID gets one.
+ */
+static struct ioasid_data *ioasid_hold(struct ioasid_set *set, ioasid_t id,
+				       bool freed)
+{
+	struct ioasid_data *data, *spare = NULL;
+	void *entry;
+
+	xa_lock(&ioasid_xa);
+	for (;;) {
+		entry = xa_load(&ioasid_xa, id);
+		if (entry == ioasid_tag(set, IOASID_TAG_LIVE)) {
+			if (!spare) {
+				xa_unlock(&ioasid_xa);
+				spare = kmem_cache_alloc(ioasid_cache,
+							 GFP_KERNEL_ACCOUNT);
+				if (!spare)
+					return ERR_PTR(-ENOMEM);
+				xa_lock(&ioasid_xa);
+				continue;
+			}
+			data = spare;
+			spare = NULL;
+			*data = (struct ioasid_data) {
+				.set = set,
+				.id = id,
+				.spid = IOMMU_PASID_INVALID,
+				.users = 1,
+				.state = IOASID_LIVE,
+			};
+			refcount_inc(&set->ref);
+			/* Replacing an entry never allocates. */
+			__xa_store(&ioasid_xa, id, data, 0);
+		} else {
+			data = ioasid_object(entry);
+			if (!data || data->set != set ||
+			    !(data->state == IOASID_LIVE ||
+			      (freed && data->state == IOASID_FREED))) {
+				data = ERR_PTR(-ENOENT);
+				break;
+			}
+		}
+		data->users++;
+		break;
+	}
+	xa_unlock(&ioasid_xa);
+	if (spare)
+		kmem_cache_free(ioasid_cache, spare);
+	return data;
 }
 
 static int ioasid_range(ioasid_t *min, ioasid_t *max)
@@ -517,40 +728,145 @@ static int ioasid_range(ioasid_t *min, ioasid_t *max)
 	return *min > *max ? -ENOSPC : 0;
 }
 
-/* Take one ID from [min, max], from @floor up first if @floor is set. */
-static int ioasid_take(ioasid_t min, ioasid_t max, ioasid_t floor)
+/*
+ * Take one ID from [@min, *@max] for @entry, with the namespace locked;
+ * from *@floor up first if *@floor is set, which is cleared (and *@max
+ * lowered) once nothing above it is free.
+ */
+static int ioasid_take_locked(void *entry, ioasid_t min, ioasid_t *max,
+			      ioasid_t *floor, ioasid_t *id)
 {
 	int ret;
 
-	if (floor > min && floor <= max) {
-		ret = ida_alloc_range(&ioasid_ida, floor, max,
-				      GFP_KERNEL_ACCOUNT);
-		if (ret != -ENOSPC)
+	if (*floor) {
+		ret = __xa_alloc(&ioasid_xa, id, entry,
+				 XA_LIMIT(*floor, *max), GFP_KERNEL_ACCOUNT);
+		if (ret != -EBUSY)
 			return ret;
-		max = floor - 1;
+		*max = *floor - 1;
+		*floor = 0;
 	}
-	/* ida_alloc_range() says -ENOSPC when the range is full. */
-	return ida_alloc_range(&ioasid_ida, min, max, GFP_KERNEL_ACCOUNT);
+	ret = __xa_alloc(&ioasid_xa, id, entry, XA_LIMIT(min, *max),
+			 GFP_KERNEL_ACCOUNT);
+	/* __xa_alloc() says -EBUSY when the range is full. */
+	return ret == -EBUSY ? -ENOSPC : ret;
 }
 
-/* Release reserved IDs that no one ever saw: @ids[0..n) are in @set->ids. */
-static void ioasid_release_reserved(struct ioasid_set *set,
-				    const ioasid_t *ids, unsigned int n)
+/* The bits of @ids[i..*j) that share @ids[i]'s word of a set's index. */
+static unsigned long ioasid_chunk_bits(const ioasid_t *ids, unsigned int i,
+				       unsigned int n, unsigned int *j)
 {
-	struct ioasid_data *data;
-	unsigned int i;
+	unsigned long chunk = ids[i] / IOASID_CHUNK;
+	unsigned long bits = 0;
 
-	for (i = 0; i < n; i++) {
-		data = xa_erase(&set->ids, ids[i]);
-		if (WARN_ON(!data || data->state != IOASID_RESERVED))
-			continue;
-		if (data->spid != IOMMU_PASID_INVALID)
-			xa_cmpxchg(&set->spids, data->spid, data, NULL, 0);
-		ida_free(&ioasid_ida, ids[i]);
-		kfree_rcu(data, rcu);
-		if (!((i + 1) % IOASID_RESCHED_EVERY))
+	for (*j = i; *j < n && ids[*j] / IOASID_CHUNK == chunk; (*j)++)
+		bits |= 1UL << (ids[*j] % IOASID_CHUNK);
+	return bits;
+}
+
+/*
+ * Take the IDs of @ids[i..) that share @ids[i]'s word out of @set's index;
+ * return where the next word's begin. Never allocates: the namespace's
+ * lock may be held.
+ */
+static unsigned int ioasid_index_clear(struct ioasid_set *set,
+				       const ioasid_t *ids, unsigned int i,
+				       unsigned int n)
+{
+	XA_STATE(xas, &set->ids, ids[i] / IOASID_CHUNK);
+	unsigned long bits;
+	unsigned int j;
+	void *entry;
+
+	bits = ioasid_chunk_bits(ids, i, n, &j);
+	xas_lock(&xas);
+	entry = xas_load(&xas);
+	/* Words stay when they go to 0: no node churn for a busy set. */
+	if (!WARN_ON(!xa_is_value(entry)))
+		xas_store(&xas, xa_mk_value(xa_to_value(entry) & ~bits));
+	xas_unlock(&xas);
+	return j;
+}
+
+/* Put @ids[0..n), IDs in hand and not visible yet, in @set's index. */
+static int ioasid_index_add(struct ioasid_set *set, const ioasid_t *ids,
+			    unsigned int n)
+{
+	XA_STATE(xas, &set->ids, 0);
+	unsigned int i, j, words = 0;
+	unsigned long bits;
+	void *entry;
+	int ret = 0;
+
+	for (i = 0; i < n; i = j) {
+		bits = ioasid_chunk_bits(ids, i, n, &j);
+		do {
+			xas_lock(&xas);
+			xas_set(&xas, ids[i] / IOASID_CHUNK);
+			entry = xas_load(&xas);
+			xas_store(&xas, xa_mk_value(bits | (entry ?
+							    xa_to_value(entry) :
+							    0)));
+			xas_unlock(&xas);
+		} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
+		ret = xas_error(&xas);
+		if (ret)
+			break;
+		if (!(++words % IOASID_RESCHED_EVERY))
 			cond_resched();
 	}
+	if (ret) {
+		for (j = 0; j < i; )
+			j = ioasid_index_clear(set, ids, j, i);
+	}
+	return ret;
+}
+
+/*
+ * Give back IDs that no one saw, @ids[0..n), with @indexed if they are in
+ * their set's index already. Returns the object of an ID that had one (an
+ * allocation with a private ID), for the caller to finish.
+ */
+static struct ioasid_data *ioasid_erase_busy(struct ioasid_set *set,
+					     const ioasid_t *ids,
+					     unsigned int n, bool indexed)
+{
+	XA_STATE(xas, &ioasid_xa, 0);
+	struct ioasid_data *data = NULL;
+	unsigned int i;
+	void *entry;
+
+	xa_lock(&ioasid_xa);
+	for (i = 0; i < n; i++) {
+		ioasid_xa_yield(i);
+		if (indexed && (i == 0 || ids[i] / IOASID_CHUNK !=
+					  ids[i - 1] / IOASID_CHUNK))
+			ioasid_index_clear(set, ids, i, n);
+		xas_set(&xas, ids[i]);
+		entry = xas_load(&xas);
+		ioasid_vacate(&xas);
+		if (ioasid_object(entry))
+			data = entry;
+		else
+			WARN_ON(entry != ioasid_tag(set, IOASID_TAG_BUSY));
+	}
+	xa_unlock(&ioasid_xa);
+	return data;
+}
+
+/* Forget the private ID of @data, an object that is not live. */
+static void ioasid_spid_release(struct ioasid_data *data)
+{
+	struct ioasid_set *set = data->set;
+
+	mutex_lock(&set->lock);
+	if (data->spid != IOMMU_PASID_INVALID) {
+		xa_cmpxchg(&set->spids, data->spid, data, NULL, 0);
+		xa_lock(&ioasid_xa);
+		data->spid = IOMMU_PASID_INVALID;
+		xa_unlock(&ioasid_xa);
+	}
+	mutex_unlock(&set->lock);
 }
 
 /**
@@ -575,7 +891,8 @@ static void ioasid_release_reserved(struct ioasid_set *set,
  * request takes no more IDs than its limits allow, even for a moment; the
  * charge shows in ioasids.current and ioasids.peak only once the IDs are
  * in hand (ioasids_cg_commit()). A refused request leaves nothing but the
- * ioasids.events count of a limit that refused it.
+ * ioasids.events count of a limit that refused it. The namespace's lock is
+ * taken once for the batch, and given up every %IOASID_RESCHED_EVERY IDs.
  *
  * Context: Process context; sleeps.
  * Return:
@@ -592,9 +909,10 @@ static void ioasid_release_reserved(struct ioasid_set *set,
 int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 			 unsigned int n, ioasid_t spid, ioasid_t *ids)
 {
+	struct ioasid_data *data = NULL;
 	ioasid_t floor = 0;
-	struct ioasid_data *data;
-	unsigned int i;
+	unsigned int i = 0;
+	void *entry;
 	int ret;
 
 	if (!set || !ids || !n || n > IOASID_MAX_BATCH ||
@@ -608,20 +926,39 @@ int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		return ret;
 	if (n > max - min + 1)
 		return -ENOSPC;
+	if (floor <= min || floor > max)
+		floor = 0;
+	if (READ_ONCE(set->dead))
+		return -ENOENT;
 
-	mutex_lock(&set->lock);
-	if (set->dead)
-		ret = -ENOENT;
-	else if (set->quota && (set->nr > set->quota ||
-				n > set->quota - set->nr))
-		ret = -EDQUOT;
-	else if (spid != IOMMU_PASID_INVALID && xa_load(&set->spids, spid))
-		ret = -EEXIST;
-	else
-		set->nr += n;	/* held against the quota while we work */
-	mutex_unlock(&set->lock);
+	/* Held against the quota while we work. */
+	ret = ioasid_nr_add(set, n);
 	if (ret)
 		return ret;
+
+	if (spid != IOMMU_PASID_INVALID) {
+		data = kmem_cache_alloc(ioasid_cache, GFP_KERNEL_ACCOUNT);
+		if (!data) {
+			ret = -ENOMEM;
+			goto unquota;
+		}
+		*data = (struct ioasid_data) {
+			.set = set,
+			.id = IOMMU_PASID_INVALID,
+			.spid = spid,
+			.users = 1,
+			.state = IOASID_BUSY,
+		};
+		refcount_inc(&set->ref);
+		mutex_lock(&set->lock);
+		ret = xa_insert(&set->spids, spid, data, GFP_KERNEL_ACCOUNT);
+		mutex_unlock(&set->lock);
+		if (ret) {
+			ret = ret == -EBUSY ? -EEXIST : ret;
+			data->spid = IOMMU_PASID_INVALID;
+			goto free_data;
+		}
+	}
 
 	/*
 	 * Room under every limit first, so that no one holds more IDs than
@@ -629,68 +966,48 @@ int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 	 * in ioasids.current and ioasids.peak only once the IDs are in hand.
 	 */
 	ret = ioasids_cg_try_reserve(set->cg, n);
-	if (ret) {
-		i = 0;
-		goto unquota;
-	}
+	if (ret)
+		goto unspid;
 
+	entry = data ?: ioasid_tag(set, IOASID_TAG_BUSY);
+	xa_lock(&ioasid_xa);
 	for (i = 0; i < n; i++) {
 		if (i && !(i % IOASID_RESCHED_EVERY)) {
+			xa_unlock(&ioasid_xa);
 			cond_resched();
 			if (fatal_signal_pending(current)) {
 				ret = -EINTR;
 				goto release;
 			}
+			xa_lock(&ioasid_xa);
 		}
-		data = kmem_cache_alloc(ioasid_cache, GFP_KERNEL_ACCOUNT);
-		if (!data) {
-			ret = -ENOMEM;
-			goto release;
-		}
-		ret = ioasid_take(min, max, floor);
-		if (ret < 0) {
-			kmem_cache_free(ioasid_cache, data);
-			goto release;
-		}
-		data->set = set;
-		refcount_set(&data->users, 1);
-		data->id = ret;
-		data->spid = IOMMU_PASID_INVALID;
-		data->state = IOASID_RESERVED;
-		data->nr_bonds = 0;
-		/* The ID is ours alone: nobody else inserts or erases it. */
-		ret = xa_insert(&set->ids, data->id, data, GFP_KERNEL_ACCOUNT);
-		if (ret) {
-			ida_free(&ioasid_ida, data->id);
-			kmem_cache_free(ioasid_cache, data);
-			goto release;
-		}
-		ids[i] = data->id;
+		ret = ioasid_take_locked(entry, min, &max, &floor, &ids[i]);
+		if (ret)
+			break;
 	}
-
-	if (spid != IOMMU_PASID_INVALID) {
-		mutex_lock(&set->lock);
-		ret = xa_insert(&set->spids, spid, data, GFP_KERNEL_ACCOUNT);
-		if (!ret)
-			data->spid = spid;
-		mutex_unlock(&set->lock);
-		if (ret) {
-			ret = ret == -EBUSY ? -EEXIST : ret;
-			goto release;
-		}
-	}
+	if (data && !ret)
+		data->id = ids[0];
+	xa_unlock(&ioasid_xa);
+	if (!ret)
+		ret = ioasid_index_add(set, ids, n);
+	if (ret)
+		goto release;
 
 	/* Charged only now, for IDs in hand. */
 	ioasids_cg_commit(set->cg, ioasid_kind(set), n);
 	return 0;
 
 release:
-	ioasid_release_reserved(set, ids, i);
+	ioasid_erase_busy(set, ids, i, false);
 	ioasids_cg_cancel(set->cg, n);
+unspid:
+	if (data)
+		ioasid_spid_release(data);
+free_data:
+	if (data)
+		ioasid_data_free(data);
 unquota:
-	mutex_lock(&set->lock);
-	set->nr -= n;
-	mutex_unlock(&set->lock);
+	atomic_sub(n, &set->nr);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc_reserve);
@@ -709,25 +1026,33 @@ EXPORT_SYMBOL_GPL(ioasid_alloc_reserve);
 void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 			   unsigned int n)
 {
+	XA_STATE(xas, &ioasid_xa, 0);
 	struct ioasid_data *data;
 	unsigned int i;
+	void *entry;
 
 	/* Still invisible: no one else can free or find them meanwhile. */
-	for (i = 0; i < n; i++) {
-		data = xa_load(&set->ids, ids[i]);
-		ioasid_call(set, IOASID_NOTIFY_ALLOC, data, NULL,
+	for (i = 0; i < n && !ioasid_quiet(set); i++) {
+		data = ioasid_object(xa_load(&ioasid_xa, ids[i]));
+		ioasid_call(set, IOASID_NOTIFY_ALLOC, ids[i],
+			    data ? data->spid : IOMMU_PASID_INVALID, NULL,
 			    IOASID_STAGE_ALL);
 		if (!((i + 1) % IOASID_RESCHED_EVERY))
 			cond_resched();
 	}
 
-	refcount_add(n, &set->ref);
-	mutex_lock(&set->lock);
+	xas_lock(&xas);
 	for (i = 0; i < n; i++) {
-		data = xa_load(&set->ids, ids[i]);
-		WRITE_ONCE(data->state, IOASID_LIVE);
+		ioasid_xa_yield(i);
+		xas_set(&xas, ids[i]);
+		entry = xas_load(&xas);
+		data = ioasid_object(entry);
+		if (data)
+			WRITE_ONCE(data->state, IOASID_LIVE);
+		else
+			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
 	}
-	mutex_unlock(&set->lock);
+	xas_unlock(&xas);
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc_finalize);
 
@@ -744,11 +1069,14 @@ EXPORT_SYMBOL_GPL(ioasid_alloc_finalize);
 void ioasid_alloc_abort(struct ioasid_set *set, const ioasid_t *ids,
 			unsigned int n)
 {
-	ioasid_release_reserved(set, ids, n);
-	mutex_lock(&set->lock);
-	ioasids_cg_uncharge(set->cg, ioasid_kind(set), n);
-	set->nr -= n;
-	mutex_unlock(&set->lock);
+	struct ioasid_data *data;
+
+	data = ioasid_erase_busy(set, ids, n, true);
+	if (data) {
+		ioasid_spid_release(data);
+		ioasid_data_free(data);
+	}
+	ioasid_uncharge(set, n);
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc_abort);
 
@@ -806,15 +1134,6 @@ int ioasid_alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 EXPORT_SYMBOL_GPL(ioasid_alloc_batch);
 
 /* The set's live data for @id, with set->lock held. */
-static struct ioasid_data *ioasid_find_locked(struct ioasid_set *set,
-					      ioasid_t id)
-{
-	struct ioasid_data *data = xa_load(&set->ids, id);
-
-	lockdep_assert_held(&set->lock);
-	return data && data->state == IOASID_LIVE ? data : NULL;
-}
-
 /*
  * Remove @data's ID from one device's table and drop that entry's ref:
  * the device side is told first, then the entry goes, then the IOMMU and
@@ -824,17 +1143,16 @@ static void ioasid_clear_entry(struct ioasid_device *idev,
 			       struct ioasid_data *data)
 {
 	struct ioasid_set *set = data->set;
+	ioasid_t spid = READ_ONCE(data->spid);
 
 	lockdep_assert_held(&ioasid_devices_lock);
-	ioasid_call(set, IOASID_NOTIFY_UNBIND, data, idev,
+	ioasid_call(set, IOASID_NOTIFY_UNBIND, data->id, spid, idev,
 		    IOASID_STAGE_DEVICE);
 	idev->ops->clear_pasid(idev, data->id);
 	xa_erase(&idev->table, data->id);
-	ioasid_call(set, IOASID_NOTIFY_UNBIND, data, idev, IOASID_STAGE_HOST);
-	mutex_lock(&set->lock);
-	data->nr_bonds--;
-	mutex_unlock(&set->lock);
-	ioasid_put_data(data);
+	ioasid_call(set, IOASID_NOTIFY_UNBIND, data->id, spid, idev,
+		    IOASID_STAGE_HOST);
+	ioasid_unref(data, true);
 }
 
 /* A freed ID leaves every PASID table before it can go back to the pool. */
@@ -852,30 +1170,74 @@ static void ioasid_unbind_all(struct ioasid_data *data)
 
 /*
  * Tear down what a freed ID is used for, device first, then IOMMU, then
- * CPU, and drop the owner's reference, which the caller held.
+ * CPU; for an object, drop the owner's reference too.
  */
-static void ioasid_teardown(struct ioasid_set *set, struct ioasid_data *data)
+static void ioasid_teardown(struct ioasid_set *set, ioasid_t id,
+			    struct ioasid_data *data)
 {
-	ioasid_call(set, IOASID_NOTIFY_FREE, data, NULL, IOASID_STAGE_DEVICE);
+	ioasid_t spid = data ? data->spid : IOMMU_PASID_INVALID;
+
+	ioasid_call(set, IOASID_NOTIFY_FREE, id, spid, NULL,
+		    IOASID_STAGE_DEVICE);
 	/*
 	 * No new bond can start on a freed ID; one that started before is
 	 * counted already, and ioasid_unbind_all() waits for it.
 	 */
-	if (READ_ONCE(data->nr_bonds))
+	if (data && READ_ONCE(data->nr_bonds))
 		ioasid_unbind_all(data);
-	ioasid_call(set, IOASID_NOTIFY_FREE, data, NULL, IOASID_STAGE_HOST);
-
+	ioasid_call(set, IOASID_NOTIFY_FREE, id, spid, NULL, IOASID_STAGE_HOST);
+	if (!data)
+		return;
 	/*
 	 * Everyone was told with the private ID still the ID's own; from here
 	 * on it is free, whatever references remain.
 	 */
-	mutex_lock(&set->lock);
-	if (data->spid != IOMMU_PASID_INVALID) {
-		xa_cmpxchg(&set->spids, data->spid, data, NULL, 0);
-		WRITE_ONCE(data->spid, IOMMU_PASID_INVALID);
+	ioasid_spid_release(data);
+	ioasid_unref(data, false);
+}
+
+/*
+ * Make each of @ids[0..n) invisible, all or none: a plain one BUSY, an
+ * object FREED. With the namespace locked; true if all were live IDs of
+ * @set, each listed once.
+ */
+static bool ioasid_free_claim_locked(struct ioasid_set *set,
+				     const ioasid_t *ids, unsigned int n,
+				     bool *objects)
+{
+	XA_STATE(xas, &ioasid_xa, 0);
+	struct ioasid_data *data;
+	unsigned int i;
+	void *entry;
+
+	for (i = 0; i < n; i++) {
+		ioasid_xa_yield(i);
+		xas_set(&xas, ids[i]);
+		entry = xas_load(&xas);
+		data = ioasid_object(entry);
+		if (entry == ioasid_tag(set, IOASID_TAG_LIVE)) {
+			xas_store(&xas, ioasid_tag(set, IOASID_TAG_BUSY));
+		} else if (data && data->set == set &&
+			   data->state == IOASID_LIVE) {
+			WRITE_ONCE(data->state, IOASID_FREED);
+			*objects = true;
+		} else {
+			break;
+		}
 	}
-	mutex_unlock(&set->lock);
-	ioasid_put_data(data);
+	if (i == n)
+		return true;
+	/* Undo: each ID before i was live and is listed once. */
+	while (i--) {
+		xas_set(&xas, ids[i]);
+		entry = xas_load(&xas);
+		data = ioasid_object(entry);
+		if (data)
+			WRITE_ONCE(data->state, IOASID_LIVE);
+		else
+			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
+	}
+	return false;
 }
 
 /**
@@ -885,7 +1247,10 @@ static void ioasid_teardown(struct ioasid_set *set, struct ioasid_data *data)
  * @n: how many, at most %IOASID_MAX_BATCH
  *
  * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
- * is listed twice, none is freed.
+ * is listed twice, none is freed. The namespace's lock is taken once to
+ * check and claim them all, and, when no notifier listens and no ID has a
+ * bond, a private ID or a reference, to give them back too; the cgroup is
+ * uncharged once.
  *
  * Context: Process context.
  * Return: 0; -ENOENT and nothing freed; -EINVAL for @n above
@@ -894,35 +1259,73 @@ static void ioasid_teardown(struct ioasid_set *set, struct ioasid_data *data)
 int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		      unsigned int n)
 {
-	struct ioasid_data *data;
-	unsigned int i;
+	XA_STATE(xas, &ioasid_xa, 0);
+	unsigned int i, w, m, released = 0;
+	bool objects = false;
+	unsigned long objs;
+	void *entry;
 
 	if (n > IOASID_MAX_BATCH)
 		return -EINVAL;
-	mutex_lock(&set->lock);
-	for (i = 0; i < n; i++) {
-		data = ioasid_find_locked(set, ids[i]);
-		if (!data)
-			break;
-		WRITE_ONCE(data->state, IOASID_FREED);
-	}
-	if (i < n) {
-		/* Undo: every ID before i was live and is not freed twice. */
-		while (i--) {
-			data = xa_load(&set->ids, ids[i]);
-			WRITE_ONCE(data->state, IOASID_LIVE);
-		}
-		mutex_unlock(&set->lock);
+	xas_lock(&xas);
+	if (!ioasid_free_claim_locked(set, ids, n, &objects)) {
+		xas_unlock(&xas);
 		return -ENOENT;
 	}
-	mutex_unlock(&set->lock);
-
-	/* The owner's references keep every one of them until teardown. */
-	for (i = 0; i < n; i++) {
-		ioasid_teardown(set, xa_load(&set->ids, ids[i]));
-		if (!((i + 1) % IOASID_RESCHED_EVERY))
-			cond_resched();
+	/*
+	 * Out of the set's index before they go back to the pool, so that
+	 * the set's next allocation of the same ID is not undone.
+	 */
+	for (i = 0, w = 0; i < n; w++) {
+		ioasid_xa_yield(w);
+		i = ioasid_index_clear(set, ids, i, n);
 	}
+	if (!objects && ioasid_quiet(set)) {
+		/* No one to tell, nothing to tear down: back at once. */
+		for (i = 0; i < n; i++) {
+			ioasid_xa_yield(i);
+			xas_set(&xas, ids[i]);
+			xas_load(&xas);
+			ioasid_vacate(&xas);
+		}
+		xas_unlock(&xas);
+		ioasid_uncharge(set, n);
+		return 0;
+	}
+	xas_unlock(&xas);
+
+	/*
+	 * Window by window: which IDs are objects is read while all of the
+	 * window's IDs are still ours; an object's teardown may give its ID
+	 * back, and the plain ones go back after their notifications.
+	 */
+	for (w = 0; w < n; w += m) {
+		m = min_t(unsigned int, n - w, BITS_PER_LONG);
+		objs = 0;
+		for (i = 0; i < m; i++) {
+			if (ioasid_object(xa_load(&ioasid_xa, ids[w + i])))
+				objs |= BIT(i);
+		}
+		for (i = 0; i < m; i++) {
+			entry = objs & BIT(i) ? xa_load(&ioasid_xa, ids[w + i]) :
+						NULL;
+			ioasid_teardown(set, ids[w + i], entry);
+		}
+		xas_lock(&xas);
+		for (i = 0; i < m; i++) {
+			if (objs & BIT(i))
+				continue;
+			xas_set(&xas, ids[w + i]);
+			WARN_ON(xas_load(&xas) !=
+				ioasid_tag(set, IOASID_TAG_BUSY));
+			ioasid_vacate(&xas);
+			released++;
+		}
+		xas_unlock(&xas);
+		cond_resched();
+	}
+	if (released)
+		ioasid_uncharge(set, released);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ioasid_free_batch);
@@ -957,26 +1360,16 @@ EXPORT_SYMBOL_GPL(ioasid_free);
  *
  * A consumer that programs @id into hardware holds a reference until the
  * hardware no longer uses it, so that the ID is not handed out again
- * before. Taken under the set's lock: either the reference is taken before
- * the ID is freed, and the consumer is told %IOASID_NOTIFY_FREE, or the
- * call fails.
+ * before. Taken under the namespace's lock: either the reference is taken
+ * before the ID is freed, and the consumer is told %IOASID_NOTIFY_FREE, or
+ * the call fails. The ID gets a struct ioasid_data while referenced.
  *
  * Context: Process context.
- * Return: 0, or -ENOENT if @id is not a live ID of @set.
+ * Return: 0; -ENOENT if @id is not a live ID of @set; -ENOMEM.
  */
 int ioasid_get(struct ioasid_set *set, ioasid_t id)
 {
-	struct ioasid_data *data;
-	int ret = -ENOENT;
-
-	mutex_lock(&set->lock);
-	data = ioasid_find_locked(set, id);
-	if (data) {
-		refcount_inc(&data->users);
-		ret = 0;
-	}
-	mutex_unlock(&set->lock);
-	return ret;
+	return PTR_ERR_OR_ZERO(ioasid_hold(set, id, false));
 }
 EXPORT_SYMBOL_GPL(ioasid_get);
 
@@ -990,12 +1383,21 @@ EXPORT_SYMBOL_GPL(ioasid_get);
 void ioasid_put(struct ioasid_set *set, ioasid_t id)
 {
 	struct ioasid_data *data;
+	enum ioasid_unref how;
+	bool owner;
 
-	/* The caller's reference keeps @id in the set. */
-	data = xa_load(&set->ids, id);
-	if (WARN_ON(!data || data->state == IOASID_RESERVED))
+	xa_lock(&ioasid_xa);
+	/* The caller's reference keeps @id's object in the namespace. */
+	data = ioasid_object(xa_load(&ioasid_xa, id));
+	owner = data && data->state == IOASID_LIVE;
+	if (WARN_ON(!data || data->set != set || data->state == IOASID_BUSY ||
+		    data->users <= owner + data->nr_bonds)) {
+		xa_unlock(&ioasid_xa);
 		return;
-	ioasid_put_data(data);
+	}
+	how = ioasid_unref_locked(data, false);
+	xa_unlock(&ioasid_xa);
+	ioasid_unref_done(data, how);
 }
 EXPORT_SYMBOL_GPL(ioasid_put);
 
@@ -1017,20 +1419,31 @@ int ioasid_attach_spid(struct ioasid_set *set, ioasid_t id, ioasid_t spid)
 
 	if (spid == IOMMU_PASID_INVALID)
 		return -EINVAL;
+	data = ioasid_hold(set, id, false);
+	if (IS_ERR(data))
+		return PTR_ERR(data);
+
 	mutex_lock(&set->lock);
-	data = ioasid_find_locked(set, id);
-	if (!data) {
-		ret = -ENOENT;
-	} else if (data->spid != IOMMU_PASID_INVALID) {
+	if (data->spid != IOMMU_PASID_INVALID) {
 		ret = -EBUSY;
-	} else {
-		ret = xa_insert(&set->spids, spid, data, GFP_KERNEL_ACCOUNT);
-		if (ret == -EBUSY)
-			ret = -EEXIST;
-		if (!ret)
-			WRITE_ONCE(data->spid, spid);
+		goto out;
 	}
+	ret = xa_insert(&set->spids, spid, data, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		ret = ret == -EBUSY ? -EEXIST : ret;
+		goto out;
+	}
+	xa_lock(&ioasid_xa);
+	if (data->state == IOASID_LIVE)
+		data->spid = spid;
+	else
+		ret = -ENOENT;	/* freed meanwhile: its teardown is done */
+	xa_unlock(&ioasid_xa);
+	if (ret)
+		xa_erase(&set->spids, spid);
+out:
 	mutex_unlock(&set->lock);
+	ioasid_unref(data, false);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_attach_spid);
@@ -1041,21 +1454,31 @@ EXPORT_SYMBOL_GPL(ioasid_attach_spid);
  * @id: a live ID of @set
  *
  * Context: Process context.
- * Return: 0, or -ENOENT if @id is not a live ID of @set or has no private ID.
+ * Return: 0, or -ENOENT if @id is not a live ID of @set or has no private
+ * ID; -ENOMEM.
  */
 int ioasid_detach_spid(struct ioasid_set *set, ioasid_t id)
 {
 	struct ioasid_data *data;
+	ioasid_t spid;
 	int ret = -ENOENT;
 
+	data = ioasid_hold(set, id, false);
+	if (IS_ERR(data))
+		return PTR_ERR(data);
+
 	mutex_lock(&set->lock);
-	data = ioasid_find_locked(set, id);
-	if (data && data->spid != IOMMU_PASID_INVALID) {
-		xa_erase(&set->spids, data->spid);
-		WRITE_ONCE(data->spid, IOMMU_PASID_INVALID);
+	xa_lock(&ioasid_xa);
+	spid = data->spid;
+	if (data->state == IOASID_LIVE && spid != IOMMU_PASID_INVALID) {
+		data->spid = IOMMU_PASID_INVALID;
 		ret = 0;
 	}
+	xa_unlock(&ioasid_xa);
+	if (!ret)
+		xa_erase(&set->spids, spid);
 	mutex_unlock(&set->lock);
+	ioasid_unref(data, false);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_detach_spid);
@@ -1101,8 +1524,8 @@ int ioasid_find_spid(struct ioasid_set *set, ioasid_t id, ioasid_t *spid)
 	int ret = -ENOENT;
 
 	rcu_read_lock();
-	data = xa_load(&set->ids, id);
-	if (data && READ_ONCE(data->state) == IOASID_LIVE) {
+	data = ioasid_object(xa_load(&ioasid_xa, id));
+	if (data && data->set == set && READ_ONCE(data->state) == IOASID_LIVE) {
 		found = READ_ONCE(data->spid);
 		if (found != IOMMU_PASID_INVALID) {
 			*spid = found;
@@ -1171,16 +1594,12 @@ void ioasid_notify(struct ioasid_set *set, enum ioasid_event event,
 {
 	struct ioasid_data *data;
 
-	mutex_lock(&set->lock);
-	data = xa_load(&set->ids, id);
-	if (data && (data->state == IOASID_RESERVED ||
-		     !refcount_inc_not_zero(&data->users)))
-		data = NULL;
-	mutex_unlock(&set->lock);
-	if (!data)
+	data = ioasid_hold(set, id, true);
+	if (IS_ERR(data))
 		return;
-	ioasid_call(set, event, data, priv, IOASID_STAGE_ALL);
-	ioasid_put_data(data);
+	ioasid_call(set, event, id, READ_ONCE(data->spid), priv,
+		    IOASID_STAGE_ALL);
+	ioasid_unref(data, false);
 }
 EXPORT_SYMBOL_GPL(ioasid_notify);
 
@@ -1255,9 +1674,12 @@ static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
 
 	lockdep_assert_held(&ioasid_devices_lock);
 
-	mutex_lock(&set->lock);
-	data = ioasid_find_locked(set, id);
-	if (!data)
+	/* The entry's reference, if all goes well. */
+	data = ioasid_hold(set, id, false);
+	if (IS_ERR(data))
+		return PTR_ERR(data);
+	xa_lock(&ioasid_xa);
+	if (data->state != IOASID_LIVE)
 		ret = -ENOENT;
 	else if (id >= idev->max_pasids)
 		ret = -EOVERFLOW;
@@ -1265,14 +1687,13 @@ static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
 		ret = -EEXIST;
 	else if (data->nr_bonds == U16_MAX)
 		ret = -EBUSY;
-	if (!ret) {
-		/* The entry's reference, counted before the ID can be freed. */
-		refcount_inc(&data->users);
-		data->nr_bonds++;
-	}
-	mutex_unlock(&set->lock);
-	if (ret)
+	else
+		data->nr_bonds++;	/* counted before the ID can be freed */
+	xa_unlock(&ioasid_xa);
+	if (ret) {
+		ioasid_unref(data, false);
 		return ret;
+	}
 
 	ret = xa_insert(&idev->table, id, data, GFP_KERNEL_ACCOUNT);
 	if (!ret) {
@@ -1281,13 +1702,11 @@ static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
 			xa_erase(&idev->table, id);
 	}
 	if (ret) {
-		mutex_lock(&set->lock);
-		data->nr_bonds--;
-		mutex_unlock(&set->lock);
-		ioasid_put_data(data);
+		ioasid_unref(data, true);
 		return ret;
 	}
-	ioasid_call(set, IOASID_NOTIFY_BIND, data, idev, IOASID_STAGE_ALL);
+	ioasid_call(set, IOASID_NOTIFY_BIND, id, READ_ONCE(data->spid), idev,
+		    IOASID_STAGE_ALL);
 	return 0;
 }
 
@@ -1416,27 +1835,38 @@ EXPORT_SYMBOL_GPL(ioasid_bind_file);
  * ioasid_set_free() - Destroy a set: free every ID it holds.
  * @set: the set
  *
- * Each live ID goes through ioasid_free(), so consumers tear their hardware
- * state down first. The set itself goes when its last ID is released. The
- * owner must not allocate in the set any more, nor concurrently.
+ * Each live ID goes through ioasid_free_batch(), so consumers tear their
+ * hardware state down first. The set's own index is walked, not the
+ * namespace. The set itself goes when its last ID is released. The owner
+ * must not allocate in the set any more, nor concurrently.
  *
  * Context: Process context; preemptible however many IDs the set holds.
  */
 void ioasid_set_free(struct ioasid_set *set)
 {
-	struct ioasid_data *data;
-	unsigned long id;
+	ioasid_t ids[IOASID_RESCHED_EVERY];
+	unsigned long chunk, bits;
+	unsigned int n = 0;
+	void *entry;
 
 	if (!set)
 		return;
 	mutex_lock(&set->lock);
-	set->dead = true;
+	WRITE_ONCE(set->dead, true);
 	mutex_unlock(&set->lock);
 
-	xa_for_each(&set->ids, id, data) {
-		ioasid_free(set, id);
-		cond_resched();
+	xa_for_each(&set->ids, chunk, entry) {
+		for (bits = xa_to_value(entry); bits; bits &= bits - 1) {
+			ids[n++] = chunk * IOASID_CHUNK + __ffs(bits);
+			if (n < ARRAY_SIZE(ids))
+				continue;
+			WARN_ON(ioasid_free_batch(set, ids, n));
+			n = 0;
+			cond_resched();
+		}
 	}
+	if (n)
+		WARN_ON(ioasid_free_batch(set, ids, n));
 	ioasid_set_put(set);
 }
 EXPORT_SYMBOL_GPL(ioasid_set_free);
@@ -1509,6 +1939,12 @@ void ioasid_flush_mm_drops(void)
 }
 EXPORT_SYMBOL_GPL(ioasid_flush_mm_drops);
 
+/* A set's count, for debugfs: not while its cgroup changes. */
+static unsigned int ioasid_set_count(struct ioasid_set *set)
+{
+	return atomic_read(&set->nr) & ~IOASID_NR_FROZEN;
+}
+
 static const char *const ioasid_type_name[] = {
 	[IOASID_SET_TYPE_KERNEL] = "kernel",
 	[IOASID_SET_TYPE_MM] = "mm",
@@ -1535,7 +1971,8 @@ static int ioasid_sets_show(struct seq_file *m, void *v)
 #endif
 		seq_printf(m, "%s %s %u %u%s\n", ioasid_type_name[set->type],
 			   path[0] ? path : "-", READ_ONCE(set->quota),
-			   READ_ONCE(set->nr), set->dead ? " dying" : "");
+			   ioasid_set_count(set),
+			   READ_ONCE(set->dead) ? " dying" : "");
 	}
 	spin_unlock(&ioasid_sets_lock);
 	kfree(path);

@@ -133,7 +133,6 @@ static int ioasid_free_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_free *cmd = ucmd->cmd;
 	ioasid_t stack[IOASID_STACK_IDS];
-	struct ioasid_set_info info;
 	ioasid_t *ids;
 	int ret;
 
@@ -141,10 +140,6 @@ static int ioasid_free_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved || !cmd->count || cmd->count > IOASID_MAX_COUNT)
 		return -EINVAL;
-	/* More IDs than the file holds: some of them are not its own. */
-	ioasid_set_get_info(f->set, &info);
-	if (cmd->count > info.count)
-		return -ENOENT;
 
 	ids = ioasid_ids_alloc(cmd->count, stack);
 	if (!ids)
