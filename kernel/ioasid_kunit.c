@@ -277,6 +277,54 @@ static void ioasid_test_spid(struct kunit *test)
 	ioasid_set_free(set);
 }
 
+/*
+ * Plain IDs and IDs with a reference or a private ID (which need an object)
+ * in one batch: FREE gives the plain ones back at once, keeps a referenced
+ * one until its last reference, and frees private IDs; a batch that names
+ * an ID twice frees none.
+ */
+static void ioasid_test_mixed_batch(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	ioasid_t ids[40], dup[3], id, found;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 0, 63, 40, ids), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_get(set, ids[5]), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, ids[7], 7), 0);
+	/* A reference taken and dropped leaves a plain ID again. */
+	KUNIT_EXPECT_EQ(test, ioasid_get(set, ids[9]), 0);
+	ioasid_put(set, ids[9]);
+
+	dup[0] = ids[1];
+	dup[1] = ids[7];
+	dup[2] = ids[1];
+	KUNIT_EXPECT_EQ(test, ioasid_free_batch(set, dup, 3), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 7, &found), 0);
+	KUNIT_EXPECT_EQ(test, found, ids[7]);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 40);
+
+	KUNIT_EXPECT_EQ(test, ioasid_free_batch(set, ids, 40), 0);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 7, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_get(set, ids[5]), -ENOENT);
+	for (i = 0; i < 40; i++) {
+		if (i == 5)
+			continue;
+		KUNIT_EXPECT_EQ(test, ioasid_alloc(set, ids[i], ids[i],
+						   IOMMU_PASID_INVALID, &id), 0);
+	}
+	/* Still referenced: not handed out again. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, ids[5], ids[5],
+					   IOMMU_PASID_INVALID, &id), -ENOSPC);
+	ioasid_put(set, ids[5]);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 39);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, ids[5], ids[5], 7, &id), 0);
+	ioasid_set_free(set);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+}
+
 /* Batch: all or nothing. */
 static void ioasid_test_batch_rollback(struct kunit *test)
 {
@@ -802,6 +850,7 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_quota_only_lowered),
 	KUNIT_CASE(ioasid_test_spid),
 	KUNIT_CASE(ioasid_test_batch_rollback),
+	KUNIT_CASE(ioasid_test_mixed_batch),
 	KUNIT_CASE(ioasid_test_capacity_follows_largest),
 	KUNIT_CASE(ioasid_test_notifier_order),
 	KUNIT_CASE(ioasid_test_teardown_before_reuse),
