@@ -378,9 +378,113 @@ TEST_F_TIMEOUT(race, limited_tenant_holds_nothing, 120)
 	rmdir(zero);
 }
 
+/* Allocate and free one ID at a time, as a VMM's vCPUs do. */
+static void *churner(void *arg)
+{
+	struct race *r = arg;
+	__u32 ids[2];
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		ret = ioasid_alloc_ids(r->fd, 0, ~0U, 2, ids);
+		if (ret == -EDQUOT)
+			continue;
+		if (ret) {
+			race_bad(r, "ALLOC", ret);
+			continue;
+		}
+		atomic_fetch_add(&r->allocs, 1);
+		ret = ioasid_free_ids(r->fd, 2, ids);
+		if (ret)
+			race_bad(r, "FREE", ret);
+	}
+	return NULL;
+}
+
+static int set_cgroup(int fd, int cgfd)
+{
+	struct ioasid_set_cgroup cmd = { .size = sizeof(cmd),
+					 .cgroup_fd = cgfd };
+
+	return ioctl(fd, IOASID_SET_CGROUP, &cmd) ? -errno : 0;
+}
+
+/*
+ * SET_CGROUP and SET_QUOTA while two threads allocate and free on the same
+ * file: the cgroup changes only while the file holds nothing, every ID is
+ * uncharged from the cgroup it was charged to, and a lowered quota holds
+ * at once. Each round ends with both cgroups' ioasids.current at 0.
+ */
+TEST_F_TIMEOUT(race, set_cgroup_and_quota_during_allocs, 120)
+{
+	struct ioasid_set_quota q = { .size = sizeof(q), .quota = 2 };
+	long rounds = 0, moved = 0, busy = 0, allocs = 0;
+	struct ioasid_info info;
+	char vm[PATH_MAX];
+	time_t end = time(NULL) + RUN_SECONDS;
+	pthread_t t[2];
+	int vmfd, i, ret;
+
+	ASSERT_EQ(0, cg_make("vm", vm, sizeof(vm)));
+	ASSERT_EQ(0, cg_write(vm, "ioasids.max", "max"));
+	vmfd = open(vm, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, vmfd);
+	while (time(NULL) < end || rounds < 20) {
+		struct race c = { .dev = -1 };
+
+		c.fd = open("/dev/ioasid", O_RDWR);
+		ASSERT_LE(0, c.fd);
+		for (i = 0; i < 2; i++)
+			ASSERT_EQ(0, pthread_create(&t[i], NULL, churner, &c));
+		/* Let them start, then move the file's charge. */
+		while (atomic_load(&c.allocs) < 20)
+			sched_yield();
+		for (i = 0; i < 100000; i++) {
+			ret = set_cgroup(c.fd, vmfd);
+			if (ret != -EBUSY)
+				break;
+			busy++;
+		}
+		EXPECT_EQ(0, ret);
+		moved += !ret;
+		/*
+		 * Two IDs per call, two threads: a quota of 2 lets one in.
+		 * Allocations counted before it may finish; once each thread
+		 * has freed, the file never holds more than 2.
+		 */
+		EXPECT_EQ(0, ioctl(c.fd, IOASID_SET_QUOTA, &q));
+		usleep(20000);
+		for (i = 0; i < 20; i++) {
+			ret = get_info(c.fd, &info);
+			EXPECT_EQ(0, ret);
+			EXPECT_GE(2, info.count);
+			usleep(1000);
+		}
+		atomic_store(&c.stop, true);
+		for (i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		EXPECT_EQ(0, c.bad) TH_LOG("%s", c.why);
+		allocs += c.allocs;
+		close(c.fd);
+		EXPECT_EQ(0, cg_current(self->cg));
+		EXPECT_EQ(0, cg_current(vm));
+		if (c.bad || cg_current(vm) || cg_current(self->cg))
+			break;
+		rounds++;
+	}
+	TH_LOG("%ld rounds, %ld moved, %ld refused busy, %ld allocations",
+	       rounds, moved, busy, allocs);
+	EXPECT_EQ(rounds, moved);
+	/* The threads did race the move. */
+	EXPECT_LT(0, busy);
+	close(vmfd);
+	rmdir(vm);
+}
+
 static void __attribute__((destructor)) remove_test_cgroup(void)
 {
 	rmdir(TESTCG "/zero");
+	rmdir(TESTCG "/vm");
 	rmdir(TESTCG "/race");
 	rmdir(TESTCG);
 }
