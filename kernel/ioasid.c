@@ -562,14 +562,36 @@ static void ioasid_vacate(struct xa_state *xas)
 	xas_init_marks(xas);
 }
 
-/* Let others have the CPU and the namespace's lock now and then. */
-static void ioasid_xa_yield(unsigned int i)
+/*
+ * Let others have the CPU and the namespace's lock now and then; @xas
+ * walks from the top again after.
+ */
+static void ioasid_xa_yield(struct xa_state *xas, unsigned int i)
 {
 	if (i && !(i % IOASID_RESCHED_EVERY)) {
+		xas_reset(xas);
 		xa_unlock(&ioasid_xa);
 		cond_resched();
 		xa_lock(&ioasid_xa);
 	}
+}
+
+/*
+ * Point @xas at @id, with the namespace locked, and return its entry: the
+ * same slot again, or the next one when @id follows the last, so that a
+ * batch of consecutive IDs walks the tree once and FREE gives an ID back
+ * where it claimed it; a walk from the top otherwise.
+ */
+static void *ioasid_seek(struct xa_state *xas, ioasid_t id)
+{
+	if (xas_valid(xas) && !xas_not_node(xas->xa_node)) {
+		if (xas->xa_index == id)
+			return xas_reload(xas);
+		if (xas->xa_index + 1 == id)
+			return xas_next(xas);
+	}
+	xas_set(xas, id);
+	return xas_load(xas);
 }
 
 /* Uncharge @n IDs of @set that went back to the pool. */
@@ -838,12 +860,11 @@ static struct ioasid_data *ioasid_erase_busy(struct ioasid_set *set,
 
 	xa_lock(&ioasid_xa);
 	for (i = 0; i < n; i++) {
-		ioasid_xa_yield(i);
+		ioasid_xa_yield(&xas, i);
 		if (indexed && (i == 0 || ids[i] / IOASID_CHUNK !=
 					  ids[i - 1] / IOASID_CHUNK))
 			ioasid_index_clear(set, ids, i, n);
-		xas_set(&xas, ids[i]);
-		entry = xas_load(&xas);
+		entry = ioasid_seek(&xas, ids[i]);
 		ioasid_vacate(&xas);
 		if (ioasid_object(entry))
 			data = entry;
@@ -1043,9 +1064,8 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 
 	xas_lock(&xas);
 	for (i = 0; i < n; i++) {
-		ioasid_xa_yield(i);
-		xas_set(&xas, ids[i]);
-		entry = xas_load(&xas);
+		ioasid_xa_yield(&xas, i);
+		entry = ioasid_seek(&xas, ids[i]);
 		data = ioasid_object(entry);
 		if (data)
 			WRITE_ONCE(data->state, IOASID_LIVE);
@@ -1211,9 +1231,8 @@ static bool ioasid_free_claim_locked(struct ioasid_set *set,
 	void *entry;
 
 	for (i = 0; i < n; i++) {
-		ioasid_xa_yield(i);
-		xas_set(&xas, ids[i]);
-		entry = xas_load(&xas);
+		ioasid_xa_yield(&xas, i);
+		entry = ioasid_seek(&xas, ids[i]);
 		data = ioasid_object(entry);
 		if (entry == ioasid_tag(set, IOASID_TAG_LIVE)) {
 			xas_store(&xas, ioasid_tag(set, IOASID_TAG_BUSY));
@@ -1229,7 +1248,7 @@ static bool ioasid_free_claim_locked(struct ioasid_set *set,
 		return true;
 	/* Undo: each ID before i was live and is listed once. */
 	while (i--) {
-		xas_set(&xas, ids[i]);
+		xas_set(&xas, ids[i]);	/* backwards: a walk each */
 		entry = xas_load(&xas);
 		data = ioasid_object(entry);
 		if (data)
@@ -1277,15 +1296,14 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 	 * the set's next allocation of the same ID is not undone.
 	 */
 	for (i = 0, w = 0; i < n; w++) {
-		ioasid_xa_yield(w);
+		ioasid_xa_yield(&xas, w);
 		i = ioasid_index_clear(set, ids, i, n);
 	}
 	if (!objects && ioasid_quiet(set)) {
 		/* No one to tell, nothing to tear down: back at once. */
 		for (i = 0; i < n; i++) {
-			ioasid_xa_yield(i);
-			xas_set(&xas, ids[i]);
-			xas_load(&xas);
+			ioasid_xa_yield(&xas, i);
+			ioasid_seek(&xas, ids[i]);
 			ioasid_vacate(&xas);
 		}
 		xas_unlock(&xas);
@@ -1312,11 +1330,11 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 			ioasid_teardown(set, ids[w + i], entry);
 		}
 		xas_lock(&xas);
+		xas_reset(&xas);
 		for (i = 0; i < m; i++) {
 			if (objs & BIT(i))
 				continue;
-			xas_set(&xas, ids[w + i]);
-			WARN_ON(xas_load(&xas) !=
+			WARN_ON(ioasid_seek(&xas, ids[w + i]) !=
 				ioasid_tag(set, IOASID_TAG_BUSY));
 			ioasid_vacate(&xas);
 			released++;
