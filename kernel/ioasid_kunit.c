@@ -325,6 +325,77 @@ static void ioasid_test_mixed_batch(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 }
 
+struct count_nb {
+	struct notifier_block nb;
+	int binds;
+	ioasid_t spid;
+};
+
+static int count_cb(struct notifier_block *nb, unsigned long event, void *arg)
+{
+	struct count_nb *c = container_of(nb, struct count_nb, nb);
+	struct ioasid_nb_args *args = arg;
+
+	if (event == IOASID_NOTIFY_BIND) {
+		c->binds++;
+		c->spid = args->spid;
+	}
+	return NOTIFY_OK;
+}
+
+/*
+ * The paths no other case takes: ioasid_notify() on a live ID (plain or
+ * with a private ID) and on one freed but still referenced, and not on one
+ * given back; an allocation with a private ID that finds no room leaves
+ * the private ID free; detaching from an ID that is not live; the kernel
+ * set's IDs; ioasid_set_free(NULL).
+ */
+static void ioasid_test_edges(struct kunit *test)
+{
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set = new_set(test, 0);
+	struct count_nb c = { .nb = { .notifier_call = count_cb } };
+	ioasid_t a, b, found;
+
+	ioasid_register_notifier(set, &c.nb);
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 63, IOMMU_PASID_INVALID,
+					   &a), 0);
+	ioasid_notify(set, IOASID_NOTIFY_BIND, a, NULL);
+	KUNIT_EXPECT_EQ(test, c.binds, 1);
+	KUNIT_EXPECT_EQ(test, c.spid, IOMMU_PASID_INVALID);
+	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, a, 9), 0);
+	ioasid_notify(set, IOASID_NOTIFY_BIND, a, NULL);
+	KUNIT_EXPECT_EQ(test, c.binds, 2);
+	KUNIT_EXPECT_EQ(test, c.spid, 9);
+
+	/* No room in [a, a]: the private ID stays free. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, a, a, 10, &b), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 10, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+
+	/* Freed while referenced: still told; given back: not. */
+	KUNIT_EXPECT_EQ(test, ioasid_get(set, a), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, a), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_detach_spid(set, a), -ENOENT);
+	ioasid_notify(set, IOASID_NOTIFY_BIND, a, NULL);
+	KUNIT_EXPECT_EQ(test, c.binds, 3);
+	ioasid_put(set, a);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+	ioasid_notify(set, IOASID_NOTIFY_BIND, a, NULL);
+	KUNIT_EXPECT_EQ(test, c.binds, 3);
+	KUNIT_EXPECT_EQ(test, ioasid_detach_spid(set, a), -ENOENT);
+
+	/* The kernel's own set, as iommu_alloc_global_pasid() uses it. */
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(ioasid_kernel_set, 0, 63,
+					   IOMMU_PASID_INVALID, &b), 0);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+	KUNIT_EXPECT_EQ(test, ioasid_free(ioasid_kernel_set, b), 0);
+
+	ioasid_set_free(NULL);
+	ioasid_unregister_notifier(set, &c.nb);
+	ioasid_set_free(set);
+}
+
 /* Batch: all or nothing. */
 static void ioasid_test_batch_rollback(struct kunit *test)
 {
@@ -851,6 +922,7 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_spid),
 	KUNIT_CASE(ioasid_test_batch_rollback),
 	KUNIT_CASE(ioasid_test_mixed_batch),
+	KUNIT_CASE(ioasid_test_edges),
 	KUNIT_CASE(ioasid_test_capacity_follows_largest),
 	KUNIT_CASE(ioasid_test_notifier_order),
 	KUNIT_CASE(ioasid_test_teardown_before_reuse),
