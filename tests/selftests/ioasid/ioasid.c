@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -694,6 +695,50 @@ TEST_F(ioasid, charge_another_cgroup)
 }
 
 /*
+ * Only a cgroup v2 directory names a cgroup (a v1 hierarchy's is EBADF),
+ * and only one inside the caller's cgroup namespace (ENOENT outside).
+ */
+TEST_F(ioasid, charge_another_cgroup_v2_in_namespace)
+{
+	const char *v1 = "/tmp/ioasid-test-v1";
+	char inner[PATH_MAX], vm[PATH_MAX];
+	int fd, vmfd, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, mkdir(v1, 0700) && errno != EEXIST ? -1 : 0);
+	ASSERT_EQ(0, mount("none", v1, "cgroup", 0, "none,name=ioasidtest"));
+	fd = open(v1, O_RDONLY | O_DIRECTORY);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-EBADF, set_cgroup(self->fd, fd));
+	close(fd);
+	EXPECT_EQ(0, umount(v1));
+	rmdir(v1);
+
+	ASSERT_EQ(0, cg_make("vm", vm, sizeof(vm)));
+	ASSERT_EQ(0, cg_make("inner", inner, sizeof(inner)));
+	vmfd = open(vm, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, vmfd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The namespace's root is inner; vm is its sibling. */
+		if (cg_enter(inner) || unshare(CLONE_NEWCGROUP))
+			_exit(1);
+		_exit(set_cgroup(self->fd, vmfd) == -ENOENT ? 0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* Nothing was named: the file can still be pointed at vm. */
+	EXPECT_EQ(0, set_cgroup(self->fd, vmfd));
+	close(self->fd);
+	self->fd = -1;
+	close(vmfd);
+	rmdir(vm);
+	rmdir(inner);
+}
+
+/*
  * Moving a process into a cgroup needs write access to its cgroup.procs
  * and to that of the common ancestor: so does charging it. A user who
  * owns "own" but not "own/vm" may charge the first and not the second.
@@ -740,6 +785,7 @@ static void __attribute__((destructor)) remove_test_cgroup(void)
 {
 	rmdir(TESTCG "/other");
 	rmdir(TESTCG "/vm");
+	rmdir(TESTCG "/inner");
 	rmdir(TESTCG "/own/vm");
 	rmdir(TESTCG "/own");
 	rmdir(TESTCG "/t");
