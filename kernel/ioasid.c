@@ -347,10 +347,12 @@ void ioasid_set_put(struct ioasid_set *set)
 	if (!refcount_dec_and_test(&set->ref))
 		return;
 
+	/* IDs still name it: better a leaked set than a freed one. */
+	if (WARN_ON(atomic_read(&set->nr) || !xa_empty(&set->spids)))
+		return;
 	spin_lock(&ioasid_sets_lock);
 	list_del(&set->list);
 	spin_unlock(&ioasid_sets_lock);
-	WARN_ON(atomic_read(&set->nr) || !xa_empty(&set->spids));
 	xa_destroy(&set->ids);
 	ioasids_cg_set_detach(set->cg);
 	ioasids_cg_put(set->cg);
@@ -599,6 +601,8 @@ static void ioasid_uncharge(struct ioasid_set *set, unsigned int n)
 {
 	/* set->nr counts them until now: set->cg cannot have changed. */
 	ioasids_cg_uncharge(set->cg, ioasid_kind(set), n);
+	/* The cgroup is done with before the count lets set->cg change. */
+	smp_mb__before_atomic();
 	atomic_sub(n, &set->nr);
 }
 
@@ -1067,9 +1071,10 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 		ioasid_xa_yield(&xas, i);
 		entry = ioasid_seek(&xas, ids[i]);
 		data = ioasid_object(entry);
-		if (data)
+		if (data && !WARN_ON_ONCE(data->set != set ||
+					  data->state != IOASID_BUSY))
 			WRITE_ONCE(data->state, IOASID_LIVE);
-		else
+		else if (!WARN_ON_ONCE(entry != ioasid_tag(set, IOASID_TAG_BUSY)))
 			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
 	}
 	xas_unlock(&xas);
@@ -1218,8 +1223,10 @@ static void ioasid_teardown(struct ioasid_set *set, ioasid_t id,
 
 /*
  * Make each of @ids[0..n) invisible, all or none: a plain one BUSY, an
- * object FREED. With the namespace locked; true if all were live IDs of
- * @set, each listed once.
+ * object FREED. With the namespace locked, and without giving the lock up
+ * (at most %IOASID_MAX_BATCH slots, most a step from the last), so that
+ * no one else ever sees part of a FREE that fails; true if all were live
+ * IDs of @set, each listed once.
  */
 static bool ioasid_free_claim_locked(struct ioasid_set *set,
 				     const ioasid_t *ids, unsigned int n,
@@ -1231,7 +1238,6 @@ static bool ioasid_free_claim_locked(struct ioasid_set *set,
 	void *entry;
 
 	for (i = 0; i < n; i++) {
-		ioasid_xa_yield(&xas, i);
 		entry = ioasid_seek(&xas, ids[i]);
 		data = ioasid_object(entry);
 		if (entry == ioasid_tag(set, IOASID_TAG_LIVE)) {
@@ -1266,9 +1272,11 @@ static bool ioasid_free_claim_locked(struct ioasid_set *set,
  * @n: how many, at most %IOASID_MAX_BATCH
  *
  * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
- * is listed twice, none is freed. The namespace's lock is taken once to
- * check and claim them all, and, when no notifier listens and no ID has a
- * bond, a private ID or a reference, to give them back too; the cgroup is
+ * is listed twice, none is freed, and no one saw any of them go: the
+ * namespace's lock is held, without a break, to check and claim them all.
+ * When no notifier listens and no ID has a bond, a private ID or a
+ * reference, they go back under that same lock, with one uncharge;
+ * otherwise they are torn down and given back 64 at a time, each group
  * uncharged once.
  *
  * Context: Process context.
@@ -1340,10 +1348,11 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 			released++;
 		}
 		xas_unlock(&xas);
+		if (released)
+			ioasid_uncharge(set, released);
+		released = 0;
 		cond_resched();
 	}
-	if (released)
-		ioasid_uncharge(set, released);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ioasid_free_batch);
@@ -1849,6 +1858,18 @@ int ioasid_bind_file(struct ioasid_set *set, struct file *file, ioasid_t id,
 }
 EXPORT_SYMBOL_GPL(ioasid_bind_file);
 
+static void ioasid_set_free_ids(struct ioasid_set *set, const ioasid_t *ids,
+				unsigned int n)
+{
+	unsigned int i;
+
+	/* All live, unless a caller broke the rules: then free what is. */
+	if (!WARN_ON(ioasid_free_batch(set, ids, n)))
+		return;
+	for (i = 0; i < n; i++)
+		ioasid_free(set, ids[i]);
+}
+
 /**
  * ioasid_set_free() - Destroy a set: free every ID it holds.
  * @set: the set
@@ -1878,13 +1899,13 @@ void ioasid_set_free(struct ioasid_set *set)
 			ids[n++] = chunk * IOASID_CHUNK + __ffs(bits);
 			if (n < ARRAY_SIZE(ids))
 				continue;
-			WARN_ON(ioasid_free_batch(set, ids, n));
+			ioasid_set_free_ids(set, ids, n);
 			n = 0;
 			cond_resched();
 		}
 	}
 	if (n)
-		WARN_ON(ioasid_free_batch(set, ids, n));
+		ioasid_set_free_ids(set, ids, n);
 	ioasid_set_put(set);
 }
 EXPORT_SYMBOL_GPL(ioasid_set_free);
