@@ -370,8 +370,11 @@ static void ioasid_test_edges(struct kunit *test)
 
 	/* No room in [a, a]: the private ID stays free. */
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, a, a, 10, &b), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 10, &found), -ENOENT);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 63, 10, &b), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 10, &found), 0);
+	KUNIT_EXPECT_EQ(test, found, b);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, b), 0);
 
 	/* Freed while referenced: still told; given back: not. */
 	KUNIT_EXPECT_EQ(test, ioasid_get(set, a), 0);

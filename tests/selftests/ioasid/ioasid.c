@@ -250,8 +250,8 @@ TEST_F(ioasid, private_ids)
 /* A batch free with any ID that is not the file's frees nothing. */
 TEST_F(ioasid, free_all_or_nothing)
 {
-	__u32 ids[4], bad[4];
-	int other;
+	__u32 ids[4], bad[4], many[201];
+	int other, i;
 
 	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 3, ids));
 	other = open("/dev/ioasid", O_RDWR);
@@ -278,6 +278,18 @@ TEST_F(ioasid, free_all_or_nothing)
 
 	EXPECT_EQ(0, ioasid_free_ids(self->fd, 3, ids));
 	EXPECT_EQ(0, ioasid_free_ids(other, 1, &ids[3]));
+
+	/*
+	 * Past the 64 IDs after which the core lets others run: a bad last
+	 * ID still leaves every one of 200 live, each freed on its own.
+	 */
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 200, many));
+	ASSERT_EQ(0, ioasid_alloc_one(other, &many[200]));
+	EXPECT_EQ(-ENOENT, ioasid_free_ids(self->fd, 201, many));
+	EXPECT_EQ(200, ioasid_count(self->fd));
+	for (i = 0; i < 200; i++)
+		EXPECT_EQ(0, ioasid_free_ids(self->fd, 1, &many[i]));
+	EXPECT_EQ(0, ioasid_free_ids(other, 1, &many[200]));
 	close(other);
 }
 

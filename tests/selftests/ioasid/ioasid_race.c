@@ -447,6 +447,9 @@ TEST_F_TIMEOUT(race, set_cgroup_and_quota_during_allocs, 120)
 		}
 		EXPECT_EQ(0, ret);
 		moved += !ret;
+		/* From now on the file charges vm, not the opener's cgroup. */
+		usleep(5000);
+		EXPECT_EQ(0, cg_current(self->cg));
 		/*
 		 * Two IDs per call, two threads: a quota of 2 lets one in.
 		 * Allocations counted before it may finish; once each thread
