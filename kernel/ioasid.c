@@ -814,6 +814,22 @@ static unsigned int ioasid_index_clear(struct ioasid_set *set,
 	return j;
 }
 
+/*
+ * Take @ids[0..n) out of @set's index; with @xas, the namespace is locked,
+ * and given up now and then.
+ */
+static void ioasid_index_clear_all(struct ioasid_set *set, const ioasid_t *ids,
+				   unsigned int n, struct xa_state *xas)
+{
+	unsigned int i, w;
+
+	for (i = 0, w = 0; i < n; w++) {
+		if (xas)
+			ioasid_xa_yield(xas, w);
+		i = ioasid_index_clear(set, ids, i, n);
+	}
+}
+
 /* Put @ids[0..n), IDs in hand and not visible yet, in @set's index. */
 static int ioasid_index_add(struct ioasid_set *set, const ioasid_t *ids,
 			    unsigned int n)
@@ -841,10 +857,8 @@ static int ioasid_index_add(struct ioasid_set *set, const ioasid_t *ids,
 		if (!(++words % IOASID_RESCHED_EVERY))
 			cond_resched();
 	}
-	if (ret) {
-		for (j = 0; j < i; )
-			j = ioasid_index_clear(set, ids, j, i);
-	}
+	if (ret)
+		ioasid_index_clear_all(set, ids, i, NULL);
 	return ret;
 }
 
@@ -863,11 +877,10 @@ static struct ioasid_data *ioasid_erase_busy(struct ioasid_set *set,
 	void *entry;
 
 	xa_lock(&ioasid_xa);
+	if (indexed)
+		ioasid_index_clear_all(set, ids, n, &xas);
 	for (i = 0; i < n; i++) {
 		ioasid_xa_yield(&xas, i);
-		if (indexed && (i == 0 || ids[i] / IOASID_CHUNK !=
-					  ids[i - 1] / IOASID_CHUNK))
-			ioasid_index_clear(set, ids, i, n);
 		entry = ioasid_seek(&xas, ids[i]);
 		ioasid_vacate(&xas);
 		if (ioasid_object(entry))
@@ -1287,7 +1300,7 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		      unsigned int n)
 {
 	XA_STATE(xas, &ioasid_xa, 0);
-	unsigned int i, w, m, released = 0;
+	unsigned int i, w, m, released;
 	bool objects = false;
 	unsigned long objs;
 	void *entry;
@@ -1303,10 +1316,7 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 	 * Out of the set's index before they go back to the pool, so that
 	 * the set's next allocation of the same ID is not undone.
 	 */
-	for (i = 0, w = 0; i < n; w++) {
-		ioasid_xa_yield(&xas, w);
-		i = ioasid_index_clear(set, ids, i, n);
-	}
+	ioasid_index_clear_all(set, ids, n, &xas);
 	if (!objects && ioasid_quiet(set)) {
 		/* No one to tell, nothing to tear down: back at once. */
 		for (i = 0; i < n; i++) {
@@ -1339,6 +1349,7 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		}
 		xas_lock(&xas);
 		xas_reset(&xas);
+		released = 0;
 		for (i = 0; i < m; i++) {
 			if (objs & BIT(i))
 				continue;
@@ -1350,7 +1361,6 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		xas_unlock(&xas);
 		if (released)
 			ioasid_uncharge(set, released);
-		released = 0;
 		cond_resched();
 	}
 	return 0;
