@@ -418,7 +418,8 @@ static int set_cgroup(int fd, int cgfd)
 TEST_F_TIMEOUT(race, set_cgroup_and_quota_during_allocs, 120)
 {
 	struct ioasid_set_quota q = { .size = sizeof(q), .quota = 2 };
-	long rounds = 0, moved = 0, busy = 0, allocs = 0;
+	long rounds = 0, moved = 0, busy = 0, allocs = 0, before;
+	double deadline;
 	struct ioasid_info info;
 	char vm[PATH_MAX];
 	time_t end = time(NULL) + RUN_SECONDS;
@@ -448,15 +449,20 @@ TEST_F_TIMEOUT(race, set_cgroup_and_quota_during_allocs, 120)
 		EXPECT_EQ(0, ret);
 		moved += !ret;
 		/* From now on the file charges vm, not the opener's cgroup. */
-		usleep(5000);
 		EXPECT_EQ(0, cg_current(self->cg));
 		/*
 		 * Two IDs per call, two threads: a quota of 2 lets one in.
-		 * Allocations counted before it may finish; once each thread
-		 * has freed, the file never holds more than 2.
+		 * An allocation under way may finish (one per thread); the
+		 * third to succeed began after the quota and found the file
+		 * empty, and from then on the file never holds more than 2.
 		 */
+		before = atomic_load(&c.allocs);
 		EXPECT_EQ(0, ioctl(c.fd, IOASID_SET_QUOTA, &q));
-		usleep(20000);
+		deadline = now_seconds() + settle_seconds();
+		while (atomic_load(&c.allocs) < before + 3 &&
+		       now_seconds() < deadline)
+			usleep(1000);
+		EXPECT_LE(before + 3, atomic_load(&c.allocs));
 		for (i = 0; i < 20; i++) {
 			ret = get_info(c.fd, &info);
 			EXPECT_EQ(0, ret);
