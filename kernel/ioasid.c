@@ -458,7 +458,7 @@ int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg)
 	ioasids_cg_set_attach(cg);
 	/* debugfs reads it under ioasid_sets_lock. */
 	spin_lock(&ioasid_sets_lock);
-	set->cg = cg;
+	WRITE_ONCE(set->cg, cg);	/* tracepoints read it under RCU */
 	spin_unlock(&ioasid_sets_lock);
 	atomic_set_release(&set->nr, 0);
 	mutex_unlock(&set->lock);
@@ -502,19 +502,31 @@ static const char *ioasid_device_name(struct ioasid_device *idev)
 	return idev->dev ? dev_name(idev->dev) : "-";
 }
 
-/* IDs of @set in @idev's table; under ioasid_devices_lock, which keeps them. */
+/*
+ * How many of @set's IDs are in @idev's table: the set's own index is
+ * walked, so the cost is the reader's own set, not every tenant's bonds.
+ * Under ioasid_devices_lock, which keeps table entries and their objects.
+ */
 static unsigned long ioasid_device_bonds(struct ioasid_device *idev,
 					 struct ioasid_set *set)
 {
+	unsigned long chunk, bits, n = 0, seen = 0;
 	struct ioasid_data *data;
-	unsigned long id, n = 0, seen = 0;
+	void *entry;
 
 	lockdep_assert_held(&ioasid_devices_lock);
-	xa_for_each(&idev->table, id, data) {
-		if (data->set == set)
-			n++;
-		if (!(++seen % IOASID_RESCHED_EVERY))
+	xa_for_each(&set->ids, chunk, entry) {
+		for (bits = xa_to_value(entry); bits; bits &= bits - 1) {
+			data = xa_load(&idev->table,
+				       chunk * IOASID_CHUNK + __ffs(bits));
+			if (data && data->set == set)
+				n++;
+			if (++seen % IOASID_RESCHED_EVERY)
+				continue;
 			cond_resched();
+			if (fatal_signal_pending(current))
+				return n;
+		}
 	}
 	return n;
 }
@@ -529,19 +541,22 @@ static unsigned long ioasid_device_bonds(struct ioasid_device *idev,
  * ioasid-count (IDs it holds, as GET_INFO's count), ioasid-quota (a number,
  * or "max" for none), ioasid-cgroup (the path of the cgroup it is charged
  * to, as seen from the reader's cgroup namespace; "-" without the
- * controller) and, for each device with some of its IDs in its PASID
- * table, ioasid-device (the device's name and how many). Finding the bonds
- * walks every device's table, as long as those are.
+ * controller, "?" if the path cannot be had) and, for each device with
+ * some of its IDs in its PASID table, ioasid-device (the device's name and
+ * how many). Finding the bonds walks the set's own IDs once per device.
  *
  * Context: Process context.
  */
 void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set)
 {
-	struct ioasids_cgroup *cg = NULL;
 	struct ioasid_device *idev;
 	unsigned int quota, nr;
+	const char *cgroup = "-";
 	char *path = NULL;
 	unsigned long n;
+#ifdef CONFIG_CGROUP_IOASIDS
+	struct ioasids_cgroup *cg;
+#endif
 
 	/* Under the lock: never frozen, and the cgroup cannot change. */
 	mutex_lock(&set->lock);
@@ -559,8 +574,10 @@ void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set)
 	if (cg) {
 		path = kmalloc(PATH_MAX, GFP_KERNEL);
 		if (path && cgroup_path_ns(cg->css.cgroup, path, PATH_MAX,
-					   current->nsproxy->cgroup_ns) < 0)
-			strscpy(path, "?", PATH_MAX);
+					   current->nsproxy->cgroup_ns) >= 0)
+			cgroup = path;
+		else
+			cgroup = "?";
 		ioasids_cg_put(cg);
 	}
 #endif
@@ -570,7 +587,7 @@ void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set)
 		seq_printf(m, "ioasid-quota:\t%u\n", quota);
 	else
 		seq_puts(m, "ioasid-quota:\tmax\n");
-	seq_printf(m, "ioasid-cgroup:\t%s\n", path ?: "-");
+	seq_printf(m, "ioasid-cgroup:\t%s\n", cgroup);
 	kfree(path);
 
 	mutex_lock(&ioasid_devices_lock);
@@ -695,7 +712,6 @@ static void *ioasid_seek(struct xa_state *xas, ioasid_t id)
 	return xas_load(xas);
 }
 
-/* Uncharge @n IDs of @set that went back to the pool. */
 /*
  * The ID of the cgroup @set is charged to, for tracepoints (0 without the
  * controller). A cgroup is freed only after an RCU grace period, so reading
@@ -718,6 +734,7 @@ static u64 ioasid_cgroup_id(struct ioasid_set *set)
 #endif
 }
 
+/* Uncharge @n IDs of @set that went back to the pool. */
 static void ioasid_uncharge(struct ioasid_set *set, unsigned int n)
 {
 	/* set->nr counts them until now: set->cg cannot have changed. */
@@ -1215,6 +1232,10 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 			cond_resched();
 	}
 
+	/* Before anyone can free them: a free's event always comes after. */
+	if (trace_ioasid_alloc_enabled())
+		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), ids, n);
+
 	xas_lock(&xas);
 	for (i = 0; i < n; i++) {
 		ioasid_xa_yield(&xas, i);
@@ -1227,8 +1248,6 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
 	}
 	xas_unlock(&xas);
-	if (trace_ioasid_alloc_enabled())
-		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), ids, n);
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc_finalize);
 
@@ -1326,8 +1345,9 @@ static void ioasid_clear_entry(struct ioasid_device *idev,
 		    IOASID_STAGE_DEVICE);
 	idev->ops->clear_pasid(idev, data->id);
 	xa_erase(&idev->table, data->id);
-	trace_ioasid_unbind(set->id, ioasid_cgroup_id(set),
-			    ioasid_device_name(idev), data->id, 0);
+	if (trace_ioasid_unbind_enabled())
+		trace_ioasid_unbind(set->id, ioasid_cgroup_id(set),
+				    ioasid_device_name(idev), data->id, 0);
 	ioasid_call(set, IOASID_NOTIFY_UNBIND, data->id, spid, idev,
 		    IOASID_STAGE_HOST);
 	ioasid_unref(data, true);
@@ -1418,9 +1438,26 @@ static bool ioasid_free_claim_locked(struct ioasid_set *set,
 	return false;
 }
 
-/* ioasid_free_batch() itself, but for the tracepoint. */
-static int __ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
-			       unsigned int n)
+/**
+ * ioasid_free_batch() - Give @n IDs back, all or nothing.
+ * @set: the set that allocated them
+ * @ids: the IDs
+ * @n: how many, at most %IOASID_MAX_BATCH
+ *
+ * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
+ * is listed twice, none is freed, and no one saw any of them go: the
+ * namespace's lock is held, without a break, to check and claim them all.
+ * When no notifier listens and no ID has a bond, a private ID or a
+ * reference, they go back under that same lock, with one uncharge;
+ * otherwise they are torn down and given back 64 at a time, each group
+ * uncharged once.
+ *
+ * Context: Process context.
+ * Return: 0; -ENOENT and nothing freed; -EINVAL for @n above
+ * %IOASID_MAX_BATCH.
+ */
+int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
+		      unsigned int n)
 {
 	XA_STATE(xas, &ioasid_xa, 0);
 	unsigned int i, w, m, released;
@@ -1440,6 +1477,12 @@ static int __ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 	 * the set's next allocation of the same ID is not undone.
 	 */
 	ioasid_index_clear_all(set, ids, n, &xas);
+	/*
+	 * Claimed, and still charged (so the cgroup cannot change): before
+	 * any of them can be allocated again, and its event seen.
+	 */
+	if (trace_ioasid_free_enabled())
+		trace_ioasid_free(set->id, ioasid_cgroup_id(set), ids, n);
 	if (!objects && ioasid_quiet(set)) {
 		/* No one to tell, nothing to tear down: back at once. */
 		for (i = 0; i < n; i++) {
@@ -1487,35 +1530,6 @@ static int __ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		cond_resched();
 	}
 	return 0;
-}
-
-/**
- * ioasid_free_batch() - Give @n IDs back, all or nothing.
- * @set: the set that allocated them
- * @ids: the IDs
- * @n: how many, at most %IOASID_MAX_BATCH
- *
- * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
- * is listed twice, none is freed, and no one saw any of them go: the
- * namespace's lock is held, without a break, to check and claim them all.
- * When no notifier listens and no ID has a bond, a private ID or a
- * reference, they go back under that same lock, with one uncharge;
- * otherwise they are torn down and given back 64 at a time, each group
- * uncharged once.
- *
- * Context: Process context.
- * Return: 0; -ENOENT and nothing freed; -EINVAL for @n above
- * %IOASID_MAX_BATCH.
- */
-int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
-		      unsigned int n)
-{
-	int ret;
-
-	ret = __ioasid_free_batch(set, ids, n);
-	if (!ret && trace_ioasid_free_enabled())
-		trace_ioasid_free(set->id, ioasid_cgroup_id(set), ids, n);
-	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_free_batch);
 
@@ -1904,8 +1918,9 @@ static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
 {
 	int ret = ioasid_bind_locked(set, idev, id);
 
-	trace_ioasid_bind(set->id, ioasid_cgroup_id(set),
-			  ioasid_device_name(idev), id, ret);
+	if (trace_ioasid_bind_enabled())
+		trace_ioasid_bind(set->id, ioasid_cgroup_id(set),
+				  ioasid_device_name(idev), id, ret);
 	return ret;
 }
 
@@ -1917,8 +1932,10 @@ static int __ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
 	lockdep_assert_held(&ioasid_devices_lock);
 	data = xa_load(&idev->table, id);
 	if (!data || data->set != set) {
-		trace_ioasid_unbind(set->id, ioasid_cgroup_id(set),
-				    ioasid_device_name(idev), id, -ENOENT);
+		if (trace_ioasid_unbind_enabled())
+			trace_ioasid_unbind(set->id, ioasid_cgroup_id(set),
+					    ioasid_device_name(idev), id,
+					    -ENOENT);
 		return -ENOENT;
 	}
 	ioasid_clear_entry(idev, data);

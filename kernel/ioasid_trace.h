@@ -11,7 +11,14 @@
 #if !defined(_TRACE_IOASID_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _TRACE_IOASID_H
 
+#include <linux/minmax.h>
 #include <linux/tracepoint.h>
+
+/*
+ * A batch event records the first IOASID_TRACE_IDS of its IDs: an event
+ * must fit in a page of the ring buffer, and a batch may have 4096.
+ */
+#define IOASID_TRACE_IDS	64
 
 DECLARE_EVENT_CLASS(ioasid_batch,
 		    TP_PROTO(u64 set, u64 cgroup, const u32 *ids, unsigned int n),
@@ -19,25 +26,29 @@ DECLARE_EVENT_CLASS(ioasid_batch,
 		    TP_STRUCT__entry(__field(u64, set)
 				     __field(u64, cgroup)
 				     __field(unsigned int, n)
-				     __dynamic_array(u32, ids, n)),
+				     __dynamic_array(u32, ids,
+						     min_t(unsigned int, n,
+							   IOASID_TRACE_IDS))),
 		    TP_fast_assign(__entry->set = set;
 				   __entry->cgroup = cgroup;
 				   __entry->n = n;
 				   memcpy(__get_dynamic_array(ids), ids,
-					  n * sizeof(*ids));),
-		    TP_printk("set=%llu cgroup=%llu n=%u ids=%s",
+					  __get_dynamic_array_len(ids));),
+		    TP_printk("set=%llu cgroup=%llu n=%u ids=%s%s",
 			      __entry->set, __entry->cgroup, __entry->n,
-			      __print_array(__get_dynamic_array(ids), __entry->n,
-					    sizeof(u32)))
+			      __print_array(__get_dynamic_array(ids),
+					    __get_dynamic_array_len(ids) /
+					    sizeof(u32), sizeof(u32)),
+			      __entry->n > IOASID_TRACE_IDS ? "..." : "")
 );
 
-/* IDs handed out: visible to their set from now on. */
+/* IDs handed out: visible to their set from now on (the first 64 shown). */
 DEFINE_EVENT(ioasid_batch, ioasid_alloc,
 	     TP_PROTO(u64 set, u64 cgroup, const u32 *ids, unsigned int n),
 	     TP_ARGS(set, cgroup, ids, n)
 );
 
-/* IDs freed by their owner (they return to the pool once unreferenced). */
+/* IDs freed by their owner (back to the pool once unreferenced). */
 DEFINE_EVENT(ioasid_batch, ioasid_free,
 	     TP_PROTO(u64 set, u64 cgroup, const u32 *ids, unsigned int n),
 	     TP_ARGS(set, cgroup, ids, n)

@@ -60,9 +60,19 @@ copy_test_tree() {
 		--pathspec-from-file="$top/build/series/files"
 }
 
+# tracks_pristine: the pristine commit tracks every tarball file the
+# patches change now (a patch may start to change another: then the tree
+# is made again, or git am would fail on a file it does not track).
+tracks_pristine() {
+	"${tgit[@]}" rev-parse -q --verify pristine >/dev/null 2>&1 || return 1
+	[ -z "$(comm -23 \
+		<(cd "$pristine" 2>/dev/null && find . -type f ! -name '*.absent' | sed 's|^\./||' | sort) \
+		<("${tgit[@]}" ls-tree -r --name-only pristine | sort))" ]
+}
+
 apply() {
 	local copied=0 f
-	if ! "${tgit[@]}" rev-parse -q --verify pristine >/dev/null 2>&1; then
+	if ! tracks_pristine; then
 		rm -rf "$tree" "$top/build/series/linux-source-6.12"
 		mkdir -p "$top/build/series"
 		if [ -f "$src/.ioasids-extracted" ] && [ -f "$src/vmlinux" ]; then

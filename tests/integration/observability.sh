@@ -51,6 +51,21 @@ check "alloc and free name the same set" bash -c "
 	f=\$(grep -oE 'ioasid_free: set=[0-9]+' $T/trace | cut -d= -f2)
 	[ -n \"\$a\" ] && [ \"\$a\" = \"\$f\" ]"
 
+# A batch of 4096 IDs is one alloc event: n says how many, the first 64 IDs
+# are shown (an event must fit in a page of the ring buffer).
+trace_on
+"$CTL" alloc --count 4096 > /dev/null
+trace_off
+check "a batch of 4096: one alloc event, n=4096, 64 IDs and ..." bash -c "
+	ev=\$(grep -E ' ioasid_alloc: .* n=4096 ids=\{[0-9a-fx,]+\}\.\.\.$' $T/trace) &&
+	[ \$(grep -c . <<< \"\$ev\") = 1 ] &&
+	[ \$(sed 's/.*ids={\(.*\)}.*/\1/' <<< \"\$ev\" | tr ',' '\n' | grep -c .) = 64 ]"
+# ioasidctl exits without IOASID_FREE: closing the file frees them, in
+# batches of 64.
+check "the free events of closing the file add up to 4096" eq 4096 bash -c "
+	grep -oE ' ioasid_free: .* n=[0-9]+' $T/trace | sed 's/.*n=//' |
+	awk '{ s += \$1 } END { print s }'"
+
 # The log line: once per cgroup, naming the limit's cgroup and the process.
 line='ioasids: 3 IOASID\(s\) for ioasidctl\[[0-9]+\] refused by ioasids.max=2 of /obs_t, charged to /obs_t'
 check "the first refusal by obs_t's limit is logged" \
@@ -92,6 +107,7 @@ check "refused unbinds show ENOENT" \
 	eq 3 bash -c "grep -cE 'ioasid_unbind: .* error=-2$' $T/trace"
 
 echo > $T/trace
+echo 1 > $T/tracing_on
 rmdir $CG/obs_t $CG/obs_cap
 check "nothing left charged" eq 0 cat $CG/ioasids.current
 done_testing

@@ -792,7 +792,6 @@ TEST_F(ioasid, charge_another_cgroup_needs_both)
 	rmdir(own);
 }
 
-/* The harness runs each test in a child; the parent tidies up at exit. */
 /*
  * /proc/PID/fdinfo of a /dev/ioasid file: the set's number (never reused),
  * count, quota, and cgroup as the reader's cgroup namespace sees it.
@@ -802,8 +801,8 @@ TEST_F(ioasid, fdinfo)
 	struct ioasid_set_quota quota = { .size = sizeof(quota), .quota = 5 };
 	char val[PATH_MAX], val2[64];
 	unsigned long long set, set2;
+	int fd2, status, ready[2], done[2];
 	__u32 ids[3];
-	int fd2, status;
 	pid_t pid;
 
 	ASSERT_EQ(1, fdinfo_get(self->fd, "ioasid-set", 0, val, sizeof(val)));
@@ -837,24 +836,59 @@ TEST_F(ioasid, fdinfo)
 	EXPECT_LT(set2, strtoull(val2, NULL, 10));
 	close(fd2);
 
-	/* From inside a cgroup namespace rooted at the set's cgroup: "/". */
+	/*
+	 * The path is as the reader's cgroup namespace sees it, not the
+	 * namespace of the process whose file it is: a child in a namespace
+	 * rooted at the set's cgroup reads "/", and its parent, outside,
+	 * reads the whole path from the child's fdinfo of the same file.
+	 */
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
+		char c = 0;
+
 		if (unshare(CLONE_NEWCGROUP))
 			_exit(2);
 		fdinfo_get(self->fd, "ioasid-cgroup", 0, val, sizeof(val));
+		if (write(ready[1], "x", 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(3);
 		_exit(strcmp(val, "/") ? 1 : 0);
 	}
+	ASSERT_EQ(1, read(ready[0], val2, 1));
+	snprintf(val2, sizeof(val2), "/proc/%d/fdinfo/%d", pid, self->fd);
+	{
+		FILE *f = fopen(val2, "r");
+		char line[PATH_MAX + 64];
+		bool seen = false;
+
+		ASSERT_NE(NULL, f);
+		while (fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "ioasid-cgroup:\t", 15))
+				continue;
+			line[strcspn(line, "\n")] = '\0';
+			EXPECT_STREQ(self->cg + strlen(CGROOT), line + 15);
+			seen = true;
+		}
+		fclose(f);
+		EXPECT_TRUE(seen);
+	}
+	ASSERT_EQ(1, write(done[1], "x", 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(ready[0]);
+	close(ready[1]);
+	close(done[0]);
+	close(done[1]);
 
 	ASSERT_EQ(0, ioasid_free_ids(self->fd, 3, ids));
 	fdinfo_get(self->fd, "ioasid-count", 0, val, sizeof(val));
 	EXPECT_STREQ("0", val);
 }
 
+/* The harness runs each test in a child; the parent tidies up at exit. */
 static void __attribute__((destructor)) remove_test_cgroup(void)
 {
 	rmdir(TESTCG "/other");
