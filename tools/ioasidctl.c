@@ -143,9 +143,10 @@ static const char ps_help[] =
 "Usage: ioasidctl ps [-J] [-o COLUMNS]\n"
 "\n"
 "Every open /dev/ioasid file of every process: a file whose\n"
-"/proc/PID/fd/N links to /dev/ioasid or another /dev node, and whose\n"
-"/proc/PID/fdinfo/N has an ioasid-set: line (so a renamed node is\n"
-"found too). Processes ioasidctl cannot read are left out, with a note.\n"
+"/proc/PID/fd/N links to a path (/dev/ioasid, or a node of it made\n"
+"elsewhere; not a socket, pipe or anonymous inode) and whose\n"
+"/proc/PID/fdinfo/N has an ioasid-set: line. Processes ioasidctl cannot\n"
+"read are left out, with a note.\n"
 "\n"
 "  -J, --json            JSON: an array \"processes\"\n"
 "  -o, --output COLUMNS  the columns, comma-separated\n"
@@ -1367,8 +1368,11 @@ static int cmd_ps(int argc, char **argv)
 			if (ll < 0)
 				continue;
 			link[ll] = '\0';
-			/* Only device nodes: /dev/ioasid, or it renamed. */
-			if (strncmp(link, "/dev/", 5))
+			/*
+			 * Only files with a path: /dev/ioasid, or a node of
+			 * it anywhere else; not sockets, pipes, anon inodes.
+			 */
+			if (link[0] != '/')
 				continue;
 			snprintf(path, sizeof(path), "fdinfo/%ld", fd);
 			if (read_all(dir, path, text, sizeof(text)))

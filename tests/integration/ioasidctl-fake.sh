@@ -173,8 +173,9 @@ fakefd 4242 5 /dev/ioasid $'ioasid-set:\t17' $'ioasid-count:\t3' $'ioasid-quota:
 fakefd 4242 9 /dev/ioasid $'ioasid-set:\t18' $'ioasid-count:\t0' $'ioasid-quota:\t4' \
 	$'ioasid-cgroup:\t/machine.slice/vm1.scope/payload'
 fakefd 4242 6 'socket:[5120]' $'ioasid-set:\t99'
+fakefd 4242 8 'anon_inode:[eventfd]' $'ioasid-set:\t98'
 echo qemu-system-x86 > $fake/proc/4242/comm
-fakefd 77 3 /dev/vfio-ioasid $'ioasid-set:\t2' $'ioasid-count:\t1' $'ioasid-quota:\t1' \
+fakefd 77 3 /srv/vm/ioasid-node $'ioasid-set:\t2' $'ioasid-count:\t1' $'ioasid-quota:\t1' \
 	$'ioasid-cgroup:\t-'
 echo vmm > $fake/proc/77/comm
 fakefd 900 3 /dev/ioasid
@@ -194,6 +195,19 @@ check "ps -J" eq \
 	bash -c "$CTL ps -J 2>/dev/null | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))'"
 check "ps -o PID,COUNT" eq "PID COUNT 77 1 4242 3 4242 0" bash -c "$CTL ps -o pid,count 2>/dev/null | xargs"
 check "ps with no proc: exit 3" status 3 env IOASIDCTL_PROC_ROOT=$fake/none $CTL ps
+
+# The bash completion, as bash calls it.
+complete_() {	# complete_ WORD...: what completing the last WORD offers
+	bash -c '. "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _ioasidctl; echo "${COMPREPLY[*]}"' \
+		"$top/tools/ioasidctl.bash-completion" "$@"
+}
+check "completion: commands" eq "set-max" complete_ ioasidctl se
+check "completion: -o column names after a comma" \
+	eq "CURRENT,SETS CURRENT,SVA" complete_ ioasidctl tree -o CURRENT,S
+check "completion: ps columns" eq "COMM COUNT CGROUP" complete_ ioasidctl ps -o C
+check "completion: set-max's CGROUP below the cgroup root" \
+	eq "machine.slice/" complete_ ioasidctl set-max mach
+check "completion: set-max's value" eq "max" complete_ ioasidctl set-max a m
 
 rm -rf "$fake"
 trap - EXIT
