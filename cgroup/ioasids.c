@@ -29,8 +29,11 @@
 #include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/ratelimit.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 
 #define IOASIDS_MAX_STR		"max"
@@ -161,6 +164,54 @@ static void ioasids_capacity_event(struct ioasids_cgroup *cg)
 	}
 }
 
+/* Bits of ioasids_cgroup.logged: the refusals already logged. */
+#define IOASIDS_LOGGED_MAX	0
+#define IOASIDS_LOGGED_CAPACITY	1
+
+/*
+ * The first refusal by each cgroup's limit, and the first refusal of each
+ * cgroup's charge by the capacity, are logged, as the pids controller logs
+ * a fork it refuses: the cgroup, the process and how many it asked for. A
+ * tenant that makes many cgroups cannot flood the log: at most
+ * DEFAULT_RATELIMIT_BURST lines per DEFAULT_RATELIMIT_INTERVAL in all.
+ */
+static DEFINE_RATELIMIT_STATE(ioasids_log_rs, DEFAULT_RATELIMIT_INTERVAL,
+			      DEFAULT_RATELIMIT_BURST);
+
+/* Paths for the log line: refusals may come in any context. */
+static DEFINE_SPINLOCK(ioasids_log_lock);
+static char ioasids_log_path[2][PATH_MAX];
+
+static void ioasids_log_refusal(struct ioasids_cgroup *limit,
+				struct ioasids_cgroup *cg, unsigned int n)
+{
+	int bit = limit ? IOASIDS_LOGGED_MAX : IOASIDS_LOGGED_CAPACITY;
+	struct ioasids_cgroup *who = limit ?: cg;
+	char *lpath = ioasids_log_path[0], *cpath = ioasids_log_path[1];
+	unsigned long flags;
+
+	if (test_bit(bit, &who->logged) || test_and_set_bit(bit, &who->logged))
+		return;
+	if (!__ratelimit(&ioasids_log_rs))
+		return;
+
+	spin_lock_irqsave(&ioasids_log_lock, flags);
+	if (cgroup_path(cg->css.cgroup, cpath, PATH_MAX) < 0)
+		strscpy(cpath, "?", PATH_MAX);
+	if (limit) {
+		if (cgroup_path(limit->css.cgroup, lpath, PATH_MAX) < 0)
+			strscpy(lpath, "?", PATH_MAX);
+		pr_info("ioasids: %u IOASID(s) for %s[%d] refused by ioasids.max=%llu of %s, charged to %s\n",
+			n, current->comm, task_pid_nr(current),
+			READ_ONCE(limit->max), lpath, cpath);
+	} else {
+		pr_info("ioasids: %u IOASID(s) for %s[%d] refused by the capacity, %u, charged to %s\n",
+			n, current->comm, task_pid_nr(current),
+			ioasids_cg_capacity(), cpath);
+	}
+	spin_unlock_irqrestore(&ioasids_log_lock, flags);
+}
+
 /* IOASIDs of one kind charged to @cg itself, not to its descendants. */
 VISIBLE_IF_KUNIT u64 ioasids_kind_count(struct ioasids_cgroup *cg,
 					enum ioasids_kind kind)
@@ -250,6 +301,7 @@ int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 	/* More than the whole namespace can never fit. */
 	if (n > IOASIDS_MAX_CAPACITY) {
 		ioasids_capacity_event(cg);
+		ioasids_log_refusal(NULL, cg, n);
 		return -ENOSPC;
 	}
 
@@ -267,10 +319,13 @@ int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 	return 0;
 
 refused:
-	if (ret == -EDQUOT)
+	if (ret == -EDQUOT) {
 		ioasids_event(i);
-	else
+		ioasids_log_refusal(i, cg, n);
+	} else {
 		ioasids_capacity_event(cg);
+		ioasids_log_refusal(NULL, cg, n);
+	}
 	for (j = cg; j != i; j = parent_ioasids(j))
 		ioasids_cancel(j, n);
 	ioasids_cancel(i, n);

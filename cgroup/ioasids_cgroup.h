@@ -60,6 +60,7 @@ struct ioasids_kind_usage {
  * @events_local: charges refused by this cgroup's own limit
  * @capacity_events: charges of this cgroup's subtree refused by the capacity
  * @capacity_events_local: charges of this cgroup refused by the capacity
+ * @logged: which refusals were logged already, once per cgroup
  * @events_file: handle for notifying ioasids.events
  * @events_local_file: handle for notifying ioasids.events.local
  * @peak_watchers: open ioasids.peak files that were written to
@@ -75,6 +76,7 @@ struct ioasids_cgroup {
 	atomic64_t events_local;
 	atomic64_t capacity_events;
 	atomic64_t capacity_events_local;
+	unsigned long logged;
 	struct cgroup_file events_file;
 	struct cgroup_file events_local_file;
 	struct list_head peak_watchers;

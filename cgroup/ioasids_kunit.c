@@ -45,6 +45,8 @@ static struct ioasids_cgroup *node(struct kunit *test,
 	cg->max = parent ? U64_MAX : TEST_CAPACITY;
 	INIT_LIST_HEAD(&cg->peak_watchers);
 	cg->css.parent = parent ? &parent->css : NULL;
+	/* Refusals are logged with the cgroup's path: a node has no cgroup. */
+	cg->logged = ~0UL;
 	return cg;
 }
 

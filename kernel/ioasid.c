@@ -45,6 +45,7 @@
 #include <linux/list.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/nsproxy.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/sched/signal.h>
@@ -53,6 +54,9 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/ioasid.h>
 
 /* PASID 0 is IOMMU_NO_PASID: DMA without a PASID. */
 #define IOASID_MIN		IOMMU_FIRST_GLOBAL_PASID
@@ -67,6 +71,7 @@
 
 /**
  * struct ioasid_set - a group of IDs with one owner and one cgroup
+ * @id: the set's number for fdinfo and tracepoints, unique since boot
  * @type: the &enum ioasid_set_type
  * @token: the mm for %IOASID_SET_TYPE_MM, the owner's cookie otherwise
  * @cg: the ioasids cgroup charged for every ID; changes only while @nr is
@@ -86,6 +91,7 @@
  * @free_work: destroys an mm's set outside of mmdrop's context
  */
 struct ioasid_set {
+	u64 id;
 	enum ioasid_set_type type;
 	void *token;
 	struct ioasids_cgroup *cg;
@@ -160,6 +166,9 @@ struct ioasid_data {
 
 static struct kmem_cache *ioasid_cache;
 static struct workqueue_struct *ioasid_wq;	/* mm sets' teardown */
+
+/* Each set's number, for fdinfo and tracepoints: never reused. */
+static atomic64_t ioasid_set_seq;
 
 /* Every set, for debugfs only: nothing on a hot path walks it. */
 static LIST_HEAD(ioasid_sets);
@@ -317,6 +326,7 @@ struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
 	set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
 	if (!set)
 		return ERR_PTR(-ENOMEM);
+	set->id = atomic64_inc_return(&ioasid_set_seq);
 	set->type = type;
 	set->token = token;
 	set->quota = quota;
@@ -487,6 +497,95 @@ void ioasid_set_get_info(struct ioasid_set *set, struct ioasid_set_info *info)
 }
 EXPORT_SYMBOL_GPL(ioasid_set_get_info);
 
+static const char *ioasid_device_name(struct ioasid_device *idev)
+{
+	return idev->dev ? dev_name(idev->dev) : "-";
+}
+
+/* IDs of @set in @idev's table; under ioasid_devices_lock, which keeps them. */
+static unsigned long ioasid_device_bonds(struct ioasid_device *idev,
+					 struct ioasid_set *set)
+{
+	struct ioasid_data *data;
+	unsigned long id, n = 0, seen = 0;
+
+	lockdep_assert_held(&ioasid_devices_lock);
+	xa_for_each(&idev->table, id, data) {
+		if (data->set == set)
+			n++;
+		if (!(++seen % IOASID_RESCHED_EVERY))
+			cond_resched();
+	}
+	return n;
+}
+
+/**
+ * ioasid_set_show_fdinfo() - Describe a set in its file's fdinfo.
+ * @m: the fdinfo file
+ * @set: the set
+ *
+ * Prints, one per line and each as "key:<tab>value", as DRM's and other
+ * fdinfo keys: ioasid-set (the set's number, as the tracepoints show it),
+ * ioasid-count (IDs it holds, as GET_INFO's count), ioasid-quota (a number,
+ * or "max" for none), ioasid-cgroup (the path of the cgroup it is charged
+ * to, as seen from the reader's cgroup namespace; "-" without the
+ * controller) and, for each device with some of its IDs in its PASID
+ * table, ioasid-device (the device's name and how many). Finding the bonds
+ * walks every device's table, as long as those are.
+ *
+ * Context: Process context.
+ */
+void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set)
+{
+	struct ioasids_cgroup *cg = NULL;
+	struct ioasid_device *idev;
+	unsigned int quota, nr;
+	char *path = NULL;
+	unsigned long n;
+
+	/* Under the lock: never frozen, and the cgroup cannot change. */
+	mutex_lock(&set->lock);
+	nr = atomic_read(&set->nr);
+	quota = set->quota;
+#ifdef CONFIG_CGROUP_IOASIDS
+	cg = set->cg;
+	if (cg)
+		css_get(&cg->css);
+#endif
+	mutex_unlock(&set->lock);
+
+#ifdef CONFIG_CGROUP_IOASIDS
+	/* cgroup_path_ns() takes cgroup_mutex: not under the set's lock. */
+	if (cg) {
+		path = kmalloc(PATH_MAX, GFP_KERNEL);
+		if (path && cgroup_path_ns(cg->css.cgroup, path, PATH_MAX,
+					   current->nsproxy->cgroup_ns) < 0)
+			strscpy(path, "?", PATH_MAX);
+		ioasids_cg_put(cg);
+	}
+#endif
+	seq_printf(m, "ioasid-set:\t%llu\n", set->id);
+	seq_printf(m, "ioasid-count:\t%u\n", nr);
+	if (quota)
+		seq_printf(m, "ioasid-quota:\t%u\n", quota);
+	else
+		seq_puts(m, "ioasid-quota:\tmax\n");
+	seq_printf(m, "ioasid-cgroup:\t%s\n", path ?: "-");
+	kfree(path);
+
+	mutex_lock(&ioasid_devices_lock);
+	list_for_each_entry(idev, &ioasid_devices, list) {
+		n = ioasid_device_bonds(idev, set);
+		if (n)
+			seq_printf(m, "ioasid-device:\t%s %lu\n",
+				   ioasid_device_name(idev), n);
+		if (fatal_signal_pending(current))
+			break;
+	}
+	mutex_unlock(&ioasid_devices_lock);
+}
+EXPORT_SYMBOL_GPL(ioasid_set_show_fdinfo);
+
 static struct notifier_block *ioasid_nb_next(struct notifier_block *nb)
 {
 	return rcu_dereference_raw(nb->next);
@@ -597,6 +696,28 @@ static void *ioasid_seek(struct xa_state *xas, ioasid_t id)
 }
 
 /* Uncharge @n IDs of @set that went back to the pool. */
+/*
+ * The ID of the cgroup @set is charged to, for tracepoints (0 without the
+ * controller). A cgroup is freed only after an RCU grace period, so reading
+ * it while ioasid_set_set_cgroup() replaces it is safe.
+ */
+static u64 ioasid_cgroup_id(struct ioasid_set *set)
+{
+#ifdef CONFIG_CGROUP_IOASIDS
+	struct ioasids_cgroup *cg;
+	u64 id = 0;
+
+	rcu_read_lock();
+	cg = READ_ONCE(set->cg);
+	if (cg)
+		id = cgroup_id(cg->css.cgroup);
+	rcu_read_unlock();
+	return id;
+#else
+	return 0;
+#endif
+}
+
 static void ioasid_uncharge(struct ioasid_set *set, unsigned int n)
 {
 	/* set->nr counts them until now: set->cg cannot have changed. */
@@ -907,45 +1028,10 @@ static void ioasid_spid_release(struct ioasid_data *data)
 	mutex_unlock(&set->lock);
 }
 
-/**
- * ioasid_alloc_reserve() - Take @n IDs for a set, invisible until finalized.
- * @set: the set
- * @min: the lowest acceptable ID; 0 means the lowest there is, and for a
- *	user (fd) set the default placement: from 256 up first
- * @max: the highest acceptable ID, bounded by the namespace
- * @n: how many, at most %IOASID_MAX_BATCH
- * @spid: a private ID to attach (with @n 1), or %IOMMU_PASID_INVALID
- * @ids: an array of @n, filled in on success
- *
- * The first half of an allocation, as iommufd reserves an object's ID
- * before the object is complete: the IDs are taken and charged, but no
- * lookup, FREE, FIND, BIND, ioasid_get() or notifier sees them until
- * ioasid_alloc_finalize(); ioasid_alloc_abort() gives them back as if
- * nothing happened. The caller must do one or the other.
- *
- * Everything the set itself can check (that it is alive, its quota, the
- * range, the private ID) is checked first; then room is held under every
- * ioasids.max on the way to the root (ioasids_cg_try_reserve()), so that a
- * request takes no more IDs than its limits allow, even for a moment; the
- * charge shows in ioasids.current and ioasids.peak only once the IDs are
- * in hand (ioasids_cg_commit()). A refused request leaves nothing but the
- * ioasids.events count of a limit that refused it. The namespace's lock is
- * taken once for the batch, and given up every %IOASID_RESCHED_EVERY IDs.
- *
- * Context: Process context; sleeps.
- * Return:
- * * %0 - reserved and charged.
- * * %-EDQUOT - the set's quota or an ioasids.max on its cgroup's path.
- * * %-ENOSPC - no @n free IDs in [@min, @max] or the system's capacity.
- * * %-EEXIST - @spid is in use in @set.
- * * %-EINVAL - @min > @max, @n 0 or above %IOASID_MAX_BATCH, or @spid
- *   with @n > 1.
- * * %-ENOENT - the set is being destroyed.
- * * %-EINTR - a fatal signal is pending.
- * * %-ENOMEM.
- */
-int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
-			 unsigned int n, ioasid_t spid, ioasid_t *ids)
+/* ioasid_alloc_reserve() itself, but for the refusal's tracepoint. */
+static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
+				  ioasid_t max, unsigned int n, ioasid_t spid,
+				  ioasid_t *ids)
 {
 	struct ioasid_data *data = NULL;
 	ioasid_t floor = 0;
@@ -1048,6 +1134,56 @@ unquota:
 	atomic_sub(n, &set->nr);
 	return ret;
 }
+
+/**
+ * ioasid_alloc_reserve() - Take @n IDs for a set, invisible until finalized.
+ * @set: the set
+ * @min: the lowest acceptable ID; 0 means the lowest there is, and for a
+ *	user (fd) set the default placement: from 256 up first
+ * @max: the highest acceptable ID, bounded by the namespace
+ * @n: how many, at most %IOASID_MAX_BATCH
+ * @spid: a private ID to attach (with @n 1), or %IOMMU_PASID_INVALID
+ * @ids: an array of @n, filled in on success
+ *
+ * The first half of an allocation, as iommufd reserves an object's ID
+ * before the object is complete: the IDs are taken and charged, but no
+ * lookup, FREE, FIND, BIND, ioasid_get() or notifier sees them until
+ * ioasid_alloc_finalize(); ioasid_alloc_abort() gives them back as if
+ * nothing happened. The caller must do one or the other.
+ *
+ * Everything the set itself can check (that it is alive, its quota, the
+ * range, the private ID) is checked first; then room is held under every
+ * ioasids.max on the way to the root (ioasids_cg_try_reserve()), so that a
+ * request takes no more IDs than its limits allow, even for a moment; the
+ * charge shows in ioasids.current and ioasids.peak only once the IDs are
+ * in hand (ioasids_cg_commit()). A refused request leaves nothing but the
+ * ioasids.events count of a limit that refused it, and fires the
+ * ioasid_refused tracepoint with its errno. The namespace's lock is
+ * taken once for the batch, and given up every %IOASID_RESCHED_EVERY IDs.
+ *
+ * Context: Process context; sleeps.
+ * Return:
+ * * %0 - reserved and charged.
+ * * %-EDQUOT - the set's quota or an ioasids.max on its cgroup's path.
+ * * %-ENOSPC - no @n free IDs in [@min, @max] or the system's capacity.
+ * * %-EEXIST - @spid is in use in @set.
+ * * %-EINVAL - @min > @max, @n 0 or above %IOASID_MAX_BATCH, or @spid
+ *   with @n > 1.
+ * * %-ENOENT - the set is being destroyed.
+ * * %-EINTR - a fatal signal is pending.
+ * * %-ENOMEM.
+ */
+int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+			 unsigned int n, ioasid_t spid, ioasid_t *ids)
+{
+	int ret;
+
+	ret = __ioasid_alloc_reserve(set, min, max, n, spid, ids);
+	if (ret && set && trace_ioasid_refused_enabled())
+		trace_ioasid_refused(set->id, ioasid_cgroup_id(set), n, min,
+				     max, ret);
+	return ret;
+}
 EXPORT_SYMBOL_GPL(ioasid_alloc_reserve);
 
 /**
@@ -1091,6 +1227,8 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
 	}
 	xas_unlock(&xas);
+	if (trace_ioasid_alloc_enabled())
+		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), ids, n);
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc_finalize);
 
@@ -1188,6 +1326,8 @@ static void ioasid_clear_entry(struct ioasid_device *idev,
 		    IOASID_STAGE_DEVICE);
 	idev->ops->clear_pasid(idev, data->id);
 	xa_erase(&idev->table, data->id);
+	trace_ioasid_unbind(set->id, ioasid_cgroup_id(set),
+			    ioasid_device_name(idev), data->id, 0);
 	ioasid_call(set, IOASID_NOTIFY_UNBIND, data->id, spid, idev,
 		    IOASID_STAGE_HOST);
 	ioasid_unref(data, true);
@@ -1278,26 +1418,9 @@ static bool ioasid_free_claim_locked(struct ioasid_set *set,
 	return false;
 }
 
-/**
- * ioasid_free_batch() - Give @n IDs back, all or nothing.
- * @set: the set that allocated them
- * @ids: the IDs
- * @n: how many, at most %IOASID_MAX_BATCH
- *
- * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
- * is listed twice, none is freed, and no one saw any of them go: the
- * namespace's lock is held, without a break, to check and claim them all.
- * When no notifier listens and no ID has a bond, a private ID or a
- * reference, they go back under that same lock, with one uncharge;
- * otherwise they are torn down and given back 64 at a time, each group
- * uncharged once.
- *
- * Context: Process context.
- * Return: 0; -ENOENT and nothing freed; -EINVAL for @n above
- * %IOASID_MAX_BATCH.
- */
-int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
-		      unsigned int n)
+/* ioasid_free_batch() itself, but for the tracepoint. */
+static int __ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
+			       unsigned int n)
 {
 	XA_STATE(xas, &ioasid_xa, 0);
 	unsigned int i, w, m, released;
@@ -1364,6 +1487,35 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		cond_resched();
 	}
 	return 0;
+}
+
+/**
+ * ioasid_free_batch() - Give @n IDs back, all or nothing.
+ * @set: the set that allocated them
+ * @ids: the IDs
+ * @n: how many, at most %IOASID_MAX_BATCH
+ *
+ * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
+ * is listed twice, none is freed, and no one saw any of them go: the
+ * namespace's lock is held, without a break, to check and claim them all.
+ * When no notifier listens and no ID has a bond, a private ID or a
+ * reference, they go back under that same lock, with one uncharge;
+ * otherwise they are torn down and given back 64 at a time, each group
+ * uncharged once.
+ *
+ * Context: Process context.
+ * Return: 0; -ENOENT and nothing freed; -EINVAL for @n above
+ * %IOASID_MAX_BATCH.
+ */
+int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
+		      unsigned int n)
+{
+	int ret;
+
+	ret = __ioasid_free_batch(set, ids, n);
+	if (!ret && trace_ioasid_free_enabled())
+		trace_ioasid_free(set->id, ioasid_cgroup_id(set), ids, n);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_free_batch);
 
@@ -1703,8 +1855,8 @@ void ioasid_device_unregister(struct ioasid_device *idev)
 }
 EXPORT_SYMBOL_GPL(ioasid_device_unregister);
 
-static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
-			 ioasid_t id)
+static int ioasid_bind_locked(struct ioasid_set *set,
+			      struct ioasid_device *idev, ioasid_t id)
 {
 	struct ioasid_data *data;
 	int ret = 0;
@@ -1747,6 +1899,16 @@ static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
 	return 0;
 }
 
+static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
+			 ioasid_t id)
+{
+	int ret = ioasid_bind_locked(set, idev, id);
+
+	trace_ioasid_bind(set->id, ioasid_cgroup_id(set),
+			  ioasid_device_name(idev), id, ret);
+	return ret;
+}
+
 static int __ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
 			   ioasid_t id)
 {
@@ -1754,8 +1916,11 @@ static int __ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
 
 	lockdep_assert_held(&ioasid_devices_lock);
 	data = xa_load(&idev->table, id);
-	if (!data || data->set != set)
+	if (!data || data->set != set) {
+		trace_ioasid_unbind(set->id, ioasid_cgroup_id(set),
+				    ioasid_device_name(idev), id, -ENOENT);
 		return -ENOENT;
+	}
 	ioasid_clear_entry(idev, data);
 	return 0;
 }

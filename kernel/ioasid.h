@@ -19,6 +19,7 @@ struct ioasids_cgroup;
 struct ioasid_device;
 struct ioasid_set;
 struct mm_struct;
+struct seq_file;
 
 /**
  * enum ioasid_set_type - who a set belongs to
@@ -144,6 +145,7 @@ void ioasid_set_put(struct ioasid_set *set);
 int ioasid_set_set_quota(struct ioasid_set *set, unsigned int quota);
 int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg);
 void ioasid_set_get_info(struct ioasid_set *set, struct ioasid_set_info *info);
+void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set);
 
 int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 			 unsigned int n, ioasid_t spid, ioasid_t *ids);

@@ -24,6 +24,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/nsproxy.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/ioasid.h>
@@ -413,10 +414,19 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/* /proc/PID/fdinfo/FD: the set's number, count, quota, cgroup and bonds. */
+static void ioasid_fops_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct ioasid_file *f = filp->private_data;
+
+	ioasid_set_show_fdinfo(m, f->set);
+}
+
 static const struct file_operations ioasid_fops = {
 	.owner = THIS_MODULE,
 	.open = ioasid_fops_open,
 	.release = ioasid_fops_release,
+	.show_fdinfo = ioasid_fops_show_fdinfo,
 	.unlocked_ioctl = ioasid_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

@@ -793,6 +793,68 @@ TEST_F(ioasid, charge_another_cgroup_needs_both)
 }
 
 /* The harness runs each test in a child; the parent tidies up at exit. */
+/*
+ * /proc/PID/fdinfo of a /dev/ioasid file: the set's number (never reused),
+ * count, quota, and cgroup as the reader's cgroup namespace sees it.
+ */
+TEST_F(ioasid, fdinfo)
+{
+	struct ioasid_set_quota quota = { .size = sizeof(quota), .quota = 5 };
+	char val[PATH_MAX], val2[64];
+	unsigned long long set, set2;
+	__u32 ids[3];
+	int fd2, status;
+	pid_t pid;
+
+	ASSERT_EQ(1, fdinfo_get(self->fd, "ioasid-set", 0, val, sizeof(val)));
+	set = strtoull(val, NULL, 10);
+	EXPECT_LT(0, set);
+	ASSERT_EQ(1, fdinfo_get(self->fd, "ioasid-count", 0, val, sizeof(val)));
+	EXPECT_STREQ("0", val);
+	ASSERT_EQ(1, fdinfo_get(self->fd, "ioasid-quota", 0, val, sizeof(val)));
+	EXPECT_STREQ("max", val);
+	ASSERT_EQ(1, fdinfo_get(self->fd, "ioasid-cgroup", 0, val, sizeof(val)));
+	EXPECT_STREQ(self->cg + strlen(CGROOT), val);
+	EXPECT_EQ(0, fdinfo_get(self->fd, "ioasid-device", 0, NULL, 0));
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 3, ids));
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_QUOTA, &quota));
+	fdinfo_get(self->fd, "ioasid-count", 0, val, sizeof(val));
+	EXPECT_STREQ("3", val);
+	fdinfo_get(self->fd, "ioasid-quota", 0, val, sizeof(val));
+	EXPECT_STREQ("5", val);
+
+	/* A later set has a larger number, even after the first is gone. */
+	fd2 = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, fd2);
+	fdinfo_get(fd2, "ioasid-set", 0, val2, sizeof(val2));
+	set2 = strtoull(val2, NULL, 10);
+	EXPECT_LT(set, set2);
+	close(fd2);
+	fd2 = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, fd2);
+	fdinfo_get(fd2, "ioasid-set", 0, val2, sizeof(val2));
+	EXPECT_LT(set2, strtoull(val2, NULL, 10));
+	close(fd2);
+
+	/* From inside a cgroup namespace rooted at the set's cgroup: "/". */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (unshare(CLONE_NEWCGROUP))
+			_exit(2);
+		fdinfo_get(self->fd, "ioasid-cgroup", 0, val, sizeof(val));
+		_exit(strcmp(val, "/") ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 3, ids));
+	fdinfo_get(self->fd, "ioasid-count", 0, val, sizeof(val));
+	EXPECT_STREQ("0", val);
+}
+
 static void __attribute__((destructor)) remove_test_cgroup(void)
 {
 	rmdir(TESTCG "/other");

@@ -467,6 +467,30 @@ TEST_F(hw, bind_needs_writable_device_file)
 	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &id));
 }
 
+/* fdinfo names each device the set has IDs bound to, and how many. */
+TEST_F(hw, fdinfo_devices)
+{
+	char val[128];
+	__u32 ids[2];
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, SMALL_PASIDS - 1, 2, ids));
+	EXPECT_EQ(0, fdinfo_get(self->fd, "ioasid-device", 0, NULL, 0));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[0], ids[0]));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[0], ids[1]));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[1], ids[1]));
+	ASSERT_EQ(2, fdinfo_get(self->fd, "ioasid-device", 0, val, sizeof(val)));
+	EXPECT_STREQ("ioasid_mock0 2", val);
+	fdinfo_get(self->fd, "ioasid-device", 1, val, sizeof(val));
+	EXPECT_STREQ("ioasid_mock1 1", val);
+
+	ASSERT_EQ(0, unbind_id(self->fd, self->dev[0], ids[0]));
+	ASSERT_EQ(2, fdinfo_get(self->fd, "ioasid-device", 0, val, sizeof(val)));
+	EXPECT_STREQ("ioasid_mock0 1", val);
+	/* Freeing clears the tables: no device left. */
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 2, ids));
+	EXPECT_EQ(0, fdinfo_get(self->fd, "ioasid-device", 0, NULL, 0));
+}
+
 static void __attribute__((destructor)) remove_test_cgroup(void)
 {
 	rmdir(TESTCG "/other");

@@ -128,6 +128,39 @@ static inline int get_info(int fd, struct ioasid_info *info)
 	return ioctl(fd, IOASID_GET_INFO, info) ? -errno : 0;
 }
 
+/*
+ * The value of the @nth (from 0) line "@key:<tab>value" in the fdinfo of
+ * @fd, without its newline, in @val; returns how many such lines there are.
+ */
+static inline int fdinfo_get(int fd, const char *key, int nth, char *val,
+			     size_t len)
+{
+	char path[64], line[PATH_MAX + 64];
+	size_t klen = strlen(key);
+	int found = 0;
+	FILE *f;
+
+	if (val && len)
+		val[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || strncmp(line + klen, ":\t", 2))
+			continue;
+		if (found++ == nth && val && len) {
+			size_t n = strcspn(line + klen + 2, "\n");
+
+			n = n < len ? n : len - 1;
+			memcpy(val, line + klen + 2, n);
+			val[n] = '\0';
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 static inline __u32 ioasid_count(int fd)
 {
 	struct ioasid_info info;
