@@ -116,6 +116,10 @@ check "top -n 2: two frames, no escapes" eq "2 0" bash -c \
 check "top: sorted by current, then peak, then path" eq \
 	"/ /a /a/b /machine.slice /machine.slice/vm1.scope /machine.slice/vm1.scope/payload /system.slice /system.slice/y.service /system.slice/x.service" \
 	bash -c "$CTL top -b -n 1 -o PATH | tail -n +3 | xargs"
+# On a terminal (script(1) gives it one): redrawn with escapes, q quits.
+check "top on a terminal: redrawn, q quits, exit 0" eq "exit 0, redrawn" bash -c "
+	(sleep 2; printf q) | timeout 30 script -qec '$CTL top -d 0.2' $fake/tty > /dev/null
+	echo \"exit \$?, \$(grep -q \$'\\e\\[H\\e\\[2Jioasids: 5 of 1048575' $fake/tty && echo redrawn)\""
 check "top -d with a bad delay: exit 2" status 2 $CTL top -n 1 -d x
 check "top -n 0: exit 2" status 2 $CTL top -n 0
 
