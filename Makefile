@@ -58,6 +58,7 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCS := README.md Documentation/admin-guide/cgroup-v2-ioasids.rst \
 	Documentation/admin-guide/ioasids-ecosystem.rst \
+	Documentation/ioasids-design.rst \
 	Documentation/userspace-api/ioasid.rst
 INSTALL_TOOLS := $(CURDIR)/build/install
 
