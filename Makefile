@@ -12,7 +12,8 @@ help:
 	@echo "make deb      a Debian kernel package of it, in build/deb"
 	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
 	@echo "make coverage line and function coverage of the kernel files (lcov)"
-	@echo "make install  ioasidctl, systemd units, udev rule, header, docs"
+	@echo "make install  ioasidctl (man page, bash completion), systemd units,"
+	@echo "              udev rule, header, docs"
 	@echo "              (DESTDIR=, PREFIX=/usr, SYSCONFDIR=/etc)"
 	@echo "make deps     install what the build and tests need (Debian 12)"
 	@echo "make clean    remove build output (keeps the extracted tree)"
@@ -64,6 +65,14 @@ INSTALL_TOOLS := $(CURDIR)/build/install
 install:
 	@$(MAKE) -s -C tools HDRS=$(CURDIR)/uapi OUT=$(INSTALL_TOOLS)
 	install -D -m 0755 $(INSTALL_TOOLS)/ioasidctl $(DESTDIR)$(PREFIX)/bin/ioasidctl
+	install -D -m 0644 $(INSTALL_TOOLS)/ioasidctl.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/ioasidctl.8
+	install -D -m 0644 tools/ioasidctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ioasidctl
+	install -D -m 0644 systemd-units/ioasids-metrics.service \
+		$(DESTDIR)$(UNITDIR)/ioasids-metrics.service
+	install -D -m 0644 systemd-units/ioasids-metrics.timer \
+		$(DESTDIR)$(UNITDIR)/ioasids-metrics.timer
 	install -D -m 0755 systemd-units/ioasids-limit \
 		$(DESTDIR)$(PREFIX)/lib/ioasids/ioasids-limit
 	install -D -m 0644 systemd-units/ioasids@.service \

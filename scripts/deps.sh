@@ -1,6 +1,8 @@
 #!/bin/bash
 # Install from Debian's archive everything the build and the tests need
 # (and, with "bench", "deb" or "coverage", what that target needs too).
+# ioasidctl's tables are libsmartcols'; its metrics are scraped by
+# prometheus-node-exporter (with curl) in the guest.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -11,6 +13,8 @@ pkgs=(
 	dpkg-dev rsync
 	qemu-system-x86 busybox-static
 	cgroup-tools crun runc systemd dbus
+	libsmartcols-dev pkg-config
+	prometheus-node-exporter curl
 )
 # make bench draws its plot with gnuplot; make deb's debian/rules uses
 # debhelper; make coverage reports with lcov (lcov, genhtml).

@@ -1,0 +1,218 @@
+#!/bin/bash
+# ioasidctl on fabricated files: a cgroup tree (IOASIDCTL_CGROUP_ROOT) and a
+# proc tree (IOASIDCTL_PROC_ROOT) made up in a temporary directory, so that
+# what it parses and refuses is checked with exact values, on the host (by
+# tests/harness/targets) as in the guest. It writes nothing else.
+. "$(dirname "$0")/lib.bash"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+CTL=${IOASIDCTL:-$top/build/tools/ioasidctl}
+fake=$(mktemp -d /tmp/ioasidctl-fake.XXXXXX)
+trap 'rm -rf "$fake"' EXIT
+export IOASIDCTL_CGROUP_ROOT=$fake/cg IOASIDCTL_PROC_ROOT=$fake/proc
+
+# says PATTERN COMMAND...: COMMAND's output (either stream) matches PATTERN.
+says() {
+	local pattern=$1 out
+	shift
+	out=$("$@" 2>&1)
+	grep -qE "$pattern" <<< "$out" || { echo "got: $out"; return 1; }
+}
+
+# status WANT COMMAND...: COMMAND exits with WANT.
+status() {
+	local want=$1 rc
+	shift
+	"$@" >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
+}
+
+# A cgroup: fakecg PATH CURRENT MAX PEAK (MAX "" for the root).
+fakecg() {
+	local d=$fake/cg$1
+	mkdir -p "$d"
+	echo "$2" > "$d/ioasids.current"
+	[ -n "$3" ] && echo "$3" > "$d/ioasids.max"
+	echo "$4" > "$d/ioasids.peak"
+	printf 'max 0\ncapacity 0\n' > "$d/ioasids.events"
+	[ -n "$3" ] && printf 'max 0\ncapacity 0\n' > "$d/ioasids.events.local"
+	printf 'sets 0\nkernel 0\nsva 0\nfd %s\n' "$2" > "$d/ioasids.stat"
+}
+fakecg "" 5 "" 9
+echo 'cpu memory pids ioasids' > $fake/cg/cgroup.controllers
+echo 'ioasids' > $fake/cg/cgroup.subtree_control
+echo 1048575 > $fake/cg/ioasids.capacity
+fakecg /a 2 max 2
+fakecg /a/b 2 4 2
+mkdir -p $fake/cg/off/inner $fake/outside
+# What a path that leaves the tree would reach.
+echo max > $fake/outside/ioasids.max
+ln -s $fake/outside $fake/cg/a/link
+
+check "set-max ../outside: refused, exit 2" status 2 $CTL set-max ../outside 3
+check "set-max a/../../outside: refused, exit 2" status 2 $CTL set-max a/../../outside 3
+check "set-max ROOT/../outside: refused, exit 2" \
+	status 2 $CTL set-max "$fake/cg/../outside" 3
+check "set-max ../../x: refused, exit 2" status 2 $CTL set-max ../../x 3
+check "set-max through a symlink out of the tree: refused, exit 2" \
+	status 2 $CTL set-max a/link 3
+check "set-max: nothing written outside the tree" \
+	eq max cat $fake/outside/ioasids.max
+check "set-max a/../a/b (inside the tree) writes" $CTL set-max a/../a/b 3
+check "and it reads back" eq 3 cat $fake/cg/a/b/ioasids.max
+
+# The tables: exact values, libsmartcols' columns and tree art.
+check "tree: the default columns" eq "CGROUP CURRENT MAX PEAK REFUSED UNIT" \
+	bash -c "$CTL tree | head -n 1 | xargs"
+check "tree: the root, no ioasids.max" says '^/ +5 +- +9 +0 +-$' $CTL tree
+check "tree: a child, with tree art" says '^.-a +2 +max +2 +0 +-$' $CTL tree
+check "tree: a grandchild" says '^ +.-b +2 +3 +2 +0 +-$' $CTL tree
+check "tree: cgroups without the controller are left out" \
+	fails says 'off' $CTL tree
+check "tree: long names keep the columns aligned" bash -c "
+	mkdir -p $fake/cg/a/a-cgroup-with-a-name-longer-than-forty-characters.scope
+	d=$fake/cg/a/a-cgroup-with-a-name-longer-than-forty-characters.scope
+	echo 1 > \$d/ioasids.current; echo 3 > \$d/ioasids.max
+	$CTL tree | awk '{ print index(\$0, \"CURRENT\") + 6 }' | head -n 1 > $fake/hdr
+	col=\$(cat $fake/hdr)
+	$CTL tree | tail -n +2 | while IFS= read -r l; do
+		# CURRENT is right-aligned: its last digit sits under the T.
+		c=\${l:col-1:1}
+		[[ \$c =~ [0-9] ]] || { echo \"not aligned: '\$l'\"; exit 1; }
+	done
+	rm -r \$d"
+check "tree -o: stat and events.local keys as columns" \
+	eq "/a/b 0 2 0 0 0" bash -c "$CTL tree -o PATH,SETS,FD,KERNEL,SVA,LOCAL_MAX /a | tail -n 1 | xargs"
+check "tree -o +UNIT,path: added to the defaults" \
+	eq "CGROUP CURRENT MAX PEAK REFUSED UNIT UNIT PATH" \
+	bash -c "$CTL tree -o +UNIT,path | head -n 1 | xargs"
+check "tree -o with an unknown column: exit 2" status 2 $CTL tree -o CURRENT,NOPE
+check "tree -J: nested JSON with numbers and a string MAX" eq \
+	'{"cgroups": [{"cgroup": "/a", "current": 2, "max": "max", "peak": 2, "refused": 0, "unit": null, "children": [{"cgroup": "b", "current": 2, "max": "3", "peak": 2, "refused": 0, "unit": null}]}]}' \
+	bash -c "$CTL tree -J /a | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))'"
+check "tree -J of the root: MAX is null" eq None \
+	bash -c "$CTL tree -J | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"cgroups\"][0][\"max\"])'"
+check "tree of a cgroup without the controller: exit 3" status 3 $CTL tree off
+check "tree of no cgroup: exit 2" status 2 $CTL tree nosuch
+
+# UNIT: the last component ending in .service, .scope or .slice.
+fakecg /machine.slice 1 max 1
+fakecg /machine.slice/vm1.scope 1 8 1
+fakecg /machine.slice/vm1.scope/payload 1 max 1
+fakecg /system.slice 0 max 6
+fakecg /system.slice/x.service 0 max 0
+check "UNIT of a slice" eq "/machine.slice machine.slice" \
+	bash -c "$CTL tree -o PATH,UNIT /machine.slice | sed -n 2p | xargs"
+check "UNIT of a cgroup inside a scope: the scope" \
+	eq "/machine.slice/vm1.scope/payload vm1.scope" \
+	bash -c "$CTL tree -o PATH,UNIT /machine.slice | sed -n 4p | xargs"
+check "UNIT of a service" eq "/system.slice/x.service x.service" \
+	bash -c "$CTL tree -o PATH,UNIT /system.slice/x.service | sed -n 2p | xargs"
+
+# top: sorted by current, then peak; plain frames with -n.
+fakecg /system.slice/y.service 0 max 6
+check "top -n 2: two frames, no escapes" eq "2 0" bash -c \
+	"$CTL top -n 2 -d 0.1 > $fake/top; echo \$(grep -c '^ioasids: 5 of 1048575 in use, 9 cgroups$' $fake/top) \$(grep -c \$'\\e' $fake/top)"
+check "top: sorted by current, then peak, then path" eq \
+	"/ /a /a/b /machine.slice /machine.slice/vm1.scope /machine.slice/vm1.scope/payload /system.slice /system.slice/y.service /system.slice/x.service" \
+	bash -c "$CTL top -b -n 1 -o PATH | tail -n +3 | xargs"
+# On a terminal (script(1) gives it one): redrawn with escapes, q quits.
+check "top on a terminal: redrawn, q quits, exit 0" eq "exit 0, redrawn" bash -c "
+	(sleep 2; printf q) | timeout 30 script -qec '$CTL top -d 0.2' $fake/tty > /dev/null
+	echo \"exit \$?, \$(grep -q \$'\\e\\[H\\e\\[2Jioasids: 5 of 1048575' $fake/tty && echo redrawn)\""
+check "top -d with a bad delay: exit 2" status 2 $CTL top -n 1 -d x
+check "top -n 0: exit 2" status 2 $CTL top -n 0
+
+# metrics: the Prometheus text format.
+echo 'max 3' > $fake/cg/a/b/ioasids.events
+echo 'max 3' >> $fake/cg/a/b/ioasids.events
+printf 'max 3\ncapacity 1\n' > $fake/cg/a/b/ioasids.events
+check "metrics: capacity" says '^ioasids_capacity 1048575$' $CTL metrics
+check "metrics: a TYPE line for each family" eq \
+	"ioasids_capacity gauge ioasids_current gauge ioasids_max gauge ioasids_peak gauge ioasids_events_total counter ioasids_sets gauge ioasids_ids gauge" \
+	bash -c "$CTL metrics | sed -n 's/^# TYPE //p' | xargs"
+check "metrics: current of the root" says '^ioasids_current\{cgroup="/"\} 5$' $CTL metrics
+check "metrics: max of a limited cgroup" says '^ioasids_max\{cgroup="/a/b"\} 3$' $CTL metrics
+check "metrics: max of \"max\" is +Inf" says '^ioasids_max\{cgroup="/a"\} \+Inf$' $CTL metrics
+check "metrics: no max for the root" fails says '^ioasids_max\{cgroup="/"\}' $CTL metrics
+check "metrics: peak" says '^ioasids_peak\{cgroup="/"\} 9$' $CTL metrics
+check "metrics: events by kind" eq \
+	'ioasids_events_total{cgroup="/a/b",event="max"} 3 ioasids_events_total{cgroup="/a/b",event="capacity"} 1' \
+	bash -c "$CTL metrics | grep '^ioasids_events_total{cgroup=\"/a/b\"' | xargs -d '\n'"
+check "metrics: ioasids.stat's fd" says '^ioasids_ids\{cgroup="/a/b",kind="fd"\} 2$' $CTL metrics
+mkdir $fake/prom
+check "metrics --output writes the file" bash -c \
+	"$CTL metrics --output $fake/prom/ioasids.prom && cmp <($CTL metrics) $fake/prom/ioasids.prom"
+check "metrics --output: mode 0644, no temporary file left" eq "644 ioasids.prom" \
+	bash -c "echo \$(stat -c %a $fake/prom/ioasids.prom) \$(ls -A $fake/prom)"
+check "metrics --output into no directory: exit 3" status 3 $CTL metrics --output $fake/nodir/x.prom
+
+# The environment: no cgroup v2, no controller, a cgroup without it.
+check "no cgroup v2 at the root: exit 3" status 3 env IOASIDCTL_CGROUP_ROOT=$fake/outside $CTL tree
+check "set-max where the controller is off: exit 3" status 3 $CTL set-max off/inner 3
+check "set-max where the controller is off: how to enable it" \
+	eq "ioasidctl: $fake/cg/off/inner: no ioasids.max: the ioasids controller is not enabled there; enable it with:
+  echo +ioasids > $fake/cg/off/cgroup.subtree_control" \
+	bash -c "$CTL set-max off/inner 3 2>&1; true"
+check "set-max on the root: exit 2" status 2 $CTL set-max / 3
+check "set-max with a bad value: exit 2, nothing written" eq "exit 2, 3" \
+	bash -c "$CTL set-max a/b -3 2>/dev/null; echo \"exit \$?, \$(cat $fake/cg/a/b/ioasids.max)\""
+
+# ps on a fabricated /proc: fdinfo as the kernel prints it.
+fakefd() {	# fakefd PID FD LINK [FDINFO-LINE...]
+	local d=$fake/proc/$1
+	mkdir -p "$d/fd" "$d/fdinfo"
+	ln -s "$3" "$d/fd/$2"
+	local info=$d/fdinfo/$2
+	printf 'pos:\t0\nflags:\t02000002\nmnt_id:\t25\nino:\t1047\n' > "$info"
+	shift 3
+	[ $# -eq 0 ] || printf '%s\n' "$@" >> "$info"
+}
+mkdir -p $fake/proc/self $fake/proc/sys
+echo qemu-system-x86 > $fake/proc/self/comm
+fakefd 4242 0 /dev/null
+fakefd 4242 5 /dev/ioasid $'ioasid-set:\t17' $'ioasid-count:\t3' $'ioasid-quota:\tmax' \
+	$'ioasid-cgroup:\t/machine.slice/vm1.scope' $'ioasid-device:\tioasid_mock0 2' \
+	$'ioasid-device:\t0000:00:03.0 1'
+fakefd 4242 9 /dev/ioasid $'ioasid-set:\t18' $'ioasid-count:\t0' $'ioasid-quota:\t4' \
+	$'ioasid-cgroup:\t/machine.slice/vm1.scope/payload'
+fakefd 4242 6 'socket:[5120]' $'ioasid-set:\t99'
+fakefd 4242 8 'anon_inode:[eventfd]' $'ioasid-set:\t98'
+echo qemu-system-x86 > $fake/proc/4242/comm
+fakefd 77 3 /srv/vm/ioasid-node $'ioasid-set:\t2' $'ioasid-count:\t1' $'ioasid-quota:\t1' \
+	$'ioasid-cgroup:\t-'
+echo vmm > $fake/proc/77/comm
+fakefd 900 3 /dev/ioasid
+echo old > $fake/proc/900/comm
+check "ps: the default columns" eq "PID COMM FD SET COUNT QUOTA CGROUP UNIT DEVICES" \
+	bash -c "$CTL ps 2>/dev/null | head -n 1 | xargs"
+check "ps: one line per /dev/ioasid file, sorted by PID and FD" eq \
+	"77 vmm 3 2 1 1 - - -
+4242 qemu-system-x86 5 17 3 max /machine.slice/vm1.scope vm1.scope ioasid_mock0=2,0000:00:03.0=1
+4242 qemu-system-x86 9 18 0 4 /machine.slice/vm1.scope/payload vm1.scope -" \
+	bash -c "$CTL ps 2>/dev/null | tail -n +2 | sed 's/^ *//; s/  */ /g'"
+check "ps: a /dev/ioasid file without ioasid-set: gets a note on stderr" \
+	eq "ioasidctl: 1 open /dev/ioasid file(s) without an ioasid-set: line in fdinfo (a kernel without it?) left out" \
+	bash -c "$CTL ps 2>&1 >/dev/null"
+check "ps -J" eq \
+	'{"processes": [{"pid": 77, "comm": "vmm", "fd": 3, "set": 2, "count": 1, "quota": "1", "cgroup": null, "unit": null, "devices": null}, {"pid": 4242, "comm": "qemu-system-x86", "fd": 5, "set": 17, "count": 3, "quota": "max", "cgroup": "/machine.slice/vm1.scope", "unit": "vm1.scope", "devices": "ioasid_mock0=2,0000:00:03.0=1"}, {"pid": 4242, "comm": "qemu-system-x86", "fd": 9, "set": 18, "count": 0, "quota": "4", "cgroup": "/machine.slice/vm1.scope/payload", "unit": "vm1.scope", "devices": null}]}' \
+	bash -c "$CTL ps -J 2>/dev/null | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))'"
+check "ps -o PID,COUNT" eq "PID COUNT 77 1 4242 3 4242 0" bash -c "$CTL ps -o pid,count 2>/dev/null | xargs"
+check "ps with no proc: exit 3" status 3 env IOASIDCTL_PROC_ROOT=$fake/none $CTL ps
+
+# The bash completion, as bash calls it.
+complete_() {	# complete_ WORD...: what completing the last WORD offers
+	bash -c '. "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _ioasidctl; echo "${COMPREPLY[*]}"' \
+		"$top/tools/ioasidctl.bash-completion" "$@"
+}
+check "completion: commands" eq "set-max" complete_ ioasidctl se
+check "completion: -o column names after a comma" \
+	eq "CURRENT,SETS CURRENT,SVA" complete_ ioasidctl tree -o CURRENT,S
+check "completion: ps columns" eq "COMM COUNT CGROUP" complete_ ioasidctl ps -o C
+check "completion: set-max's CGROUP below the cgroup root" \
+	eq "machine.slice/" complete_ ioasidctl set-max mach
+check "completion: set-max's value" eq "max" complete_ ioasidctl set-max a m
+
+rm -rf "$fake"
+trap - EXIT
+done_testing
