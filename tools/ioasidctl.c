@@ -32,6 +32,8 @@
 #include <libsmartcols.h>
 #include <linux/ioasid.h>
 
+#include "compiler.h"
+
 #ifndef IOASIDCTL_VERSION
 #define IOASIDCTL_VERSION "unknown"
 #endif
@@ -39,15 +41,31 @@
 #define DEV_IOASID	"/dev/ioasid"
 
 /* Exit statuses. */
-#define EXIT_OK		0	/* success */
-#define EXIT_REFUSED	1	/* a limit refused: EDQUOT (quota, ioasids.max), ENOSPC (namespace) */
-#define EXIT_USAGE	2	/* wrong usage: options, values, a CGROUP that is not one */
-#define EXIT_ENV	3	/* the system: no /dev/ioasid or no access, no controller, no cgroup v2 */
+/*
+ * Exit statuses: success; a limit refused (EDQUOT: a quota or an
+ * ioasids.max; ENOSPC: the namespace); wrong usage (options, values, a
+ * CGROUP that is not one); the system (no /dev/ioasid or no access to it,
+ * no controller, no cgroup v2).
+ */
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define EXIT_OK		0
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+#define EXIT_ENV	3
 
 static const char *cg_root = "/sys/fs/cgroup";
 static const char *proc_root = "/proc";
 
-static void __attribute__((format(printf, 1, 2))) errmsg(const char *fmt, ...)
+static void __printf(1, 2) errmsg(const char *fmt, ...);
+
+/* Messages too long for their call's line. */
+static const char refused_by_max[] =
+	"refused by ioasids.max of cgroup %s: limit %s, %lld in use, %u asked";
+static const char no_set_key[] =
+	"%zu open %s file(s) without an ioasid-set: line in fdinfo (a kernel without it?) left out";
+
+static void errmsg(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -312,7 +330,7 @@ static const char *unit_of(const char *path, char *buf, size_t len)
 		while (*p == '/')
 			p++;
 		end = p + strcspn(p, "/");
-		for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
 			size_t l = strlen(sfx[i]);
 
 			if ((size_t)(end - p) > l && !strncmp(end - l, sfx[i], l)) {
@@ -459,7 +477,8 @@ static int not_enabled(const char *rel, const char *file)
 		p += c;
 	}
 	if (!said)
-		fprintf(stderr, "  echo +ioasids > PARENT/cgroup.subtree_control (in every cgroup above it)\n");
+		fprintf(stderr,
+			"  echo +ioasids > PARENT/cgroup.subtree_control (in every cgroup above it)\n");
 	return EXIT_ENV;
 }
 
@@ -577,6 +596,7 @@ static const struct coldef cgcols[CG_NCOLS] = {
 	[CG_SVA] = { "SVA", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	[CG_FD] = { "FD", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 };
+
 static const int cg_default[] = { CG_CGROUP, CG_CURRENT, CG_MAX, CG_PEAK,
 	CG_REFUSED, CG_UNIT, -1 };
 
@@ -594,6 +614,7 @@ static const struct coldef pscols[PS_NCOLS] = {
 	[PS_UNIT] = { "UNIT", SCOLS_JSON_STRING, 0 },
 	[PS_DEVICES] = { "DEVICES", SCOLS_JSON_STRING, 0 },
 };
+
 static const int ps_default[] = { PS_PID, PS_COMM, PS_FD, PS_SET, PS_COUNT,
 	PS_QUOTA, PS_CGROUP, PS_UNIT, PS_DEVICES, -1 };
 
@@ -770,8 +791,8 @@ static void explain_edquot(unsigned int count, unsigned int quota,
 			    strcmp(max, "max")) {
 				cur = read_ll(dir, "ioasids.current");
 				if (cur >= 0 && cur + count > strtoll(max, NULL, 10)) {
-					errmsg("refused by ioasids.max of cgroup %s: limit %s, %lld in use, %u asked",
-					       rel[0] ? rel : "/", max, cur, count);
+					errmsg(refused_by_max, rel[0] ? rel : "/",
+					       max, cur, count);
 					return;
 				}
 			}
@@ -1107,11 +1128,20 @@ static void restore_tty(void)
 		tcsetattr(0, TCSANOW, &saved_tio);
 }
 
-static volatile sig_atomic_t stop;
+/*
+ * Set by the signal handler, read by the loop: atomic accesses, so that
+ * the compiler neither caches it nor tears it (what volatile did).
+ */
+static sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
 {
-	stop = 1;
+	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
+}
+
+static int stopped(void)
+{
+	return __atomic_load_n(&stop_flag, __ATOMIC_RELAXED);
 }
 
 static int cmd_top(int argc, char **argv)
@@ -1186,7 +1216,7 @@ static int cmd_top(int argc, char **argv)
 		}
 	}
 
-	for (unsigned int frame = 0; !stop && (!iterations || frame < iterations); frame++) {
+	for (unsigned int frame = 0; !stopped() && (!iterations || frame < iterations); frame++) {
 		struct cglist l = {};
 		struct libscols_table *tb;
 		long long cap = read_ll(cg_root, "ioasids.capacity"), in_use;
@@ -1198,7 +1228,7 @@ static int cmd_top(int argc, char **argv)
 			if (plain) {
 				struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-				while (nanosleep(&ts, &ts) && errno == EINTR && !stop)
+				while (nanosleep(&ts, &ts) && errno == EINTR && !stopped())
 					;
 				putchar('\n');
 			} else {
@@ -1210,7 +1240,7 @@ static int cmd_top(int argc, char **argv)
 					break;
 				if (!tio_saved)
 					poll(NULL, 0, ms);
-				if (stop)
+				if (stopped())
 					break;
 			}
 		}
@@ -1254,7 +1284,11 @@ static bool parse_fdinfo(char *text, struct fdrec *r)
 	bool found = false;
 	char *line, *save, *v;
 
-	r->set[0] = r->count[0] = r->quota[0] = r->cgroup[0] = r->devices[0] = '\0';
+	r->set[0] = '\0';
+	r->count[0] = '\0';
+	r->quota[0] = '\0';
+	r->cgroup[0] = '\0';
+	r->devices[0] = '\0';
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
 
@@ -1401,8 +1435,7 @@ static int cmd_ps(int argc, char **argv)
 	}
 	closedir(proc);
 	if (no_key)
-		errmsg("%zu open %s file(s) without an ioasid-set: line in fdinfo (a kernel without it?) left out",
-		       no_key, DEV_IOASID);
+		errmsg(no_set_key, no_key, DEV_IOASID);
 	if (unreadable)
 		errmsg("%zu process(es) whose files could not be read left out (not root?)",
 		       unreadable);
@@ -1688,7 +1721,7 @@ static const struct command {
 
 static const struct command *find_command(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
