@@ -10,6 +10,8 @@ help:
 	@echo "make run      an interactive shell in the guest"
 	@echo "make series   the upstream patch series, in build/series/patches"
 	@echo "make deb      a Debian kernel package of it, in build/deb"
+	@echo "make userspace systemd 252 and crun 1.8.1 with the ioasids patches"
+	@echo "              (userspace/), built with ccache in build/userspace"
 	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
 	@echo "make coverage line and function coverage of the kernel files (lcov)"
 	@echo "make install  ioasidctl, systemd units, udev rule, header, docs"
@@ -43,6 +45,10 @@ series: deps
 
 deb: deps
 	@bash scripts/deb.sh
+
+userspace:
+	@bash scripts/deps.sh userspace
+	@bash scripts/userspace.sh all
 
 bench: deps
 	@bash tests/bench/run
@@ -86,4 +92,4 @@ install:
 clean:
 	rm -rf build/tests build/guest build/check build/install
 
-.PHONY: help deps kernel selftests tools check demo run series deb bench coverage install clean
+.PHONY: help deps kernel selftests tools check demo run series deb userspace bench coverage install clean
