@@ -14,7 +14,7 @@
 #      pages, translations and tests), build with ccache only the targets the
 #      guest tests need: PID 1 and libsystemd-core, libsystemd-shared,
 #      systemctl and systemd-run; crun with its autotools.
-# Output: build/userspace/bin/ (the binaries, the two libraries).
+# Output: build/userspace/bin/, links to the binaries and the two libraries.
 #
 #   scripts/userspace.sh [all]        systemd and crun
 #   scripts/userspace.sh systemd|crun one of them
@@ -146,10 +146,14 @@ build_systemd() {
 	log "building systemd: ${systemd_targets[*]}"
 	"${idle[@]}" ninja -C "$obj" -j "$jobs" "${systemd_targets[@]}" | grep -v '^\[' || true
 	[ "${PIPESTATUS[0]}" = 0 ] || exit 1
+	# Symbolic links: the build tree's binaries find the build tree's
+	# libraries through their $ORIGIN-relative RUNPATH, which resolves
+	# through a link, so PID 1 run from here uses the patched
+	# libsystemd-shared while every other binary keeps Debian's.
 	mkdir -p "$out/bin"
 	local t
 	for t in "${systemd_targets[@]}"; do
-		install_if_changed "$obj/$t" "$out/bin/$(basename "$t")"
+		ln -sfn "$obj/$t" "$out/bin/$(basename "$t")"
 	done
 }
 
@@ -168,7 +172,7 @@ build_crun() {
 	"${idle[@]}" make -s -C "$dir/src" -j "$jobs" crun >"$out/crun-make.log" 2>&1 ||
 		{ tail -30 "$out/crun-make.log" >&2; exit 1; }
 	mkdir -p "$out/bin"
-	install_if_changed "$dir/src/crun" "$out/bin/crun"
+	ln -sfn "$dir/src/crun" "$out/bin/crun"
 }
 
 case "${1:-all}" in
