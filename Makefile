@@ -12,6 +12,7 @@ help:
 	@echo "make deb      a Debian kernel package of it, in build/deb"
 	@echo "make userspace systemd 252 and crun 1.8.1 with the ioasids patches"
 	@echo "              (userspace/), built with ccache in build/userspace"
+	@echo "make userspace-deb  Debian packages of both, in build/userspace/deb"
 	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
 	@echo "make coverage line and function coverage of the kernel files (lcov)"
 	@echo "make install  ioasidctl, systemd units, udev rule, header, docs"
@@ -49,6 +50,10 @@ deb: deps
 userspace:
 	@bash scripts/deps.sh userspace
 	@bash scripts/userspace.sh all
+
+userspace-deb:
+	@bash scripts/deps.sh userspace
+	@bash scripts/userspace.sh deb
 
 bench: deps
 	@bash tests/bench/run
@@ -92,4 +97,4 @@ install:
 clean:
 	rm -rf build/tests build/guest build/check build/install
 
-.PHONY: help deps kernel selftests tools check demo run series deb userspace bench coverage install clean
+.PHONY: help deps kernel selftests tools check demo run series deb userspace userspace-deb bench coverage install clean

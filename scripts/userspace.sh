@@ -19,6 +19,8 @@
 #   scripts/userspace.sh [all]        systemd and crun
 #   scripts/userspace.sh systemd|crun one of them
 #   scripts/userspace.sh prepare      fetch, unpack, patch; no build
+#   scripts/userspace.sh deb          Debian packages of both (slow: the
+#                                     whole of systemd; make userspace-deb)
 #
 # CCACHE_DIR defaults to build/ccache-userspace. Everything runs at idle
 # priority (SCHED_IDLE, nice 19): make check's guests come first.
@@ -43,6 +45,17 @@ install_if_changed() {
 	fi
 }
 
+# extract_raw NAME DEST: the downloaded source of NAME in DEST, Debian's
+# patches not applied.
+extract_raw() {
+	local name=$1 dest=$2 dl=$out/$1/dl orig deb
+	orig=$(ls "$dl"/*.orig.tar.* | grep -v '\.asc$' | head -1)
+	deb=$(ls "$dl"/*.debian.tar.* | head -1)
+	mkdir -p "$dest"
+	tar -xf "$orig" -C "$dest" --strip-components=1
+	tar -xf "$deb" -C "$dest"
+}
+
 # unpack NAME: build/userspace/NAME/pristine, Debian's source of the
 # installed NAME with Debian's patches. Once per version.
 unpack() {
@@ -59,23 +72,14 @@ unpack() {
 	(cd "$dir/dl" && apt-get source -qq --download-only "$name=$ver" >/dev/null 2>&1) || true
 	local dsc
 	dsc=$(ls "$dir"/dl/*.dsc 2>/dev/null | head -1)
-	if [ -n "$dsc" ]; then
-		(cd "$dir/dl" && dpkg-source -q -x "$dsc" "$dir/pristine")
-	else
-		local orig deb
-		orig=$(ls "$dir"/dl/*.orig.tar.* | grep -v '\.asc$' | head -1)
-		deb=$(ls "$dir"/dl/*.debian.tar.* | head -1)
-		mkdir -p "$dir/pristine"
-		tar -xf "$orig" -C "$dir/pristine" --strip-components=1
-		tar -xf "$deb" -C "$dir/pristine"
-		if [ -f "$dir/pristine/debian/patches/series" ]; then
-			local p
-			for p in $(grep -v '^#' "$dir/pristine/debian/patches/series"); do
-				patch -d "$dir/pristine" -p1 -s --no-backup-if-mismatch \
-					<"$dir/pristine/debian/patches/$p"
-			done
-		fi
-	fi
+	[ -n "$dsc" ] || ls "$dir"/dl/*.debian.tar.* >/dev/null ||
+		{ echo "userspace: apt-get source $name=$ver failed (make deps: deps.sh userspace)" >&2; exit 1; }
+	extract_raw "$name" "$dir/pristine"
+	local p
+	for p in $(grep -v '^#' "$dir/pristine/debian/patches/series" 2>/dev/null); do
+		patch -d "$dir/pristine" -p1 -s --no-backup-if-mismatch \
+			<"$dir/pristine/debian/patches/$p"
+	done
 	cp -a "$dir/pristine" "$dir/src"
 	echo "$ver" >"$stamp"
 }
@@ -175,10 +179,51 @@ build_crun() {
 	ln -sfn "$dir/src/crun" "$out/bin/crun"
 }
 
+# deb NAME: Debian's packages of NAME with the project's patches added to
+# debian/patches, version +ioasidsN, built by dpkg-buildpackage without
+# tests and documentation, in a copy of the pristine tree; the .debs land
+# in build/userspace/deb.
+build_deb() {
+	local name=$1 dir=$out/$1 tree ver p n=0
+	unpack "$name"
+	tree=$dir/deb/$name
+	rm -rf "$dir/deb"
+	mkdir -p "$dir/deb" "$out/deb"
+	# Unpatched: dpkg-buildpackage applies Debian's series and ours after it.
+	extract_raw "$name" "$tree"
+	ver=$(dpkg-parsechangelog -l "$tree/debian/changelog" -S Version)
+	for p in "$top"/userspace/"$name"/patches/*.patch; do
+		[ -e "$p" ] || continue
+		n=$((n + 1))
+		cp "$p" "$tree/debian/patches/ioasids-$(basename "$p")"
+		echo "ioasids-$(basename "$p")" >>"$tree/debian/patches/series"
+	done
+	{
+		echo "$name ($ver+ioasids1) UNRELEASED; urgency=medium"
+		echo
+		echo "  * The ioasids cgroup controller (PCIe PASIDs): $n patches from"
+		echo "    the ioasids project, userspace/$name/patches."
+		echo
+		echo " -- ioasids <ioasids@localhost>  $(date -R)"
+		echo
+		cat "$tree/debian/changelog"
+	} >"$tree/debian/changelog.new"
+	mv "$tree/debian/changelog.new" "$tree/debian/changelog"
+	log "building Debian packages of $name $ver+ioasids1 (slow)"
+	(cd "$tree" &&
+	 PATH=/usr/lib/ccache:$PATH DEB_BUILD_OPTIONS="nocheck nodoc parallel=$jobs" \
+	 DEB_BUILD_PROFILES="nocheck nodoc noinsttest" \
+	 "${idle[@]}" dpkg-buildpackage -b -uc -us >"$out/$name-deb.log" 2>&1) ||
+		{ tail -30 "$out/$name-deb.log" >&2; exit 1; }
+	mv "$dir"/deb/*.deb "$out/deb/"
+	log "packages in ${out#"$top"/}/deb"
+}
+
 case "${1:-all}" in
 all)	build_systemd; build_crun ;;
 systemd) build_systemd ;;
 crun)	build_crun ;;
 prepare) unpack systemd; apply_patches systemd; unpack crun; apply_patches crun ;;
-*)	echo "usage: $0 [all|systemd|crun|prepare]" >&2; exit 2 ;;
+deb)	build_deb crun; build_deb systemd ;;
+*)	echo "usage: $0 [all|systemd|crun|prepare|deb]" >&2; exit 2 ;;
 esac
