@@ -90,7 +90,6 @@ apply_patches() {
 	local name=$1 dir=$out/$1 scratch f p
 	local patches=("$top"/userspace/"$name"/patches/*.patch)
 	scratch=$(mktemp -d)
-	trap 'rm -rf "$scratch"' RETURN
 	: >"$scratch/files"
 	if [ -e "${patches[0]}" ]; then
 		sed -n 's|^+++ [^/]*/\([^\t ]*\).*|\1|p' "${patches[@]}" | sort -u >"$scratch/files"
@@ -119,6 +118,7 @@ apply_patches() {
 		install_if_changed "$scratch/tree/$f" "$dir/src/$f"
 	done <"$scratch/files"
 	cp "$scratch/files" "$dir/patched.list"
+	rm -rf "$scratch"
 }
 
 # The targets the guest tests need; what debian/rules passes to meson,
@@ -166,14 +166,26 @@ build_crun() {
 	unpack crun
 	apply_patches crun
 	if [ ! -f "$dir/src/Makefile" ]; then
+		# What debian/rules does: dh_auto_configure with hardening=+all,
+		# then the OCI specs from Debian's golang packages in place of the
+		# bundled ones (libocispec generates its parsers from them), and
+		# two generated files before the build.
 		log "configuring crun"
-		(cd "$dir/src" && eval "$(dpkg-buildflags --export=sh)" &&
-		 "${idle[@]}" ./autogen.sh >"$out/crun-autogen.log" 2>&1 &&
-		 CC="ccache gcc" "${idle[@]}" ./configure --prefix=/usr \
-			--disable-silent-rules >"$out/crun-configure.log")
+		(cd "$dir/src" && eval "$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)" &&
+		 CC="ccache gcc" "${idle[@]}" ./configure --prefix=/usr --sysconfdir=/etc \
+			--localstatedir=/var --libdir="/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)" \
+			>"$out/crun-configure.log" 2>&1 &&
+		 for spec in image-spec runtime-spec; do
+			if [ ! -d "libocispec/$spec.saved" ]; then
+				mv "libocispec/$spec" "libocispec/$spec.saved"
+				cp -r "/usr/share/gocode/src/github.com/opencontainers/$spec/" libocispec/
+			fi
+		 done &&
+		 "${idle[@]}" make -s generate-signals.c generate-mount_flags.c >>"$out/crun-configure.log" 2>&1) ||
+			{ tail -20 "$out/crun-configure.log" >&2; exit 1; }
 	fi
 	log "building crun"
-	"${idle[@]}" make -s -C "$dir/src" -j "$jobs" crun >"$out/crun-make.log" 2>&1 ||
+	"${idle[@]}" make -s -C "$dir/src" -j "$jobs" git-version.h crun >"$out/crun-make.log" 2>&1 ||
 		{ tail -30 "$out/crun-make.log" >&2; exit 1; }
 	mkdir -p "$out/bin"
 	ln -sfn "$dir/src/crun" "$out/bin/crun"
