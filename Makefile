@@ -10,6 +10,9 @@ help:
 	@echo "make run      an interactive shell in the guest"
 	@echo "make series   the upstream patch series, in build/series/patches"
 	@echo "make deb      a Debian kernel package of it, in build/deb"
+	@echo "make userspace systemd 252 and crun 1.8.1 with the ioasids patches"
+	@echo "              (userspace/), built with ccache in build/userspace"
+	@echo "make userspace-deb  Debian packages of both, in build/userspace/deb"
 	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
 	@echo "make coverage line and function coverage of the kernel files (lcov)"
 	@echo "make install  ioasidctl (man page, bash completion), systemd units,"
@@ -44,6 +47,14 @@ series: deps
 
 deb: deps
 	@bash scripts/deb.sh
+
+userspace:
+	@bash scripts/deps.sh userspace
+	@bash scripts/userspace.sh all
+
+userspace-deb:
+	@bash scripts/deps.sh userspace
+	@bash scripts/userspace.sh deb
 
 bench: deps
 	@bash tests/bench/run
@@ -96,4 +107,4 @@ install:
 clean:
 	rm -rf build/tests build/guest build/check build/install
 
-.PHONY: help deps kernel selftests tools check demo run series deb bench coverage install clean
+.PHONY: help deps kernel selftests tools check demo run series deb userspace userspace-deb bench coverage install clean

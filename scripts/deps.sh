@@ -24,12 +24,64 @@ deb) pkgs+=(debhelper) ;;
 coverage) pkgs+=(lcov) ;;
 esac
 
+# make userspace builds systemd and crun from Debian's source packages:
+# a deb-src entry (Debian 12's debian.sources is deb822 with "Types: deb"
+# only; the installed systemd may come from bookworm-security), then
+# Debian's build dependencies of the installed versions.
+userspace_sources() {
+	local f=/etc/apt/sources.list.d/ioasids-src.sources
+	apt-cache showsrc crun >/dev/null 2>&1 && [ -n "$(apt-cache showsrc crun 2>/dev/null)" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: need root to add $f (deb-src for apt-get source)" >&2
+		exit 1
+	fi
+	echo "deps: adding $f"
+	cat >"$f" <<'SRC'
+# Added by ioasids (scripts/deps.sh userspace): Debian's source packages,
+# for apt-get source systemd crun.
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	apt-get update -qq
+}
+
+userspace_build_deps() {
+	local want=() p v
+	for p in systemd crun; do
+		v=$(dpkg-query -W -f='${Version}' "$p")
+		want+=("$p=$v")
+	done
+	# Nothing to do when apt would install nothing.
+	apt-get -s build-dep "${want[@]}" 2>/dev/null | grep -q '^Inst ' || return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: need root to install the build dependencies of ${want[*]}" >&2
+		exit 1
+	fi
+	echo "deps: installing the build dependencies of ${want[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq --no-install-recommends "${want[@]}" >/dev/null
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	if [ "${1:-}" = userspace ]; then
+		userspace_sources
+		userspace_build_deps
+	fi
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: need root to install: ${missing[*]}" >&2
@@ -39,3 +91,8 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+if [ "${1:-}" = userspace ]; then
+	userspace_sources
+	userspace_build_deps
+fi

@@ -1,0 +1,241 @@
+#!/bin/bash
+# Build the parts of systemd 252 and crun 1.8.1 that know the ioasids
+# controller, from Debian 12's own source packages with the project's
+# patches on top (userspace/systemd/patches, userspace/crun/patches):
+#   1. fetch Debian's source of the installed version with apt-get source
+#      (scripts/deps.sh userspace adds the deb-src entry and build-deps);
+#   2. unpack it once under build/userspace/, Debian's own patches applied:
+#      that is the pristine tree;
+#   3. apply the project's patches to pristine copies of the files they
+#      touch, in a scratch directory, and copy a result into the work tree
+#      only when it changed (as scripts/kernel.sh does), so a rebuild after
+#      editing one patch recompiles only what depends on the files it touches;
+#   4. configure with meson the way debian/rules does (without LTO, man
+#      pages, translations and tests), build with ccache only the targets the
+#      guest tests need: PID 1 and libsystemd-core, libsystemd-shared,
+#      systemctl and systemd-run; crun with its autotools.
+# Output: build/userspace/bin/, links to the binaries and the two libraries.
+#
+#   scripts/userspace.sh [all]        systemd and crun
+#   scripts/userspace.sh systemd|crun one of them
+#   scripts/userspace.sh prepare      fetch, unpack, patch; no build
+#   scripts/userspace.sh deb          Debian packages of both (slow: the
+#                                     whole of systemd; make userspace-deb)
+#
+# CCACHE_DIR defaults to build/ccache-userspace. Everything runs at idle
+# priority (SCHED_IDLE, nice 19): make check's guests come first.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/build/userspace
+export CCACHE_DIR=${CCACHE_DIR:-$top/build/ccache-userspace}
+jobs=${JOBS:-$(nproc)}
+idle=(chrt --idle 0 nice -n 19)
+
+log() { echo "userspace: $*"; }
+
+# Debian's version of a package that is installed, e.g. 252.38-1~deb12u1.
+installed() { dpkg-query -W -f='${Version}' "$1"; }
+
+# Copy $1 to $2 unless $2 already has the same content.
+install_if_changed() {
+	if ! cmp -s "$1" "$2"; then
+		mkdir -p "$(dirname "$2")"
+		cp "$1" "$2"
+	fi
+}
+
+# extract_raw NAME DEST: the downloaded source of NAME in DEST, Debian's
+# patches not applied.
+extract_raw() {
+	local name=$1 dest=$2 dl=$out/$1/dl orig deb
+	orig=$(ls "$dl"/*.orig.tar.* | grep -v '\.asc$' | head -1)
+	deb=$(ls "$dl"/*.debian.tar.* | head -1)
+	mkdir -p "$dest"
+	tar -xf "$orig" -C "$dest" --strip-components=1
+	tar -xf "$deb" -C "$dest"
+}
+
+# unpack NAME: build/userspace/NAME/pristine, Debian's source of the
+# installed NAME with Debian's patches. Once per version.
+unpack() {
+	local name=$1 ver dir stamp
+	ver=$(installed "$name")
+	dir=$out/$name
+	stamp=$dir/pristine/.ioasids-unpacked
+	[ "$(cat "$stamp" 2>/dev/null)" = "$ver" ] && return
+	log "fetching and unpacking $name $ver (once)"
+	rm -rf "$dir/pristine" "$dir/src" "$dir/dl" "$dir/patched.list"
+	mkdir -p "$dir/dl"
+	# A mirror that serves the tarballs but not the .dsc still gives us
+	# what dpkg-source would: unpack by hand then.
+	(cd "$dir/dl" && apt-get source -qq --download-only "$name=$ver" >/dev/null 2>&1) || true
+	local dsc
+	dsc=$(ls "$dir"/dl/*.dsc 2>/dev/null | head -1)
+	[ -n "$dsc" ] || ls "$dir"/dl/*.debian.tar.* >/dev/null ||
+		{ echo "userspace: apt-get source $name=$ver failed (make deps: deps.sh userspace)" >&2; exit 1; }
+	extract_raw "$name" "$dir/pristine"
+	local p
+	for p in $(grep -v '^#' "$dir/pristine/debian/patches/series" 2>/dev/null); do
+		patch -d "$dir/pristine" -p1 -s --no-backup-if-mismatch \
+			<"$dir/pristine/debian/patches/$p"
+	done
+	cp -a "$dir/pristine" "$dir/src"
+	echo "$ver" >"$stamp"
+}
+
+# patch NAME: the project's patches for NAME onto build/userspace/NAME/src,
+# touching only files whose content changes.
+apply_patches() {
+	local name=$1 dir=$out/$1 scratch f p
+	local patches=("$top"/userspace/"$name"/patches/*.patch)
+	scratch=$(mktemp -d)
+	: >"$scratch/files"
+	if [ -e "${patches[0]}" ]; then
+		sed -n 's|^+++ [^/]*/\([^\t ]*\).*|\1|p' "${patches[@]}" | sort -u >"$scratch/files"
+	fi
+	# Files an earlier run patched but no patch touches now: back to pristine.
+	touch "$dir/patched.list"
+	for f in $(comm -23 <(sort -u "$dir/patched.list") "$scratch/files"); do
+		if [ -e "$dir/pristine/$f" ]; then
+			install_if_changed "$dir/pristine/$f" "$dir/src/$f"
+		else
+			rm -f "$dir/src/$f"
+		fi
+	done
+	mkdir "$scratch/tree"
+	while read -r f; do
+		[ -e "$dir/pristine/$f" ] || continue
+		mkdir -p "$scratch/tree/$(dirname "$f")"
+		cp "$dir/pristine/$f" "$scratch/tree/$f"
+	done <"$scratch/files"
+	for p in "${patches[@]}"; do
+		[ -e "$p" ] || continue
+		patch -d "$scratch/tree" -p1 -s --no-backup-if-mismatch <"$p" ||
+			{ echo "userspace: $p does not apply" >&2; exit 1; }
+	done
+	while read -r f; do
+		install_if_changed "$scratch/tree/$f" "$dir/src/$f"
+	done <"$scratch/files"
+	cp "$scratch/files" "$dir/patched.list"
+	rm -rf "$scratch"
+}
+
+# The targets the guest tests need; what debian/rules passes to meson,
+# less LTO (slow to link, defeats ccache), man pages, translations, tests.
+systemd_targets=(systemd src/core/libsystemd-core-252.so
+		 src/shared/libsystemd-shared-252.so systemctl systemd-run)
+
+build_systemd() {
+	local dir=$out/systemd obj=$out/systemd/obj
+	unpack systemd
+	apply_patches systemd
+	if [ ! -f "$obj/build.ninja" ]; then
+		log "configuring systemd"
+		local multiarch
+		multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+		(cd "$dir/src" && eval "$(DEB_BUILD_MAINT_OPTIONS= dpkg-buildflags --export=sh)" &&
+		 "${idle[@]}" meson setup "$obj" \
+			--wrap-mode=nodownload --buildtype=plain --prefix=/usr \
+			--sysconfdir=/etc --localstatedir=/var --libdir="lib/$multiarch" \
+			$(sed -n '/^CONFFLAGS = /,/^$/p;/^ifeq (, $(filter stage1/,/^else/p' debian/rules |
+			  grep -o -- '-D[a-z0-9_-]*=[^ \\]*' | grep -v 'version-tag\|ntp-servers\|dns-servers\|support-url\|install-tests\|-Dman=\|b_lto' |
+			  sed "s/\$(DEB_HOST_MULTIARCH)/$multiarch/") \
+			-Dversion-tag="$(installed systemd)+ioasids" \
+			-Db_lto=false -Dman=false -Dtranslations=false -Dtests=false \
+			-Dinstall-tests=false -Dsupport-url=https://www.debian.org/support \
+			-Dntp-servers="0.debian.pool.ntp.org 1.debian.pool.ntp.org" \
+			-Ddns-servers= >"$out/systemd-meson.log")
+	fi
+	log "building systemd: ${systemd_targets[*]}"
+	"${idle[@]}" ninja -C "$obj" -j "$jobs" "${systemd_targets[@]}" | grep -v '^\[' || true
+	[ "${PIPESTATUS[0]}" = 0 ] || exit 1
+	# Symbolic links: the build tree's binaries find the build tree's
+	# libraries through their $ORIGIN-relative RUNPATH, which resolves
+	# through a link, so PID 1 run from here uses the patched
+	# libsystemd-shared while every other binary keeps Debian's.
+	mkdir -p "$out/bin"
+	local t
+	for t in "${systemd_targets[@]}"; do
+		ln -sfn "$obj/$t" "$out/bin/$(basename "$t")"
+	done
+}
+
+build_crun() {
+	local dir=$out/crun
+	unpack crun
+	apply_patches crun
+	if [ ! -f "$dir/src/Makefile" ]; then
+		# What debian/rules does: dh_auto_configure with hardening=+all,
+		# then the OCI specs from Debian's golang packages in place of the
+		# bundled ones (libocispec generates its parsers from them), and
+		# two generated files before the build.
+		log "configuring crun"
+		(cd "$dir/src" && eval "$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)" &&
+		 CC="ccache gcc" "${idle[@]}" ./configure --prefix=/usr --sysconfdir=/etc \
+			--localstatedir=/var --libdir="/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)" \
+			>"$out/crun-configure.log" 2>&1 &&
+		 for spec in image-spec runtime-spec; do
+			if [ ! -d "libocispec/$spec.saved" ]; then
+				mv "libocispec/$spec" "libocispec/$spec.saved"
+				cp -r "/usr/share/gocode/src/github.com/opencontainers/$spec/" libocispec/
+			fi
+		 done &&
+		 "${idle[@]}" make -s generate-signals.c generate-mount_flags.c >>"$out/crun-configure.log" 2>&1) ||
+			{ tail -20 "$out/crun-configure.log" >&2; exit 1; }
+	fi
+	log "building crun"
+	"${idle[@]}" make -s -C "$dir/src" -j "$jobs" git-version.h crun >"$out/crun-make.log" 2>&1 ||
+		{ tail -30 "$out/crun-make.log" >&2; exit 1; }
+	mkdir -p "$out/bin"
+	ln -sfn "$dir/src/crun" "$out/bin/crun"
+}
+
+# deb NAME: Debian's packages of NAME with the project's patches added to
+# debian/patches, version +ioasidsN, built by dpkg-buildpackage without
+# tests and documentation, in a copy of the pristine tree; the .debs land
+# in build/userspace/deb.
+build_deb() {
+	local name=$1 dir=$out/$1 tree ver p n=0
+	unpack "$name"
+	tree=$dir/deb/$name
+	rm -rf "$dir/deb"
+	mkdir -p "$dir/deb" "$out/deb"
+	# Unpatched: dpkg-buildpackage applies Debian's series and ours after it.
+	extract_raw "$name" "$tree"
+	ver=$(dpkg-parsechangelog -l "$tree/debian/changelog" -S Version)
+	for p in "$top"/userspace/"$name"/patches/*.patch; do
+		[ -e "$p" ] || continue
+		n=$((n + 1))
+		cp "$p" "$tree/debian/patches/ioasids-$(basename "$p")"
+		echo "ioasids-$(basename "$p")" >>"$tree/debian/patches/series"
+	done
+	{
+		echo "$name ($ver+ioasids1) UNRELEASED; urgency=medium"
+		echo
+		echo "  * The ioasids cgroup controller (PCIe PASIDs): $n patches from"
+		echo "    the ioasids project, userspace/$name/patches."
+		echo
+		echo " -- ioasids <ioasids@localhost>  $(date -R)"
+		echo
+		cat "$tree/debian/changelog"
+	} >"$tree/debian/changelog.new"
+	mv "$tree/debian/changelog.new" "$tree/debian/changelog"
+	log "building Debian packages of $name $ver+ioasids1 (slow)"
+	(cd "$tree" &&
+	 PATH=/usr/lib/ccache:$PATH DEB_BUILD_OPTIONS="nocheck nodoc parallel=$jobs" \
+	 DEB_BUILD_PROFILES="nocheck nodoc noinsttest" \
+	 "${idle[@]}" dpkg-buildpackage -b -uc -us >"$out/$name-deb.log" 2>&1) ||
+		{ tail -30 "$out/$name-deb.log" >&2; exit 1; }
+	mv "$dir"/deb/*.deb "$out/deb/"
+	log "packages in ${out#"$top"/}/deb"
+}
+
+case "${1:-all}" in
+all)	build_systemd; build_crun ;;
+systemd) build_systemd ;;
+crun)	build_crun ;;
+prepare) unpack systemd; apply_patches systemd; unpack crun; apply_patches crun ;;
+deb)	build_deb crun; build_deb systemd ;;
+*)	echo "usage: $0 [all|systemd|crun|prepare|deb]" >&2; exit 2 ;;
+esac
