@@ -295,12 +295,19 @@ def main(argv):
             why = 'did not finish: ' + why
         results.append(('guest/run', 'FAIL', why))
     if extra:
+        # "ok NAME", "FAIL NAME  # why": NAME may have spaces (the systemd
+        # boot's tests name checks in words). A line that looks like a
+        # result but cannot be read is a failure, never dropped.
         with open(extra) as f:
             for line in f:
-                m = re.match(r'^(ok|FAIL|skip)\s+(\S+)(?:\s+#\s*(.*))?$',
-                             line.strip())
-                if m:
+                line = line.strip()
+                m = re.match(r'^(ok|FAIL|skip)\s+(.*?)(?:\s+#\s*(.*))?$',
+                             line)
+                if m and m.group(2):
                     results.append((m.group(2), m.group(1), m.group(3) or ''))
+                elif re.match(r'^(ok|FAIL|skip)\b', line):
+                    results.append(('harness/results', 'FAIL',
+                                    f'cannot read the result line {line!r}'))
     results = judge_skips(results, allowed_skips(skips))
     if inventory:
         for entry in missing(results, inventory, filt, full):

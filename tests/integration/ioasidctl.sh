@@ -5,23 +5,6 @@ CTL=$(cd "$(dirname "$0")/../.." && pwd)/build/tools/ioasidctl
 echo +ioasids > $CG/cgroup.subtree_control
 mkdir -p $CG/ctl_t
 
-# status WANT COMMAND...: COMMAND exits with WANT.
-status() {
-	local want=$1 rc
-	shift
-	"$@" >/dev/null 2>&1
-	rc=$?
-	[ $rc -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
-}
-
-# says PATTERN COMMAND...: COMMAND's output (either stream) matches PATTERN.
-says() {
-	local pattern=$1 out
-	shift
-	out=$("$@" 2>&1)
-	grep -qE "$pattern" <<< "$out" || { echo "got: $out"; return 1; }
-}
-
 # out COMMAND...: only COMMAND's standard output; err: only its stderr.
 out() { "$@" 2>/dev/null; true; }
 err() { "$@" 2>&1 >/dev/null; true; }

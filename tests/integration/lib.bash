@@ -63,6 +63,23 @@ wait_for() {
 	wait_until "$1" cat "$2"
 }
 
+# status WANT COMMAND...: COMMAND exits with WANT.
+status() {
+	local want=$1 rc
+	shift
+	"$@" >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
+}
+
+# says PATTERN COMMAND...: COMMAND's output (either stream) matches PATTERN.
+says() {
+	local pattern=$1 out
+	shift
+	out=$("$@" 2>&1)
+	grep -qE "$pattern" <<< "$out" || { echo "got: $out"; return 1; }
+}
+
 done_testing() {
 	echo "1..$_n"
 	[ $_failed -eq 0 ]

@@ -12,23 +12,6 @@ fake=$(mktemp -d /tmp/ioasidctl-fake.XXXXXX)
 trap 'rm -rf "$fake"' EXIT
 export IOASIDCTL_CGROUP_ROOT=$fake/cg IOASIDCTL_PROC_ROOT=$fake/proc
 
-# says PATTERN COMMAND...: COMMAND's output (either stream) matches PATTERN.
-says() {
-	local pattern=$1 out
-	shift
-	out=$("$@" 2>&1)
-	grep -qE "$pattern" <<< "$out" || { echo "got: $out"; return 1; }
-}
-
-# status WANT COMMAND...: COMMAND exits with WANT.
-status() {
-	local want=$1 rc
-	shift
-	"$@" >/dev/null 2>&1
-	rc=$?
-	[ $rc -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
-}
-
 # A cgroup: fakecg PATH CURRENT MAX PEAK (MAX "" for the root).
 fakecg() {
 	local d=$fake/cg$1
