@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -886,6 +887,53 @@ TEST_F(ioasid, fdinfo)
 	ASSERT_EQ(0, ioasid_free_ids(self->fd, 3, ids));
 	fdinfo_get(self->fd, "ioasid-count", 0, val, sizeof(val));
 	EXPECT_STREQ("0", val);
+}
+
+struct churn {
+	int fd;
+	int stop;
+	long rounds;
+};
+
+/* Allocate 8 and free them, over and over, on the fixture's file. */
+static void *churn(void *arg)
+{
+	struct churn *c = arg;
+	__u32 ids[8];
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+		if (ioasid_alloc_ids(c->fd, 0, ~0U, 8, ids) ||
+		    ioasid_free_ids(c->fd, 8, ids))
+			return (void *)1L;
+		__atomic_add_fetch(&c->rounds, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * fdinfo read while another thread allocates and frees on the same file:
+ * every read is whole and shows a count the file can have (0 or 8).
+ */
+TEST_F(ioasid, fdinfo_while_allocating)
+{
+	struct churn c = { .fd = self->fd };
+	char val[64];
+	pthread_t t;
+	void *ret;
+	int i;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, churn, &c));
+	for (i = 0; i < 200 || !__atomic_load_n(&c.rounds, __ATOMIC_RELAXED); i++) {
+		ASSERT_EQ(1, fdinfo_get(self->fd, "ioasid-count", 0, val,
+					sizeof(val)));
+		EXPECT_TRUE(!strcmp(val, "0") || !strcmp(val, "8"));
+		ASSERT_EQ(1, fdinfo_get(self->fd, "ioasid-set", 0, NULL, 0));
+	}
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_EQ(NULL, ret);
+	EXPECT_LT(0, c.rounds);
+	EXPECT_EQ(0, ioasid_count(self->fd));
 }
 
 /* The harness runs each test in a child; the parent tidies up at exit. */
