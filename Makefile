@@ -63,12 +63,15 @@ coverage: deps
 	@bash tests/harness/coverage
 
 # Where Debian puts things. ioasidctl is built against uapi/ here, so
-# installing needs no kernel build.
+# installing needs no kernel build. Every document goes to share/doc/ioasids
+# under its own name, the driver API's ioasid.rst as ioasid-driver-api.rst
+# (the uAPI's keeps the name).
 PREFIX ?= /usr
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCS := README.md Documentation/admin-guide/cgroup-v2-ioasids.rst \
 	Documentation/admin-guide/ioasids-ecosystem.rst \
+	Documentation/admin-guide/ioasids-userspace.rst \
 	Documentation/ioasids-design.rst \
 	Documentation/userspace-api/ioasid.rst
 INSTALL_TOOLS := $(CURDIR)/build/install
@@ -103,6 +106,8 @@ install:
 	install -D -m 0644 uapi/linux/ioasid.h $(DESTDIR)$(PREFIX)/include/linux/ioasid.h
 	install -d $(DESTDIR)$(PREFIX)/share/doc/ioasids
 	install -m 0644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/ioasids/
+	install -m 0644 Documentation/driver-api/ioasid.rst \
+		$(DESTDIR)$(PREFIX)/share/doc/ioasids/ioasid-driver-api.rst
 
 clean:
 	rm -rf build/tests build/guest build/check build/install
