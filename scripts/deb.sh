@@ -32,6 +32,19 @@ make -s -C "$tree" olddefconfig >/dev/null
 "$tree/scripts/config" --file "$tree/.config" --set-str LOCALVERSION "-ioasids"
 make -s -C "$tree" olddefconfig >/dev/null
 
+# The config check make kernel runs, on what olddefconfig made of it in
+# this tree: the project's test config keeps every option its fragments
+# ask for; any config keeps the controller, /dev/ioasid and the name.
+mkdir -p "$out"
+printf '%s\n' CONFIG_CGROUP_IOASIDS=y CONFIG_IOASID_USER=y \
+	'CONFIG_LOCALVERSION="-ioasids"' > "$out/required.config"
+frags=("$out/required.config")
+[ -n "${CONFIG:-}" ] || frags=("$top"/kernel/configs/*.config "${frags[@]}")
+bash "$top/scripts/kernel.sh" check-config "$tree/.config" "${frags[@]}" || {
+	echo "deb: the config did not survive olddefconfig in $tree" >&2
+	exit 1
+}
+
 export CCACHE_DIR=$top/build/ccache CCACHE_MAXSIZE=5G
 export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
 export KBUILD_BUILD_TIMESTAMP='ioasids' KBUILD_BUILD_USER=ioasids KBUILD_BUILD_HOST=ioasids

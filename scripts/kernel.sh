@@ -25,6 +25,9 @@
 #                                    coverage configs in scratch files, in
 #                                    seconds, in the prepared test tree
 #                                    (make check)
+#   scripts/kernel.sh check-config CONFIG FRAGMENT...
+#                                    the config check of CONFIG, made
+#                                    elsewhere, against FRAGMENTs (make deb)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -298,5 +301,11 @@ case "${1:-all}" in
 prepare) extract; apply_patches; place_files; configure ;;
 all) extract; apply_patches; place_files; configure; build ;;
 check-configs) check_configs ;;
-*) echo "usage: $0 [prepare|all|check-configs]" >&2; exit 2 ;;
+check-config)
+	[ $# -ge 3 ] || { echo "usage: $0 check-config CONFIG FRAGMENT..." >&2; exit 2; }
+	config=$2
+	shift 2
+	check_config "$config" 0 " " "$@" ;;
+*) echo "usage: $0 [prepare|all|check-configs|check-config CONFIG FRAGMENT...]" >&2
+   exit 2 ;;
 esac
