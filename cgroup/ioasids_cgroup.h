@@ -34,6 +34,12 @@ enum ioasids_kind {
 
 /* Largest PASID namespace PCIe allows: 20 bits. */
 #define IOASIDS_MAX_CAPACITY	BIT(20)
+/*
+ * The most IDs of it anyone can be given: PASID 0 (IOMMU_NO_PASID) is the
+ * requester ID's own, never allocated, so the IOASID core registers at most
+ * IOASIDS_MAX_CAPACITY - 1 (IDs 1 to 2^20 - 1).
+ */
+#define IOASIDS_MAX_IDS		(IOASIDS_MAX_CAPACITY - 1)
 
 /**
  * struct ioasids_kind_usage - one CPU's share of a cgroup's usage per kind
@@ -129,7 +135,9 @@ void ioasids_peak_forget(struct cgroup_of_peak *ofp);
 /*
  * Without the controller nothing is limited or counted: there is no cgroup
  * to charge, every charge succeeds, and the capacity and the room are the
- * whole 20-bit namespace.
+ * most the IOASID core ever registers, IOASIDS_MAX_IDS: the stubs keep no
+ * state, so ioasids_cg_set_capacity() cannot lower them. The core bounds
+ * what it reports by its own namespace.
  */
 static inline struct ioasids_cgroup *ioasids_cg_get_current(void)
 {
@@ -157,7 +165,7 @@ static inline void ioasids_cg_set_capacity(unsigned int capacity)
 
 static inline unsigned int ioasids_cg_capacity(void)
 {
-	return IOASIDS_MAX_CAPACITY;
+	return IOASIDS_MAX_IDS;
 }
 
 static inline int ioasids_cg_try_reserve(struct ioasids_cgroup *cg,
@@ -185,7 +193,7 @@ static inline void ioasids_cg_set_detach(struct ioasids_cgroup *cg)
 
 static inline unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 {
-	return IOASIDS_MAX_CAPACITY;
+	return IOASIDS_MAX_IDS;
 }
 
 #endif /* CONFIG_CGROUP_IOASIDS */
