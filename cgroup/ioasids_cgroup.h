@@ -104,10 +104,13 @@ void ioasids_cg_set_capacity(unsigned int capacity);
 unsigned int ioasids_cg_capacity(void);
 
 /*
- * For the IOASID core only, which is built in: not exported to modules
- * (only to the KUnit suites). A charge in two halves, so that a request the
- * core refuses after the limits passed it never shows in ioasids.peak; the
- * "sets" key of ioasids.stat; and the room a set's owner is told it has.
+ * For the IOASID core only, which is built in. A charge in two halves, so
+ * that a request the core refuses after the limits passed it never shows in
+ * ioasids.peak: not exported (the KUnit suites charge through
+ * ioasids_cg_try_charge(), which is both halves in one). The "sets" key of
+ * ioasids.stat, and the room a set's owner is told it has: exported only to
+ * the controller's KUnit suite (EXPORT_SYMBOL_IF_KUNIT), which may be a
+ * module.
  */
 int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n);
 void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
