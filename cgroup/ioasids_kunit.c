@@ -50,6 +50,12 @@ static struct ioasids_cgroup *node(struct kunit *test,
 	return cg;
 }
 
+static struct ioasids_cgroup *parent_of(struct ioasids_cgroup *cg)
+{
+	return cg->css.parent ?
+	       container_of(cg->css.parent, struct ioasids_cgroup, css) : NULL;
+}
+
 /* What the limits are checked against: includes charges in flight. */
 static s64 usage(struct ioasids_cgroup *cg)
 {
@@ -562,11 +568,43 @@ static void ioasids_test_wide_usage(struct kunit *test)
 #define CONTEND_LOOPS	20000
 
 struct contender {
+	struct kunit *test;
 	struct ioasids_cgroup *cg;
 	struct completion *start;
 	struct completion done;
 	unsigned long charged, refused, errors;
 };
+
+/* What the contenders saw at their refusals (event_in_flight()). */
+struct refusals {
+	atomic_long_t seen;		/* refusals the stub saw */
+	atomic_long_t not_in_flight;	/* usage did not show the charge */
+	atomic_long_t bad;		/* current or peak showed it */
+};
+
+/*
+ * Stub, in a contender, at the moment its charge is refused: the charge
+ * is still in @cg's usage, above the limit, and is rolled back only after
+ * this. Neither the granted count nor the peak may show it: both within
+ * the limit, and peak at least current. Then the event, as ioasids_event()
+ * counts it (test nodes have no files to notify).
+ */
+static void event_in_flight(struct ioasids_cgroup *cg)
+{
+	struct refusals *rf = kunit_get_current_test()->priv;
+	u64 max = READ_ONCE(cg->max), cur = ioasids_current(cg), mark = peak(cg);
+	struct ioasids_cgroup *i;
+
+	atomic_long_inc(&rf->seen);
+	if (usage(cg) <= max)
+		atomic_long_inc(&rf->not_in_flight);
+	if (cur > max || mark > max || mark < cur)
+		atomic_long_inc(&rf->bad);
+
+	atomic64_inc(&cg->events_local);
+	for (i = cg; i; i = parent_of(i))
+		atomic64_inc(&i->events);
+}
 
 /*
  * Charge 1 or 2, sometimes yield while holding it, give it back. Alone under
@@ -579,6 +617,8 @@ static int contender_fn(void *data)
 	unsigned int n;
 	int i, ret;
 
+	/* The test's stubs apply to this thread too. */
+	current->kunit_test = ct->test;
 	wait_for_completion(ct->start);
 	for (i = 0; i < CONTEND_LOOPS; i++) {
 		n = 1 + (i & 1);
@@ -595,15 +635,20 @@ static int contender_fn(void *data)
 		}
 		cond_resched();
 	}
+	current->kunit_test = NULL;
 	complete(&ct->done);
 	return 0;
 }
 
 /*
- * Two kthreads contend for a limit of 2 from two sibling cgroups. The test
- * thread watches meanwhile: a granted count never above the limit, a peak
- * never below the current count read before it and never above the limit
- * (nothing clamps it). Contention must have happened: both were refused.
+ * Two kthreads contend for a limit of 2 from two sibling cgroups. At every
+ * refusal, in the refused thread, while the refused charge is still in the
+ * limit's usage (a stub of ioasids_event()), the granted count and the peak
+ * must not show it: so this fails on a controller whose current or peak
+ * follows usage, on one CPU too. The test thread watches meanwhile: a
+ * granted count never above the limit, a peak never below the current
+ * count read before it and never above the limit (nothing clamps it).
+ * Contention must have happened: both were refused.
  */
 static void ioasids_test_contention(struct kunit *test)
 {
@@ -614,6 +659,7 @@ static void ioasids_test_contention(struct kunit *test)
 		{ .cg = node(test, a) },
 	};
 	struct cgroup_of_peak f = { .value = PEAK_UNSET };
+	struct refusals rf = {};
 	unsigned long watched = 0, bad = 0;
 	DECLARE_COMPLETION_ONSTACK(start);
 	struct task_struct *t;
@@ -621,7 +667,10 @@ static void ioasids_test_contention(struct kunit *test)
 	int i;
 
 	a->max = 2;
+	test->priv = &rf;
+	kunit_activate_static_stub(test, ioasids_event, event_in_flight);
 	for (i = 0; i < 2; i++) {
+		ct[i].test = test;
 		ct[i].start = &start;
 		init_completion(&ct[i].done);
 		t = kthread_run(contender_fn, &ct[i], "ioasids_kunit/%d", i);
@@ -643,9 +692,15 @@ static void ioasids_test_contention(struct kunit *test)
 	}
 	ioasids_peak_forget(&f);
 
+	kunit_deactivate_static_stub(test, ioasids_event);
+
 	kunit_info(test, "charged %lu+%lu, refused %lu+%lu, watched %lu\n",
 		   ct[0].charged, ct[1].charged, ct[0].refused, ct[1].refused,
 		   watched);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&rf.seen),
+			ct[0].refused + ct[1].refused);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&rf.not_in_flight), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&rf.bad), 0);
 	KUNIT_EXPECT_EQ(test, bad, 0);
 	KUNIT_EXPECT_EQ(test, ct[0].errors + ct[1].errors, 0);
 	KUNIT_EXPECT_EQ(test, ct[0].charged + ct[0].refused, CONTEND_LOOPS);
