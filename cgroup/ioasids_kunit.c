@@ -578,16 +578,18 @@ struct contender {
 /* What the contenders saw at their refusals (event_in_flight()). */
 struct refusals {
 	atomic_long_t seen;		/* refusals the stub saw */
-	atomic_long_t not_in_flight;	/* usage did not show the charge */
+	atomic_long_t not_in_flight;	/* usage did not hold the charge */
 	atomic_long_t bad;		/* current or peak showed it */
 };
 
 /*
  * Stub, in a contender, at the moment its charge is refused: the charge
- * is still in @cg's usage, above the limit, and is rolled back only after
- * this. Neither the granted count nor the peak may show it: both within
- * the limit, and peak at least current. Then the event, as ioasids_event()
- * counts it (test nodes have no files to notify).
+ * took @cg's usage above the limit and is still in it, rolled back only
+ * after this (the other contender may have released since, so usage is
+ * only known to hold this charge). Neither the granted count nor the peak
+ * may show it: both within the limit, and peak at least current. Then the
+ * event, as ioasids_event() counts it (test nodes have no files to
+ * notify).
  */
 static void event_in_flight(struct ioasids_cgroup *cg)
 {
@@ -596,7 +598,7 @@ static void event_in_flight(struct ioasids_cgroup *cg)
 	struct ioasids_cgroup *i;
 
 	atomic_long_inc(&rf->seen);
-	if (usage(cg) <= max)
+	if (usage(cg) < 1)
 		atomic_long_inc(&rf->not_in_flight);
 	if (cur > max || mark > max || mark < cur)
 		atomic_long_inc(&rf->bad);
