@@ -892,28 +892,35 @@ static int ioasid_range(ioasid_t *min, ioasid_t *max)
 	return *min > *max ? -ENOSPC : 0;
 }
 
-/*
- * Take one ID from [@min, *@max] for @entry, with the namespace locked;
- * from *@floor up first if *@floor is set, which is cleared (and *@max
- * lowered) once nothing above it is free.
- */
-static int ioasid_take_locked(void *entry, ioasid_t min, ioasid_t *max,
-			      ioasid_t *floor, ioasid_t *id)
-{
-	int ret;
+/* What an allocation may ask for while it holds the namespace's lock. */
+#define IOASID_GFP_LOCKED	(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
 
-	if (*floor) {
-		ret = __xa_alloc(&ioasid_xa, id, entry,
-				 XA_LIMIT(*floor, *max), GFP_KERNEL_ACCOUNT);
-		if (ret != -EBUSY)
-			return ret;
+/*
+ * Take one free ID from [@min, *@max] and store @entry there, with the
+ * namespace locked; from *@floor up first if *@floor is set, which is
+ * cleared (and *@max lowered) once nothing above it is free. @xas must
+ * start at *@floor, or @min, and goes on from the ID it took last: one
+ * walk for a batch. -ENOMEM, with the error in @xas and nothing taken,
+ * when the tree needs a node (xas_nomem(), then call again).
+ */
+static int ioasid_take_locked(struct xa_state *xas, void *entry, ioasid_t min,
+			      ioasid_t *max, ioasid_t *floor, ioasid_t *id)
+{
+	for (;;) {
+		xas_find_marked(xas, *max, XA_FREE_MARK);
+		if (xas->xa_node != XAS_RESTART)
+			break;
+		if (!*floor)
+			return -ENOSPC;
+		/* Nothing free from the floor up: below it, then. */
 		*max = *floor - 1;
 		*floor = 0;
+		xas_set(xas, min);
 	}
-	ret = __xa_alloc(&ioasid_xa, id, entry, XA_LIMIT(min, *max),
-			 GFP_KERNEL_ACCOUNT);
-	/* __xa_alloc() says -EBUSY when the range is full. */
-	return ret == -EBUSY ? -ENOSPC : ret;
+	*id = xas->xa_index;
+	xas_store(xas, entry);
+	xas_clear_mark(xas, XA_FREE_MARK);
+	return xas_error(xas);
 }
 
 /* The bits of @ids[i..*j) that share @ids[i]'s word of a set's index. */
@@ -968,9 +975,13 @@ static void ioasid_index_clear_all(struct ioasid_set *set, const ioasid_t *ids,
 	}
 }
 
-/* Put @ids[0..n), IDs in hand and not visible yet, in @set's index. */
+/*
+ * Put @ids[0..n), IDs in hand and not visible yet, in @set's index; with
+ * %IOASID_GFP_LOCKED, under the namespace's lock, and -ENOMEM (nothing
+ * added) rather than sleep.
+ */
 static int ioasid_index_add(struct ioasid_set *set, const ioasid_t *ids,
-			    unsigned int n)
+			    unsigned int n, gfp_t gfp)
 {
 	XA_STATE(xas, &set->ids, 0);
 	unsigned int i, j, words = 0;
@@ -988,11 +999,12 @@ static int ioasid_index_add(struct ioasid_set *set, const ioasid_t *ids,
 							    xa_to_value(entry) :
 							    0)));
 			xas_unlock(&xas);
-		} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
+		} while (xas_nomem(&xas, gfp));
 		ret = xas_error(&xas);
 		if (ret)
 			break;
-		if (!(++words % IOASID_RESCHED_EVERY))
+		if (!(++words % IOASID_RESCHED_EVERY) &&
+		    gfpflags_allow_blocking(gfp))
 			cond_resched();
 	}
 	if (ret)
@@ -1045,11 +1057,70 @@ static void ioasid_spid_release(struct ioasid_data *data)
 	mutex_unlock(&set->lock);
 }
 
-/* ioasid_alloc_reserve() itself, but for the refusal's tracepoint. */
+/* Give back @ids[0..n), taken under this hold of the namespace's lock. */
+static void ioasid_untake_locked(struct xa_state *xas, const ioasid_t *ids,
+				 unsigned int n)
+{
+	while (n--) {
+		xas_set(xas, ids[n]);
+		xas_load(xas);
+		ioasid_vacate(xas);
+	}
+}
+
+/*
+ * The whole of an allocation no one needs to hear about (no notifier, no
+ * private ID, at most %IOASID_RESCHED_EVERY IDs), under one hold of the
+ * namespace's lock: the IDs are taken LIVE, put in @set's index and
+ * charged before the lock is given up, so that no one sees them before
+ * they are complete, and finalizing has nothing left to do. Nothing here
+ * sleeps: -EAGAIN, with nothing taken, when memory is needed, for the
+ * caller to go the way that may.
+ */
+static int ioasid_take_live(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+			    ioasid_t floor, unsigned int n, ioasid_t *ids)
+{
+	XA_STATE(xas, &ioasid_xa, floor ?: min);
+	void *entry = ioasid_tag(set, IOASID_TAG_LIVE);
+	unsigned int i = 0;
+	int ret = 0;
+
+	xas_lock(&xas);
+	while (i < n) {
+		ret = ioasid_take_locked(&xas, entry, min, &max, &floor,
+					 &ids[i]);
+		if (ret == -ENOMEM && xas_nomem(&xas, IOASID_GFP_LOCKED))
+			continue;
+		if (ret)
+			break;
+		i++;
+	}
+	if (!ret)
+		ret = ioasid_index_add(set, ids, n, IOASID_GFP_LOCKED);
+	if (ret) {
+		ioasid_untake_locked(&xas, ids, i);
+		xas_unlock(&xas);
+		xas_destroy(&xas);
+		return ret == -ENOMEM ? -EAGAIN : ret;
+	}
+	if (trace_ioasid_alloc_enabled())
+		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), ids, n);
+	ioasids_cg_commit(set->cg, ioasid_kind(set), n);
+	xas_unlock(&xas);
+	xas_destroy(&xas);
+	return 0;
+}
+
+/*
+ * ioasid_alloc_reserve() itself, but for the refusal's tracepoint; with
+ * *@live, the IDs are handed out at once if ioasid_take_live() can, and
+ * *@live says whether it did.
+ */
 static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 				  ioasid_t max, unsigned int n, ioasid_t spid,
-				  ioasid_t *ids)
+				  ioasid_t *ids, bool *live)
 {
+	XA_STATE(xas, &ioasid_xa, 0);
 	struct ioasid_data *data = NULL;
 	ioasid_t floor = 0;
 	unsigned int i = 0;
@@ -1110,27 +1181,50 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 	if (ret)
 		goto unspid;
 
+	if (*live) {
+		if (data || n > IOASID_RESCHED_EVERY)
+			*live = false;
+		else
+			ret = ioasid_take_live(set, min, max, floor, n, ids);
+		if (ret == -EAGAIN)
+			*live = false;
+		else if (*live)
+			goto taken_live;
+	}
+
 	entry = data ?: ioasid_tag(set, IOASID_TAG_BUSY);
-	xa_lock(&ioasid_xa);
-	for (i = 0; i < n; i++) {
-		if (i && !(i % IOASID_RESCHED_EVERY)) {
-			xa_unlock(&ioasid_xa);
+	xas_set(&xas, floor ?: min);
+	xas_lock(&xas);
+	while (i < n) {
+		ret = ioasid_take_locked(&xas, entry, min, &max, &floor,
+					 &ids[i]);
+		if (ret == -ENOMEM) {
+			xas_unlock(&xas);
+			if (!xas_nomem(&xas, GFP_KERNEL_ACCOUNT))
+				goto release;
+			xas_lock(&xas);
+			xas_set(&xas, floor ?: min);
+			continue;
+		}
+		if (ret)
+			break;
+		if (++i < n && !(i % IOASID_RESCHED_EVERY)) {
+			xas_unlock(&xas);
 			cond_resched();
 			if (fatal_signal_pending(current)) {
 				ret = -EINTR;
 				goto release;
 			}
-			xa_lock(&ioasid_xa);
+			xas_lock(&xas);
+			xas_set(&xas, floor ?: min);
 		}
-		ret = ioasid_take_locked(entry, min, &max, &floor, &ids[i]);
-		if (ret)
-			break;
 	}
 	if (data && !ret)
 		data->id = ids[0];
-	xa_unlock(&ioasid_xa);
+	xas_unlock(&xas);
+	xas_destroy(&xas);
 	if (!ret)
-		ret = ioasid_index_add(set, ids, n);
+		ret = ioasid_index_add(set, ids, n, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto release;
 
@@ -1138,7 +1232,13 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 	ioasids_cg_commit(set->cg, ioasid_kind(set), n);
 	return 0;
 
+taken_live:
+	if (!ret)
+		return 0;
+	/* ioasid_take_live() took nothing. */
+	i = 0;
 release:
+	xas_destroy(&xas);
 	ioasid_erase_busy(set, ids, i, false);
 	ioasids_cg_cancel(set->cg, n);
 unspid:
@@ -1149,6 +1249,23 @@ free_data:
 		ioasid_data_free(data);
 unquota:
 	atomic_sub(n, &set->nr);
+	return ret;
+}
+
+/*
+ * The refusal's tracepoint around __ioasid_alloc_reserve(), for both
+ * halves of an allocation and for one in a single step (*@live).
+ */
+static int ioasid_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+			  unsigned int n, ioasid_t spid, ioasid_t *ids,
+			  bool *live)
+{
+	int ret;
+
+	ret = __ioasid_alloc_reserve(set, min, max, n, spid, ids, live);
+	if (ret && set && trace_ioasid_refused_enabled())
+		trace_ioasid_refused(set->id, ioasid_cgroup_id(set), n, min,
+				     max, ret);
 	return ret;
 }
 
@@ -1193,13 +1310,9 @@ unquota:
 int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 			 unsigned int n, ioasid_t spid, ioasid_t *ids)
 {
-	int ret;
+	bool live = false;
 
-	ret = __ioasid_alloc_reserve(set, min, max, n, spid, ids);
-	if (ret && set && trace_ioasid_refused_enabled())
-		trace_ioasid_refused(set->id, ioasid_cgroup_id(set), n, min,
-				     max, ret);
-	return ret;
+	return ioasid_reserve(set, min, max, n, spid, ids, &live);
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc_reserve);
 
@@ -1278,10 +1391,12 @@ EXPORT_SYMBOL_GPL(ioasid_alloc_abort);
 static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 			  unsigned int n, ioasid_t spid, ioasid_t *ids)
 {
+	/* No one to tell before the IDs are visible: all in one step. */
+	bool live = set && ioasid_quiet(set);
 	int ret;
 
-	ret = ioasid_alloc_reserve(set, min, max, n, spid, ids);
-	if (!ret)
+	ret = ioasid_reserve(set, min, max, n, spid, ids, &live);
+	if (!ret && !live)
 		ioasid_alloc_finalize(set, ids, n);
 	return ret;
 }
@@ -1468,6 +1583,17 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 	if (n > IOASID_MAX_BATCH)
 		return -EINVAL;
 	xas_lock(&xas);
+	if (n == 1 && ioasid_quiet(set) &&
+	    ioasid_seek(&xas, ids[0]) == ioasid_tag(set, IOASID_TAG_LIVE)) {
+		/* One plain ID and no one to tell: back at once, in one step. */
+		ioasid_index_clear(set, ids, 0, 1);
+		if (trace_ioasid_free_enabled())
+			trace_ioasid_free(set->id, ioasid_cgroup_id(set), ids, 1);
+		ioasid_vacate(&xas);
+		xas_unlock(&xas);
+		ioasid_uncharge(set, 1);
+		return 0;
+	}
 	if (!ioasid_free_claim_locked(set, ids, n, &objects)) {
 		xas_unlock(&xas);
 		return -ENOENT;

@@ -344,6 +344,59 @@ static int count_cb(struct notifier_block *nb, unsigned long event, void *arg)
 }
 
 /*
+ * A batch goes on from the last ID it took, within one hold of the lock:
+ * it must still take the lowest free IDs, holes first, whichever way the
+ * allocation goes: in one step (no notifier), in two (a notifier hears
+ * ALLOC first), or reserved and finalized by the caller.
+ */
+static void ioasid_test_batch_takes_holes(struct kunit *test)
+{
+	static const ioasid_t holes[] = { 3, 4, 9, 20 };
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct count_nb c = { .nb.notifier_call = count_cb };
+	ioasid_t ids[TEST_MAX_PASIDS], got[6];
+	struct ioasid_set_info info;
+	struct ioasid_set *set;
+	int way, i;
+
+	for (way = 0; way < 3; way++) {
+		set = new_set(test, 0);
+		KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 1, 30, 30, ids), 0);
+		for (i = 0; i < 30; i++)
+			KUNIT_EXPECT_EQ(test, ids[i], i + 1);
+		for (i = 0; i < ARRAY_SIZE(holes); i++)
+			KUNIT_EXPECT_EQ(test, ioasid_free(set, holes[i]), 0);
+		if (way == 1)
+			ioasid_register_notifier(set, &c.nb);
+		if (way == 2) {
+			KUNIT_ASSERT_EQ(test, ioasid_alloc_reserve(set, 1, 40, 6,
+								   IOMMU_PASID_INVALID,
+								   got), 0);
+			/* Not visible yet: FREE does not know them. */
+			KUNIT_EXPECT_EQ(test, ioasid_free(set, got[0]), -ENOENT);
+			ioasid_alloc_finalize(set, got, 6);
+		} else {
+			KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 1, 40, 6,
+								 got), 0);
+		}
+		for (i = 0; i < ARRAY_SIZE(holes); i++)
+			KUNIT_EXPECT_EQ(test, got[i], holes[i]);
+		KUNIT_EXPECT_EQ(test, got[4], 31);
+		KUNIT_EXPECT_EQ(test, got[5], 32);
+		ioasid_set_get_info(set, &info);
+		KUNIT_EXPECT_EQ(test, info.count, 32);
+		KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 32);
+		/* Every one of them is the set's, and live. */
+		KUNIT_EXPECT_EQ(test, ioasid_free_batch(set, got, 6), 0);
+		KUNIT_EXPECT_EQ(test, ioasid_free_batch(set, got, 6), -ENOENT);
+		if (way == 1)
+			ioasid_unregister_notifier(set, &c.nb);
+		ioasid_set_free(set);
+		KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+	}
+}
+
+/*
  * The paths no other case takes: ioasid_notify() on a live ID (plain or
  * with a private ID) and on one freed but still referenced, and not on one
  * given back; an allocation with a private ID that finds no room leaves
@@ -916,6 +969,7 @@ static void ioasid_test_device_register(struct kunit *test)
 static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_alloc_free),
 	KUNIT_CASE(ioasid_test_range_exhaustion),
+	KUNIT_CASE(ioasid_test_batch_takes_holes),
 	KUNIT_CASE(ioasid_test_whole_namespace),
 	KUNIT_CASE(ioasid_test_quota),
 	KUNIT_CASE(ioasid_test_foreign),
