@@ -1410,7 +1410,8 @@ static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
  * @spid: a private ID to attach, unique in @set, or %IOMMU_PASID_INVALID
  * @id: the ID, on success
  *
- * ioasid_alloc_reserve() and ioasid_alloc_finalize() in one.
+ * ioasid_alloc_reserve() and ioasid_alloc_finalize() in one; under one
+ * hold of the namespace's lock when no notifier listens to @set.
  *
  * Context: Process context.
  * Return: 0 or a negative errno, as for ioasid_alloc_reserve().
