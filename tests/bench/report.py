@@ -119,7 +119,8 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, 'results.json'), 'w') as f:
         json.dump({'ratios': rows, 'raw_ns_median': raw,
-                   'repetitions': len(runs)}, f, indent=1)
+                   'repetitions': len(runs), 'commit': commit()}, f,
+                  indent=1)
     with open(os.path.join(out, 'results.csv'), 'w') as f:
         f.write('figure,median,min,max,target,met\n')
         for r in rows:
@@ -129,6 +130,20 @@ def main(argv):
                         f'{"" if r["met"] is None else r["met"]}\n')
     plot(out, [r for r in rows if r['n'] and r['key'] != 'memory'])
     return 0
+
+
+def commit():
+    """The code measured: IOASIDS_BENCH_COMMIT, or the tree's commit."""
+    if os.environ.get('IOASIDS_BENCH_COMMIT'):
+        return os.environ['IOASIDS_BENCH_COMMIT']
+    top = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    try:
+        return subprocess.run(['git', '-C', top, 'describe', '--always',
+                               '--dirty'], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
 
 
 def plot(out, rows):
