@@ -19,7 +19,7 @@
  *
  * Storage: one allocating xarray over the namespace is both the allocator
  * and the owner map. Its entry for an ID names the owning set, tagged with
- * the ID's state, so one __xa_alloc() hands out an ID and records its owner
+ * the ID's state, so one store hands out an ID and records its owner
  * (about 9 bytes per live ID, dense); an ID that needs more than an owner
  * (a private ID, a bond to a device, a consumer's reference) has a
  * struct ioasid_data instead, made under the lock when first needed and
@@ -128,7 +128,7 @@ static DEFINE_XARRAY_ALLOC(ioasid_xa);
 
 /*
  * A freed ID's slot holds IOASID_VACANT, marked free, rather than NULL:
- * __xa_alloc() finds it by the mark all the same, and the tree's nodes are
+ * the search for a free ID finds it by the mark all the same, and the tree's nodes are
  * not freed and allocated again as IDs come and go. The namespace's memory
  * is its high-water mark, about 9 bytes per ID, and allocating or freeing
  * an ID in it allocates nothing.
@@ -978,7 +978,7 @@ static void ioasid_index_clear_all(struct ioasid_set *set, const ioasid_t *ids,
 /*
  * Put @ids[0..n), IDs in hand and not visible yet, in @set's index; with
  * %IOASID_GFP_LOCKED, under the namespace's lock, and -ENOMEM (nothing
- * added) rather than sleep.
+ * added) when xas_store()'s own GFP_NOWAIT attempt fails.
  */
 static int ioasid_index_add(struct ioasid_set *set, const ioasid_t *ids,
 			    unsigned int n, gfp_t gfp)
@@ -999,7 +999,7 @@ static int ioasid_index_add(struct ioasid_set *set, const ioasid_t *ids,
 							    xa_to_value(entry) :
 							    0)));
 			xas_unlock(&xas);
-		} while (xas_nomem(&xas, gfp));
+		} while (gfpflags_allow_blocking(gfp) && xas_nomem(&xas, gfp));
 		ret = xas_error(&xas);
 		if (ret)
 			break;
@@ -1083,17 +1083,17 @@ static int ioasid_take_live(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 	XA_STATE(xas, &ioasid_xa, floor ?: min);
 	void *entry = ioasid_tag(set, IOASID_TAG_LIVE);
 	unsigned int i = 0;
-	int ret = 0;
+	int ret;
 
 	xas_lock(&xas);
-	while (i < n) {
+	/* A notifier registered since the caller looked: two steps, then. */
+	ret = ioasid_quiet(set) ? 0 : -ENOMEM;
+	/* xas_store() tries GFP_NOWAIT itself: -ENOMEM is final here. */
+	while (!ret && i < n) {
 		ret = ioasid_take_locked(&xas, entry, min, &max, &floor,
 					 &ids[i]);
-		if (ret == -ENOMEM && xas_nomem(&xas, IOASID_GFP_LOCKED))
-			continue;
-		if (ret)
-			break;
-		i++;
+		if (!ret)
+			i++;
 	}
 	if (!ret)
 		ret = ioasid_index_add(set, ids, n, IOASID_GFP_LOCKED);
@@ -1239,7 +1239,8 @@ taken_live:
 	i = 0;
 release:
 	xas_destroy(&xas);
-	ioasid_erase_busy(set, ids, i, false);
+	if (i)
+		ioasid_erase_busy(set, ids, i, false);
 	ioasids_cg_cancel(set->cg, n);
 unspid:
 	if (data)
@@ -1411,7 +1412,8 @@ static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
  * @id: the ID, on success
  *
  * ioasid_alloc_reserve() and ioasid_alloc_finalize() in one; under one
- * hold of the namespace's lock when no notifier listens to @set.
+ * hold of the namespace's lock when no notifier listens to @set and there
+ * is no @spid.
  *
  * Context: Process context.
  * Return: 0 or a negative errno, as for ioasid_alloc_reserve().
@@ -1888,8 +1890,16 @@ EXPORT_SYMBOL_GPL(ioasid_find_spid);
  */
 int ioasid_register_notifier(struct ioasid_set *set, struct notifier_block *nb)
 {
-	return blocking_notifier_chain_register(set ? &set->nh :
-						&ioasid_global_nh, nb);
+	blocking_notifier_chain_register(set ? &set->nh : &ioasid_global_nh,
+					 nb);
+	/*
+	 * An allocation or a free in one step checks, under the namespace's
+	 * lock, that no notifier listens: once we have had that lock, every
+	 * such call has seen @nb or is over.
+	 */
+	xa_lock(&ioasid_xa);
+	xa_unlock(&ioasid_xa);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(ioasid_register_notifier);
 

@@ -111,6 +111,73 @@ static void ioasid_test_range_exhaustion(struct kunit *test)
 }
 
 /* The whole namespace, and not one more. */
+#define TEST_LARGE_PASIDS	4096	/* IDs 1..4095: the user floor applies */
+#define TEST_FLOOR		256
+
+/*
+ * The search in a namespace of several tree nodes: a user set's default
+ * placement from the floor up, batches in one step (64) and in two (more
+ * than 64, yielding), crossing nodes, holes first, the switch below the
+ * floor once nothing above is free, and the one-step way giving up for
+ * memory (fail_nth) and going the two-step way with the same result.
+ */
+static void ioasid_test_large_namespace(struct kunit *test)
+{
+	const unsigned int above = TEST_LARGE_PASIDS - TEST_FLOOR;
+	struct ioasid_test_ctx *ctx = test->priv;
+	struct ioasid_set *set;
+	ioasid_t *ids, id;
+	unsigned int i;
+
+	ids = kunit_kmalloc_array(test, above, sizeof(*ids), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ids);
+	ioasid_test_swap_hw_max_pasids(TEST_LARGE_PASIDS);
+	set = new_set(test, 0);
+
+#ifdef CONFIG_FAULT_INJECTION
+	/* The first allocation the one-step way makes fails: two steps. */
+	current->fail_nth = 1;
+#endif
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 64, ids), 0);
+#ifdef CONFIG_FAULT_INJECTION
+	KUNIT_EXPECT_EQ(test, current->fail_nth, 0);
+	current->fail_nth = 0;
+#endif
+	for (i = 0; i < 64; i++)
+		KUNIT_EXPECT_EQ(test, ids[i], TEST_FLOOR + i);
+
+	/* Two steps (more than 64), across the nodes of 320 and 384. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 100, ids), 0);
+	for (i = 0; i < 100; i++)
+		KUNIT_EXPECT_EQ(test, ids[i], TEST_FLOOR + 64 + i);
+
+	/* Holes, then on past the last: one step. */
+	for (id = 300; id < 310; id++)
+		KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 12, ids), 0);
+	for (i = 0; i < 10; i++)
+		KUNIT_EXPECT_EQ(test, ids[i], 300 + i);
+	KUNIT_EXPECT_EQ(test, ids[10], TEST_FLOOR + 164);
+	KUNIT_EXPECT_EQ(test, ids[11], TEST_FLOOR + 165);
+
+	/* Everything else above the floor, then below it, lowest first. */
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, above - 166,
+						 ids), 0);
+	for (i = 0; i < above - 166; i++)
+		KUNIT_EXPECT_EQ(test, ids[i], TEST_FLOOR + 166 + i);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, ~0U, IOMMU_PASID_INVALID,
+					   &id), 0);
+	KUNIT_EXPECT_EQ(test, id, 1);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 64, ids), 0);
+	for (i = 0; i < 64; i++)
+		KUNIT_EXPECT_EQ(test, ids[i], 2 + i);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + above + 65);
+
+	ioasid_set_free(set);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+	ioasid_test_swap_hw_max_pasids(TEST_MAX_PASIDS);
+}
+
 static void ioasid_test_whole_namespace(struct kunit *test)
 {
 	struct ioasid_test_ctx *ctx = test->priv;
@@ -328,6 +395,7 @@ static void ioasid_test_mixed_batch(struct kunit *test)
 struct count_nb {
 	struct notifier_block nb;
 	int binds;
+	int allocs;
 	ioasid_t spid;
 };
 
@@ -340,6 +408,8 @@ static int count_cb(struct notifier_block *nb, unsigned long event, void *arg)
 		c->binds++;
 		c->spid = args->spid;
 	}
+	if (event == IOASID_NOTIFY_ALLOC)
+		c->allocs++;
 	return NOTIFY_OK;
 }
 
@@ -360,6 +430,7 @@ static void ioasid_test_batch_takes_holes(struct kunit *test)
 	int way, i;
 
 	for (way = 0; way < 3; way++) {
+		c.allocs = 0;
 		set = new_set(test, 0);
 		KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 1, 30, 30, ids), 0);
 		for (i = 0; i < 30; i++)
@@ -379,6 +450,8 @@ static void ioasid_test_batch_takes_holes(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 1, 40, 6,
 								 got), 0);
 		}
+		/* Two steps with a notifier: it heard each ALLOC. */
+		KUNIT_EXPECT_EQ(test, c.allocs, way == 1 ? 6 : 0);
 		for (i = 0; i < ARRAY_SIZE(holes); i++)
 			KUNIT_EXPECT_EQ(test, got[i], holes[i]);
 		KUNIT_EXPECT_EQ(test, got[4], 31);
@@ -970,6 +1043,7 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_alloc_free),
 	KUNIT_CASE(ioasid_test_range_exhaustion),
 	KUNIT_CASE(ioasid_test_batch_takes_holes),
+	KUNIT_CASE(ioasid_test_large_namespace),
 	KUNIT_CASE(ioasid_test_whole_namespace),
 	KUNIT_CASE(ioasid_test_quota),
 	KUNIT_CASE(ioasid_test_foreign),
