@@ -696,18 +696,14 @@ static void ioasid_xa_yield(struct xa_state *xas, unsigned int i)
 
 /*
  * Point @xas at @id, with the namespace locked, and return its entry: the
- * same slot again, or the next one when @id follows the last, so that a
- * batch of consecutive IDs walks the tree once and FREE gives an ID back
- * where it claimed it; a walk from the top otherwise.
+ * next slot when @id follows the last, so that a batch of consecutive IDs
+ * walks the tree once; a walk from the top otherwise.
  */
 static void *ioasid_seek(struct xa_state *xas, ioasid_t id)
 {
-	if (xas_valid(xas) && !xas_not_node(xas->xa_node)) {
-		if (xas->xa_index == id)
-			return xas_reload(xas);
-		if (xas->xa_index + 1 == id)
-			return xas_next(xas);
-	}
+	if (xas_valid(xas) && !xas_not_node(xas->xa_node) &&
+	    xas->xa_index + 1 == id)
+		return xas_next(xas);
 	xas_set(xas, id);
 	return xas_load(xas);
 }
