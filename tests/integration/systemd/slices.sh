@@ -5,11 +5,12 @@
 . "$(dirname "$0")/../lib.bash"
 MS=$CG/machine.slice
 
-# vm NAME COUNT: a VM stand-in in its own slice under machine.slice, with
-# ioasids@ for that slice, holding COUNT PASIDs until it is stopped.
+# vm NAME COUNT: a VM stand-in in its own slice under machine.slice, which
+# requires ioasids@ for that slice (fail closed, as documented), holding
+# COUNT PASIDs until it is stopped.
 vm() {
 	systemd-run --quiet --unit="$1" --slice="machine-$1.slice" \
-		-p Wants="ioasids@machine-$1.slice.service" \
+		-p Requires="ioasids@machine-$1.slice.service" \
 		-p After="ioasids@machine-$1.slice.service" \
 		bash -c "exec ioasidctl alloc --count $2 --hold < <(exec sleep infinity)"
 }
