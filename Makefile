@@ -16,7 +16,7 @@ help:
 	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
 	@echo "make coverage line and function coverage of the kernel files (lcov)"
 	@echo "make install  ioasidctl (man page, bash completion), systemd units,"
-	@echo "              udev rule, header, docs"
+	@echo "              udev rule, OCI hook, header, docs"
 	@echo "              (DESTDIR=, PREFIX=/usr, SYSCONFDIR=/etc); never"
 	@echo "              replaces a file in /etc/ioasids"
 	@echo "make uninstall  remove them (keeps changed /etc/ioasids files)"
@@ -74,6 +74,9 @@ DOCS := README.md Documentation/admin-guide/cgroup-v2-ioasids.rst \
 	Documentation/ioasids-design.rst \
 	Documentation/userspace-api/ioasid.rst
 INSTALL_TOOLS := $(CURDIR)/build/install
+# Where podman and CRI-O look for OCI hooks (oci-hooks(5)), and the stage.
+HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
+HOOK_STAGE := createRuntime
 ETC_FILES := $(notdir $(wildcard systemd-units/ioasids/*.conf))
 # What make install puts outside /etc, for make uninstall.
 INSTALLED := $(PREFIX)/bin/ioasidctl \
@@ -87,6 +90,7 @@ INSTALLED := $(PREFIX)/bin/ioasidctl \
 	$(PREFIX)/lib/tmpfiles.d/ioasids.conf \
 	$(PREFIX)/lib/udev/rules.d/60-ioasid.rules \
 	$(PREFIX)/include/linux/ioasid.h \
+	$(PREFIX)/lib/ioasids/ioasids-oci-hook $(HOOKSDIR)/ioasids.json \
 	$(addprefix $(PREFIX)/share/doc/ioasids/,$(notdir $(DOCS)))
 
 install:
@@ -125,6 +129,11 @@ install:
 			install -m 0644 systemd-units/ioasids/$$f "$$t" || exit 1; \
 		fi; \
 	done
+	install -D -m 0755 $(INSTALL_TOOLS)/ioasids-oci-hook \
+		$(DESTDIR)$(PREFIX)/lib/ioasids/ioasids-oci-hook
+	install -d $(DESTDIR)$(HOOKSDIR)
+	sed 's|@HOOK@|$(PREFIX)/lib/ioasids/ioasids-oci-hook|; s|@STAGE@|$(HOOK_STAGE)|' \
+		tools/ioasids-oci-hook.json.in > $(DESTDIR)$(HOOKSDIR)/ioasids.json
 	install -D -m 0644 uapi/linux/ioasid.h $(DESTDIR)$(PREFIX)/include/linux/ioasid.h
 	install -d $(DESTDIR)$(PREFIX)/share/doc/ioasids
 	install -m 0644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/ioasids/
