@@ -19,7 +19,7 @@
  * first.
  *
  * It fails closed: on anything it cannot parse, check or write it says
- * why on stderr and exits 1, and the runtime does not start the
+ * why on stderr and to syslog and exits 1, and the runtime does not start the
  * container. A state without either annotation is not an error: nothing
  * is written. "--dry-run" prints what it would write and writes nothing.
  *
@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "compiler.h"
@@ -60,6 +61,11 @@ static const char *proc_root = "/proc";
 
 static void __printf(1, 2) errmsg(const char *fmt, ...);
 
+/*
+ * An error, on stderr and to syslog (the journal): runtimes do not all
+ * show a hook's stderr (crun 1.8.1 drops it unless the annotation
+ * run.oci.hooks.stderr names a file).
+ */
 static void errmsg(const char *fmt, ...)
 {
 	va_list ap;
@@ -69,6 +75,9 @@ static void errmsg(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	va_start(ap, fmt);
+	vsyslog(LOG_ERR, fmt, ap);
+	va_end(ap);
 }
 
 /* What the hook needs of a state or config.json. */
@@ -91,14 +100,13 @@ static bool __printf(2, 3) perr(struct parser *ps, const char *fmt, ...);
 /* A parse error at the current offset; always false. */
 static bool perr(struct parser *ps, const char *fmt, ...)
 {
+	char msg[256];
 	va_list ap;
 
-	fprintf(stderr, "ioasids-oci-hook: %s: byte %td: ", ps->what,
-		ps->p - ps->start);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	errmsg("%s: byte %td: %s", ps->what, ps->p - ps->start, msg);
 	return false;
 }
 
@@ -870,6 +878,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	openlog("ioasids-oci-hook", LOG_PID, LOG_DAEMON);
 	env = getenv("IOASIDS_HOOK_CGROUP_ROOT");
 	if (env && *env)
 		cg_root = env;
