@@ -5,8 +5,8 @@
  * annotations name:
  *
  *   ioasids.max       ioasids.max of the container's cgroup
- *   ioasids.pod-max   ioasids.max of the parent of the container's cgroup
- *                     (the pod's, under CRI-O and podman pods)
+ *   ioasids.pod-max   ioasids.max of the parent of the container's cgroup,
+ *                     which must be named as a pod's is (is_pod_cgroup())
  *
  * a number or "max". It reads the container's state (the OCI runtime
  * spec's "State": ociVersion, id, status, pid, bundle, annotations) from
@@ -791,6 +791,24 @@ static bool enable_down_to(const char *cg, bool dry_run)
 	return true;
 }
 
+/*
+ * Whether cg (a path below the root) is named as a pod's cgroup is:
+ * Kubernetes' pod<UID> (cgroupfs driver), kubepods-...-pod<UID>.slice
+ * (systemd driver), podman's machine-libpod_pod_<ID>.slice. Not what a
+ * runtime puts all its containers under (machine.slice, /libpod_parent),
+ * which is what a container outside a pod has as its parent.
+ */
+static bool is_pod_cgroup(const char *cg)
+{
+	const char *name = strrchr(cg, '/') + 1;
+	size_t n = strlen(name);
+
+	if (n > 3 && !strncmp(name, "pod", 3))
+		return true;
+	return n > 6 && !strcmp(name + n - 6, ".slice") &&
+	       (strstr(name, "-pod") || strstr(name, "_pod_"));
+}
+
 static bool set_max(const char *cg, const char *val, bool dry_run)
 {
 	char file[PATH_MAX];
@@ -917,6 +935,11 @@ int main(int argc, char **argv)
 	if (d.pod_max && !*pod) {
 		errmsg("%s: the container's cgroup %s is right below the root: no pod cgroup",
 		       ANNOT_POD_MAX, cg);
+		goto out;
+	}
+	if (d.pod_max && !is_pod_cgroup(pod)) {
+		errmsg("%s: parent cgroup %s is not a pod's (pod*, *-pod*.slice)",
+		       ANNOT_POD_MAX, pod);
 		goto out;
 	}
 	/* Down to the pod's parent for the pod's limit, to the pod for ours. */

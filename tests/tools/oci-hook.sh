@@ -20,25 +20,29 @@ gcc -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
 export ASAN_OPTIONS=abort_on_error=0:exitcode=99 UBSAN_OPTIONS=exitcode=99
 export IOASIDS_HOOK_CGROUP_ROOT=$t/cg IOASIDS_HOOK_PROC_ROOT=$t/proc
 
-# A fresh tree: the root with the controller, /pod/ctr holding PID 42,
+# A fresh tree: the root with the controller, /pod1/ctr holding PID 42,
 # /top holding PID 43, the root for PID 44, garbage for 45-48.
 fresh() {
 	rm -rf "$t/cg" "$t/proc"
-	mkdir -p "$t/cg/pod/ctr" "$t/cg/top" "$t"/proc/{42,43,44,45,46,47,48}
+	mkdir -p "$t/cg/pod1/ctr" "$t/cg/top/ctr" "$t/cg/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12_ab.slice/crio-1.scope" "$t/cg/machine.slice/machine-libpod_pod_9f.slice/libpod-2.scope" "$t/cg/machine.slice/libpod-3.scope" "$t"/proc/{42,43,44,45,46,47,48}
 	echo "cpu memory pids ioasids" > "$t/cg/cgroup.controllers"
 	echo "cpu" > "$t/cg/cgroup.subtree_control"
-	: > "$t/cg/pod/cgroup.subtree_control"
-	: > "$t/cg/pod/ctr/cgroup.subtree_control"
-	for d in "$t/cg/pod" "$t/cg/pod/ctr" "$t/cg/top"; do
+	for d in $(cd "$t/cg" && find "$PWD" -mindepth 1 -type d); do
 		echo max > "$d/ioasids.max"
+		: > "$d/cgroup.subtree_control"
 	done
-	printf '1:name=systemd:/x\n0::/pod/ctr\n' > "$t/proc/42/cgroup"
+	printf '1:name=systemd:/x\n0::/pod1/ctr\n' > "$t/proc/42/cgroup"
 	echo "0::/top" > "$t/proc/43/cgroup"
 	echo "0::/" > "$t/proc/44/cgroup"
-	echo "0::/pod/../top" > "$t/proc/45/cgroup"
+	echo "0::/pod1/../top" > "$t/proc/45/cgroup"
 	echo "1:cpu:/pod" > "$t/proc/46/cgroup"
 	echo "0::pod" > "$t/proc/47/cgroup"
-	echo "0::/pod//ctr" > "$t/proc/48/cgroup"
+	echo "0::/pod1//ctr" > "$t/proc/48/cgroup"
+	mkdir -p "$t"/proc/{50,51,52,53}
+	echo "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12_ab.slice/crio-1.scope" > "$t/proc/50/cgroup"
+	echo "0::/machine.slice/machine-libpod_pod_9f.slice/libpod-2.scope" > "$t/proc/51/cgroup"
+	echo "0::/machine.slice/libpod-3.scope" > "$t/proc/52/cgroup"
+	echo "0::/top/ctr" > "$t/proc/53/cgroup"
 }
 
 # state PID ANNOTATIONS-JSON: a runtime's state.
@@ -66,34 +70,50 @@ refused() {
 	check "refused: $name: nothing written" test "$before" = "$after"
 }
 
+# pod-max only where the parent is named as a pod's cgroup is.
+fresh
+check "pod-max: a Kubernetes pod slice (systemd driver)" \
+	hook "$(state 50 '{"ioasids.pod-max":"8"}')"
+check "pod-max: written to the pod slice" eq 8 \
+	cat "$t/cg/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12_ab.slice/ioasids.max"
+check "pod-max: not to the QoS class slice" eq max \
+	cat "$t/cg/kubepods.slice/kubepods-burstable.slice/ioasids.max"
+check "pod-max: a podman pod slice" hook "$(state 51 '{"ioasids.pod-max":"8"}')"
+check "pod-max: written to the podman pod slice" eq 8 \
+	cat "$t/cg/machine.slice/machine-libpod_pod_9f.slice/ioasids.max"
+refused "pod-max outside a pod (machine.slice)" "$(state 52 '{"ioasids.pod-max":"8"}')" \
+	"parent cgroup /machine.slice is not a pod's"
+refused "pod-max outside a pod (/top)" "$(state 53 '{"ioasids.pod-max":"8"}')" \
+	"parent cgroup /top is not a pod's"
+
 # What it writes.
 fresh
 check "ioasids.max=3: exit 0" hook "$(state 42 '{"ioasids.max":"3"}')"
-check "ioasids.max=3: the container's limit" eq 3 cat "$t/cg/pod/ctr/ioasids.max"
-check "ioasids.max=3: the pod's unchanged" eq max cat "$t/cg/pod/ioasids.max"
+check "ioasids.max=3: the container's limit" eq 3 cat "$t/cg/pod1/ctr/ioasids.max"
+check "ioasids.max=3: the pod's unchanged" eq max cat "$t/cg/pod1/ioasids.max"
 check "ioasids.max=3: +ioasids at the root, once" \
 	eq "+ioasids" cat "$t/cg/cgroup.subtree_control"
-check "ioasids.max=3: +ioasids in the parent" eq "+ioasids" cat "$t/cg/pod/cgroup.subtree_control"
-check "ioasids.max=3: not in the container's own" eq "" cat "$t/cg/pod/ctr/cgroup.subtree_control"
+check "ioasids.max=3: +ioasids in the parent" eq "+ioasids" cat "$t/cg/pod1/cgroup.subtree_control"
+check "ioasids.max=3: not in the container's own" eq "" cat "$t/cg/pod1/ctr/cgroup.subtree_control"
 check "ioasids.max=3: quiet" eq "" cat "$t/err"
 
 fresh
 echo "cpu ioasids" > "$t/cg/cgroup.subtree_control"
 check "already enabled: exit 0" hook "$(state 42 '{"ioasids.max":"max"}')"
 check "already enabled: not written again" eq "cpu ioasids" cat "$t/cg/cgroup.subtree_control"
-check "\"max\" is written" eq max cat "$t/cg/pod/ctr/ioasids.max"
+check "\"max\" is written" eq max cat "$t/cg/pod1/ctr/ioasids.max"
 
 fresh
 check "ioasids.pod-max=8: exit 0" hook "$(state 42 '{"ioasids.pod-max":"8"}')"
-check "ioasids.pod-max=8: the pod's limit" eq 8 cat "$t/cg/pod/ioasids.max"
-check "ioasids.pod-max=8: the container's unchanged" eq max cat "$t/cg/pod/ctr/ioasids.max"
+check "ioasids.pod-max=8: the pod's limit" eq 8 cat "$t/cg/pod1/ioasids.max"
+check "ioasids.pod-max=8: the container's unchanged" eq max cat "$t/cg/pod1/ctr/ioasids.max"
 check "ioasids.pod-max=8: enabled down to the pod's parent only" \
-	eq "+ioasids|" bash -c "echo \"\$(cat $t/cg/cgroup.subtree_control)|\$(cat $t/cg/pod/cgroup.subtree_control)\""
+	eq "+ioasids|" bash -c "echo \"\$(cat $t/cg/cgroup.subtree_control)|\$(cat $t/cg/pod1/cgroup.subtree_control)\""
 
 fresh
 check "both: exit 0" hook "$(state 42 '{"x":"y","ioasids.max":"2","ioasids.pod-max":"16"}')"
-check "both: the container's" eq 2 cat "$t/cg/pod/ctr/ioasids.max"
-check "both: the pod's" eq 16 cat "$t/cg/pod/ioasids.max"
+check "both: the container's" eq 2 cat "$t/cg/pod1/ctr/ioasids.max"
+check "both: the pod's" eq 16 cat "$t/cg/pod1/ioasids.max"
 
 fresh
 check "one level below the root: exit 0" hook "$(state 43 '{"ioasids.max":"5"}')"
@@ -106,7 +126,7 @@ check "no annotation of ours: nothing written" \
 	test "$before" = "$(cd "$t/cg" && grep -r . | sort)"
 check "escaped key and value: exit 0" \
 	hook "$(state 42 '{"ioasids\u002emax":"\u0034"}')"
-check "escaped key and value: decoded" eq 4 cat "$t/cg/pod/ctr/ioasids.max"
+check "escaped key and value: decoded" eq 4 cat "$t/cg/pod1/ctr/ioasids.max"
 
 # The state without annotations: those of the bundle's config.json.
 fresh
@@ -115,13 +135,13 @@ echo '{"ociVersion":"1.0.2","process":{"args":["sh"]},"annotations":{"ioasids.ma
 	> "$t/bundle/config.json"
 check "annotations from config.json" \
 	hook "{\"pid\":42,\"bundle\":\"$t/bundle\",\"id\":\"c\"}"
-check "annotations from config.json: written" eq 7 cat "$t/cg/pod/ctr/ioasids.max"
+check "annotations from config.json: written" eq 7 cat "$t/cg/pod1/ctr/ioasids.max"
 
 fresh
 check "--dry-run: prints" eq "$t/cg/cgroup.subtree_control: +ioasids
-$t/cg/pod/cgroup.subtree_control: +ioasids
-$t/cg/pod/ctr/ioasids.max: 3" bash -c "printf '%s' '$(state 42 '{"ioasids.max":"3"}')' | $HOOK --dry-run"
-check "--dry-run: writes nothing" eq max cat "$t/cg/pod/ctr/ioasids.max"
+$t/cg/pod1/cgroup.subtree_control: +ioasids
+$t/cg/pod1/ctr/ioasids.max: 3" bash -c "printf '%s' '$(state 42 '{"ioasids.max":"3"}')' | $HOOK --dry-run"
+check "--dry-run: writes nothing" eq max cat "$t/cg/pod1/ctr/ioasids.max"
 
 # Bad values, states and trees: exit 1, a reason, nothing written.
 A='{"ioasids.max":"3"}'
@@ -194,9 +214,9 @@ check "refused: kernel without the controller: says so" \
 check "refused: kernel without the controller: exit 1" \
 	status 1 bash -c "printf '%s' '$(state 42 "$A")' | $HOOK"
 check "refused: kernel without the controller: nothing written" \
-	eq max cat "$t/cg/pod/ctr/ioasids.max"
+	eq max cat "$t/cg/pod1/ctr/ioasids.max"
 fresh
-rm "$t/cg/pod/ctr/ioasids.max"
+rm "$t/cg/pod1/ctr/ioasids.max"
 check "refused: no ioasids.max to write" status 1 bash -c "printf '%s' '$(state 42 "$A")' | $HOOK"
 check "refused: input over 4 MiB" says "longer than 4194304 bytes" bash -c \
 	"{ printf '{\"x\":\"'; head -c 5000000 /dev/zero | tr '\\0' a; printf '\"}'; } | $HOOK"
@@ -315,7 +335,7 @@ def mutate(b):
 bad = 0
 for n in range(1500):
     data = mutate(random.choice(seeds)) if n else seeds[0]
-    for d in ("pod/ctr", "pod", "top"):
+    for d in ("pod1/ctr", "pod1", "top"):
         open(os.path.join(t, "cg", d, "ioasids.max"), "w").write("max\n")
     r = subprocess.run([hook, "--dry-run"], input=data, capture_output=True, env=env)
     if r.returncode not in (0, 1):
