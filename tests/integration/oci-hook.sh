@@ -1,69 +1,68 @@
 #!/bin/bash
-# ioasids-oci-hook with podman 4.3 and Debian's crun 1.8.1 (cgroupfs, no
-# systemd in this guest): a container run with --annotation ioasids.max=3
-# gets the limit from the hook (hooks.d JSON as make install installs it,
-# pointed at build/tools): it may allocate 3 PASIDs and is refused 4; a
-# hook that fails (a bad value) keeps the container from starting. No
-# registry: --rootfs, a directory with the host's /usr mounted read-only;
-# podman's storage and state on the guest's tmpfs. Each podman run costs
-# tens of seconds under TCG, so make check has these two;
-# ioasids.pod-max and more are in tests/userspace/podman-pods.sh.
+# ioasids-oci-hook (build/tools) run by Debian's runc 1.1.5 and crun 1.8.1
+# as a createRuntime hook in config.json, with the annotation
+# ioasids.max=3 and no unified key: the container's cgroup gets the limit
+# from the hook, the container allocates 3 PASIDs and is refused 4; with
+# ioasids.max=lots the hook fails and the container does not start. The
+# parent cgroup has no +ioasids beforehand: the hook enables it (crun
+# alone would not). podman reading the installed hooks.d JSON is
+# tests/userspace/podman-hook.sh (too slow under TCG for make check).
 . "$(dirname "$0")/lib.bash"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tools=$top/build/tools
 echo +ioasids > $CG/cgroup.subtree_control
+. "$(dirname "$0")/oci-bundle.bash"
 
-t=$(mktemp -d /tmp/podman.XXXXXX)
-trap 'rm -rf "$t" 2>/dev/null' EXIT
-mkdir -p "$t"/rootfs/{proc,sys,dev,tmp,usr,ioasids,etc} "$t/hooks.d"
-for d in bin lib lib64 sbin; do
-	ln -s "usr/$d" "$t/rootfs/$d"
+# hooked PATH VALUE ARGS...: the bundle for a container in cgroup PATH
+# running ARGS, without the unified key, with the hook at createRuntime
+# and the annotation ioasids.max=VALUE.
+hooked() {
+	local path=$1 value=$2
+	shift 2
+	bundle "$path" 0 "$@" || return 1
+	/usr/bin/python3 - "$bundle/config.json" "$top/build/tools/ioasids-oci-hook" \
+		"$value" <<'PY'
+import json, sys
+conf, hook, value = sys.argv[1:]
+c = json.load(open(conf))
+del c['linux']['resources']['unified']
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup']
+c.setdefault('annotations', {})['ioasids.max'] = value
+c['hooks'] = {'createRuntime': [{'path': hook}]}
+json.dump(c, open(conf, 'w'), indent=1)
+PY
+}
+
+job='cg=$(sed -n "s/^0:://p" /proc/self/cgroup);
+     echo "max=$(cat /sys/fs/cgroup$cg/ioasids.max)";
+     /ioasids/ioasidctl alloc --count 3 >/dev/null && echo "3 fit";
+     /ioasids/ioasidctl alloc --count 4 || echo "4 refused"'
+for rt in runc crun; do
+	parent=hook-$rt
+	base=$(cat $CG/ioasids.current)
+	mkdir -p $CG/$parent
+	check "$rt: no +ioasids in the parent yet" \
+		fails grep -qw ioasids $CG/$parent/cgroup.subtree_control
+	hooked /$parent/ct 3 sh -c "$job"
+	$rt run -b "$bundle" h1 < /dev/null > "$bundle/out" 2>&1
+	sed 's/^/# /' "$bundle/out"
+	check "$rt: the hook set the container's ioasids.max to 3" grep -qx 'max=3' "$bundle/out"
+	check "$rt: 3 PASIDs fit" grep -qx '3 fit' "$bundle/out"
+	check "$rt: 4 are refused by the container's limit" bash -c \
+		"grep -qx '4 refused' $bundle/out &&
+		 grep -q 'refused by ioasids.max of cgroup /$parent/ct' $bundle/out"
+	check "$rt: +ioasids on in the parent (crun: by the hook; runc does it too)" \
+		grep -qw ioasids $CG/$parent/cgroup.subtree_control
+	hooked /$parent/ct lots sh -c 'echo started'
+	check "$rt: ioasids.max=lots: the container does not start" bash -c \
+		"! $rt run -b $bundle h2 < /dev/null > $bundle/out 2>&1;
+		 cat $bundle/out; ! grep -q started $bundle/out"
+	$rt delete -f h2 > /dev/null 2>&1
+	if [ $rt = runc ]; then
+		# runc shows the hook's stderr in its error; crun drops it.
+		check "$rt: the hook's reason in runc's error" \
+			grep -q 'ioasids.max=\\\?"lots\\\?": want a number' "$bundle/out"
+	fi
+	check "$rt: nothing left charged" eq "$base" cat $CG/ioasids.current
+	rmdir $CG/$parent/ct $CG/$parent 2>/dev/null
 done
-: > "$t/rootfs/etc/passwd"
-sed "s|@HOOK@|$tools/ioasids-oci-hook|; s|@STAGE@|createRuntime|" \
-	"$top/tools/ioasids-oci-hook.json.in" > "$t/hooks.d/ioasids.json"
-
-# podman ARGS...: podman with everything on tmpfs, crun, cgroupfs.
-podman() {
-	command podman --root "$t/storage" --runroot "$t/run" --tmpdir "$t/tmp" \
-		--storage-driver vfs --runtime crun --cgroup-manager cgroupfs \
-		--events-backend none --hooks-dir "$t/hooks.d" "$@"
-}
-
-# ctr ARGS...: podman run of the rootfs, /dev/ioasid and ioasidctl in it.
-ctr() {
-	podman run --rm --network none --rootfs --device /dev/ioasid \
-		-v "$tools:/ioasids:ro" -v /usr:/usr:ro "$@"
-}
-
-base=$(cat $CG/ioasids.current)
-check "podman is 4.3" says '^podman version 4\.3' podman --version
-
-# The limit, read inside the container (no cgroup namespace: the path is
-# the host's), then 3 PASIDs allocated and freed, then 4 refused.
-cat > "$t/rootfs/job" <<'JOB'
-cg=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)
-echo "max=$(cat $cg/ioasids.max)"
-/ioasids/ioasidctl alloc --count 3 > /dev/null && echo "3 fit"
-/ioasids/ioasidctl alloc --count 4 || echo "4 refused"
-JOB
-ctr --annotation ioasids.max=3 --cgroupns host "$t/rootfs" sh /job > "$t/out" 2>&1
-sed 's/^/# /' "$t/out"
-check "ioasids.max=3: the container's cgroup has it" grep -qx 'max=3' "$t/out"
-check "ioasids.max=3: 3 PASIDs fit" grep -qx '3 fit' "$t/out"
-check "ioasids.max=3: 4 are refused" grep -qx '4 refused' "$t/out"
-check "ioasids.max=3: by the container's ioasids.max" \
-	grep -q 'refused by ioasids.max of cgroup /libpod_parent/libpod-' "$t/out"
-
-# Fails closed: a value the hook refuses keeps the container from starting.
-# crun names the hook that failed but drops its stderr, unless the
-# annotation run.oci.hooks.stderr names a file for it.
-check "ioasids.max=lots: the container does not start" bash -c \
-	"$(declare -f podman ctr); t=$t tools=$tools
-	 ! ctr --annotation ioasids.max=lots --annotation run.oci.hooks.stderr=$t/hook.err \
-	   $t/rootfs sh -c 'echo started' > $t/out 2>&1;
-	 cat $t/out; ! grep -q started $t/out && grep -q 'ioasids-oci-hook.*exit code: 1' $t/out"
-check "ioasids.max=lots: the hook says why" \
-	grep -q 'ioasids-oci-hook: annotation ioasids.max="lots": want a number' "$t/hook.err"
-check "nothing left charged" wait_for "$base" $CG/ioasids.current
 done_testing
