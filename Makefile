@@ -16,8 +16,10 @@ help:
 	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
 	@echo "make coverage line and function coverage of the kernel files (lcov)"
 	@echo "make install  ioasidctl (man page, bash completion), systemd units,"
-	@echo "              udev rule, header, docs"
-	@echo "              (DESTDIR=, PREFIX=/usr, SYSCONFDIR=/etc)"
+	@echo "              udev rule, OCI hook, header, docs"
+	@echo "              (DESTDIR=, PREFIX=/usr, SYSCONFDIR=/etc); never"
+	@echo "              replaces a file in /etc/ioasids"
+	@echo "make uninstall  remove them (keeps changed /etc/ioasids files)"
 	@echo "make deps     install what the build and tests need (Debian 12)"
 	@echo "make clean    remove build output (keeps the extracted tree)"
 
@@ -75,6 +77,24 @@ DOCS := README.md Documentation/admin-guide/cgroup-v2-ioasids.rst \
 	Documentation/ioasids-design.rst \
 	Documentation/userspace-api/ioasid.rst
 INSTALL_TOOLS := $(CURDIR)/build/install
+# Where podman and CRI-O look for OCI hooks (oci-hooks(5)), and the stage.
+HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
+HOOK_STAGE := createRuntime
+ETC_FILES := $(notdir $(wildcard systemd-units/ioasids/*.conf))
+# What make install puts outside /etc, for make uninstall.
+INSTALLED := $(PREFIX)/bin/ioasidctl \
+	$(PREFIX)/share/man/man8/ioasidctl.8 \
+	$(PREFIX)/share/bash-completion/completions/ioasidctl \
+	$(UNITDIR)/ioasids-metrics.service $(UNITDIR)/ioasids-metrics.timer \
+	$(PREFIX)/lib/ioasids/ioasids-limit $(UNITDIR)/ioasids@.service \
+	$(UNITDIR)/user.slice.d/50-ioasids.conf \
+	$(UNITDIR)/user-.slice.d/50-ioasids.conf \
+	$(UNITDIR)/machine.slice.d/50-ioasids.conf \
+	$(PREFIX)/lib/tmpfiles.d/ioasids.conf \
+	$(PREFIX)/lib/udev/rules.d/60-ioasid.rules \
+	$(PREFIX)/include/linux/ioasid.h \
+	$(PREFIX)/lib/ioasids/ioasids-oci-hook $(HOOKSDIR)/ioasids.json \
+	$(addprefix $(PREFIX)/share/doc/ioasids/,$(notdir $(DOCS)))
 
 install:
 	@$(MAKE) -s -C tools HDRS=$(CURDIR)/uapi OUT=$(INSTALL_TOOLS)
@@ -102,14 +122,43 @@ install:
 	install -D -m 0644 systemd-units/60-ioasid.rules \
 		$(DESTDIR)$(PREFIX)/lib/udev/rules.d/60-ioasid.rules
 	install -d $(DESTDIR)$(SYSCONFDIR)/ioasids
-	install -m 0644 systemd-units/ioasids/*.conf $(DESTDIR)$(SYSCONFDIR)/ioasids/
+	@# /etc/ioasids is the admin's: a default is installed only if absent.
+	@for f in $(ETC_FILES); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/ioasids/$$f; \
+		if [ -e "$$t" ] || [ -L "$$t" ]; then \
+			echo "keeping $$t"; \
+		else \
+			echo "install -m 0644 systemd-units/ioasids/$$f $$t"; \
+			install -m 0644 systemd-units/ioasids/$$f "$$t" || exit 1; \
+		fi; \
+	done
+	install -D -m 0755 $(INSTALL_TOOLS)/ioasids-oci-hook \
+		$(DESTDIR)$(PREFIX)/lib/ioasids/ioasids-oci-hook
+	install -d $(DESTDIR)$(HOOKSDIR)
+	sed 's|@HOOK@|$(PREFIX)/lib/ioasids/ioasids-oci-hook|; s|@STAGE@|$(HOOK_STAGE)|' \
+		tools/ioasids-oci-hook.json.in > $(DESTDIR)$(HOOKSDIR)/ioasids.json
 	install -D -m 0644 uapi/linux/ioasid.h $(DESTDIR)$(PREFIX)/include/linux/ioasid.h
 	install -d $(DESTDIR)$(PREFIX)/share/doc/ioasids
 	install -m 0644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/ioasids/
 	install -m 0644 Documentation/driver-api/ioasid.rst \
 		$(DESTDIR)$(PREFIX)/share/doc/ioasids/ioasid-driver-api.rst
 
+# Removes what install put, and the directories it leaves empty; of
+# /etc/ioasids only the files that are still as shipped.
+uninstall:
+	@for f in $(INSTALLED); do rm -f "$(DESTDIR)$$f"; done
+	@for f in $(ETC_FILES); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/ioasids/$$f; \
+		if cmp -s "systemd-units/ioasids/$$f" "$$t"; then rm -f "$$t"; \
+		elif [ -e "$$t" ]; then echo "keeping $$t (changed)"; fi; \
+	done
+	@for d in $(sort $(dir $(INSTALLED))) $(SYSCONFDIR)/ioasids/; do \
+		d=$(DESTDIR)$$d; \
+		while [ "$$d" != "$(DESTDIR)" ] && [ "$$d" != "$(DESTDIR)/" ] && \
+			rmdir "$$d" 2>/dev/null; do d=$$(dirname "$$d"); done; \
+	done
+
 clean:
 	rm -rf build/tests build/guest build/check build/install
 
-.PHONY: help deps kernel selftests tools check demo run series deb userspace userspace-deb bench coverage install clean
+.PHONY: help deps kernel selftests tools check demo run series deb userspace userspace-deb bench coverage install uninstall clean

@@ -2,7 +2,9 @@
 # Install from Debian's archive everything the build and the tests need
 # (and, with "bench", "deb" or "coverage", what that target needs too).
 # ioasidctl's tables are libsmartcols'; its metrics are scraped by
-# prometheus-node-exporter (with curl) in the guest.
+# prometheus-node-exporter (with curl) in the guest. podman (4.3, with its
+# conmon; no recommends: no registry, network or rootless helpers) runs
+# containers from a plain --rootfs with the OCI hook in the guest.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -12,7 +14,7 @@ pkgs=(
 	ccache sparse python3 perl python3-docutils
 	dpkg-dev rsync
 	qemu-system-x86 busybox-static
-	cgroup-tools crun runc systemd dbus
+	cgroup-tools crun runc systemd dbus podman
 	libsmartcols-dev pkg-config
 	prometheus-node-exporter curl
 )

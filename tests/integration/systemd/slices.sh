@@ -5,11 +5,12 @@
 . "$(dirname "$0")/../lib.bash"
 MS=$CG/machine.slice
 
-# vm NAME COUNT: a VM stand-in in its own slice under machine.slice, with
-# ioasids@ for that slice, holding COUNT PASIDs until it is stopped.
+# vm NAME COUNT: a VM stand-in in its own slice under machine.slice, which
+# requires ioasids@ for that slice (fail closed, as documented), holding
+# COUNT PASIDs until it is stopped.
 vm() {
 	systemd-run --quiet --unit="$1" --slice="machine-$1.slice" \
-		-p Wants="ioasids@machine-$1.slice.service" \
+		-p Requires="ioasids@machine-$1.slice.service" \
 		-p After="ioasids@machine-$1.slice.service" \
 		bash -c "exec ioasidctl alloc --count $2 --hold < <(exec sleep infinity)"
 }
@@ -91,6 +92,62 @@ check all-returned wait_for "$base" $CG/ioasids.current
 check no-limit-fails fails systemctl start ioasids@machine-vm4.slice.service
 check no-limit-says-why \
 	bash -c 'journalctl -q -u ioasids@machine-vm4.slice.service | grep -q "no limit for machine-vm4.slice"'
+
+# Fail closed: a VM whose unit Requires= (and is After=) its slice's limit
+# unit does not start when the limit cannot be set (no limit configured),
+# and its slice never gets a process; with Wants=, it would run unlimited.
+check requires-vm-not-started fails \
+	systemd-run --quiet --unit=vm6 --slice=machine-vm6.slice \
+	-p Requires=ioasids@machine-vm6.slice.service \
+	-p After=ioasids@machine-vm6.slice.service sleep infinity
+check requires-limit-unit-failed is_state failed ioasids@machine-vm6.slice.service
+check requires-vm-inactive fails systemctl is-active vm6.service
+check requires-vm-no-process \
+	eq "" bash -c "cat $MS/machine-vm6.slice/cgroup.procs 2>/dev/null"
+check wants-would-fail-open \
+	systemd-run --quiet --unit=vm7 --slice=machine-vm7.slice \
+	-p Wants=ioasids@machine-vm7.slice.service \
+	-p After=ioasids@machine-vm7.slice.service sleep infinity
+check wants-vm-runs-unlimited is_state active vm7.service
+systemctl stop vm7.service machine-vm7.slice machine-vm6.slice 2>/dev/null
+systemctl reset-failed 2>/dev/null
+
+# The limit is in place before the VM's first process: its ExecStartPre=
+# and main process, ordered After= the limit unit, already see it.
+echo "IOASIDS_MAX=3" > /etc/ioasids/machine-vm8.slice.conf
+check limit-before-first-process eq "3 3" \
+	systemd-run --quiet --wait --pipe --unit=vm8 --slice=machine-vm8.slice \
+	-p Requires=ioasids@machine-vm8.slice.service \
+	-p After=ioasids@machine-vm8.slice.service \
+	-p "ExecStartPre=/bin/sh -c 'cat $MS/machine-vm8.slice/ioasids.max > /run/vm8-pre'" \
+	/bin/sh -c "echo \$(cat /run/vm8-pre) \$(cat $MS/machine-vm8.slice/ioasids.max)"
+systemctl stop machine-vm8.slice 2>/dev/null
+
+# A kernel without the controller: ioasids@.service is skipped by its
+# ConditionPathExists= on the root's ioasids.capacity, which is no
+# failure, so the units that require it start and nothing is degraded.
+# This kernel has the controller: the unit's own condition holds, and a
+# drop-in that points the condition at a missing file stands in for a
+# kernel without it.
+check limit-unit-has-condition bash -c \
+	"systemctl cat ioasids@.service | grep -qx 'ConditionPathExists=/sys/fs/cgroup/ioasids.capacity'"
+check condition-holds-here eq yes \
+	systemctl show -P ConditionResult ioasids@machine.slice.service
+mkdir -p /etc/systemd/system/ioasids@machine-vm9.slice.service.d
+printf '[Unit]\nConditionPathExists=\nConditionPathExists=/sys/fs/cgroup/no-such-file\n' \
+	> /etc/systemd/system/ioasids@machine-vm9.slice.service.d/no-controller.conf
+systemctl daemon-reload
+check no-controller-vm-starts \
+	systemd-run --quiet --unit=vm9 --slice=machine-vm9.slice \
+	-p Requires=ioasids@machine-vm9.slice.service \
+	-p After=ioasids@machine-vm9.slice.service sleep infinity
+check no-controller-vm-active is_state active vm9.service
+check no-controller-unit-skipped eq no \
+	systemctl show -P ConditionResult ioasids@machine-vm9.slice.service
+check no-controller-not-failed fails systemctl is-failed ioasids@machine-vm9.slice.service
+check no-controller-nothing-failed fails \
+	bash -c "systemctl list-units --failed --plain --no-legend | grep ioasids"
+systemctl stop vm9.service machine-vm9.slice 2>/dev/null
 
 # systemd's own traps, as the documentation says: it does not know the
 # controller, so Delegate=ioasids is refused.
