@@ -94,7 +94,8 @@ INSTALLED := $(PREFIX)/bin/ioasidctl \
 	$(PREFIX)/lib/udev/rules.d/60-ioasid.rules \
 	$(PREFIX)/include/linux/ioasid.h \
 	$(PREFIX)/lib/ioasids/ioasids-oci-hook $(HOOKSDIR)/ioasids.json \
-	$(addprefix $(PREFIX)/share/doc/ioasids/,$(notdir $(DOCS)))
+	$(addprefix $(PREFIX)/share/doc/ioasids/,$(notdir $(DOCS))) \
+	$(PREFIX)/share/doc/ioasids/ioasid-driver-api.rst
 
 install:
 	@$(MAKE) -s -C tools HDRS=$(CURDIR)/uapi OUT=$(INSTALL_TOOLS)
