@@ -1882,12 +1882,14 @@ EXPORT_SYMBOL_GPL(ioasid_find_spid);
  * for any set, and nothing else of the core.
  *
  * Context: Process context.
- * Return: 0.
+ * Return: 0, or -EEXIST if @nb is registered already.
  */
 int ioasid_register_notifier(struct ioasid_set *set, struct notifier_block *nb)
 {
-	blocking_notifier_chain_register(set ? &set->nh : &ioasid_global_nh,
-					 nb);
+	int ret;
+
+	ret = blocking_notifier_chain_register(set ? &set->nh :
+					       &ioasid_global_nh, nb);
 	/*
 	 * An allocation or a free in one step checks, under the namespace's
 	 * lock, that no notifier listens: once we have had that lock, every
@@ -1895,7 +1897,7 @@ int ioasid_register_notifier(struct ioasid_set *set, struct notifier_block *nb)
 	 */
 	xa_lock(&ioasid_xa);
 	xa_unlock(&ioasid_xa);
-	return 0;
+	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_register_notifier);
 
