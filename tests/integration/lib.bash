@@ -84,3 +84,19 @@ done_testing() {
 	echo "1..$_n"
 	[ $_failed -eq 0 ]
 }
+
+# podman_rootfs DIR [SUBDIR...]: a root for podman --rootfs in DIR/rootfs,
+# with SUBDIRs made too: the host's /usr is mounted on it read-only, its
+# bin, lib, lib64 and sbin point into /usr, and /etc/passwd is empty.
+podman_rootfs() {
+	local dir=$1 d
+	shift
+	mkdir -p "$dir"/rootfs/{proc,sys,dev,tmp,usr,etc} || return
+	for d in "$@"; do
+		mkdir -p "$dir/rootfs/$d" || return
+	done
+	for d in bin lib lib64 sbin; do
+		ln -s "usr/$d" "$dir/rootfs/$d" || return
+	done
+	: > "$dir/rootfs/etc/passwd"
+}

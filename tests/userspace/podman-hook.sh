@@ -16,11 +16,7 @@ echo +ioasids > $CG/cgroup.subtree_control
 
 t=$(mktemp -d /tmp/podman.XXXXXX)
 trap 'rm -rf "$t" 2>/dev/null' EXIT
-mkdir -p "$t"/rootfs/{proc,sys,dev,tmp,usr,ioasids,etc}
-for d in bin lib lib64 sbin; do
-	ln -s "usr/$d" "$t/rootfs/$d"
-done
-: > "$t/rootfs/etc/passwd"
+podman_rootfs "$t" ioasids
 
 # podman ARGS...: podman with everything on tmpfs, crun, cgroupfs, the
 # default hooks directories.

@@ -9,11 +9,7 @@
 tools=/usr/bin
 t=$(mktemp -d /tmp/podman.XXXXXX)
 trap 'rm -rf "$t" 2>/dev/null' EXIT
-mkdir -p "$t"/rootfs/{proc,sys,dev,tmp,usr,ioasids,etc}
-for d in bin lib lib64 sbin; do
-	ln -s "usr/$d" "$t/rootfs/$d"
-done
-: > "$t/rootfs/etc/passwd"
+podman_rootfs "$t" ioasids
 check "the hook is installed" test -x /usr/lib/ioasids/ioasids-oci-hook
 check "its hooks.d JSON is installed" test -s /usr/share/containers/oci/hooks.d/ioasids.json
 

@@ -12,11 +12,7 @@
 check crun-is-patched bash -c 'readlink -f /usr/bin/crun | grep -q build/userspace'
 t=$(mktemp -d /tmp/podman.XXXXXX)
 trap 'rm -rf "$t"' EXIT
-mkdir -p "$t"/rootfs/{proc,sys,dev,tmp,usr,etc}
-for d in bin lib lib64 sbin; do
-	ln -s "usr/$d" "$t/rootfs/$d"
-done
-: > "$t/rootfs/etc/passwd"
+podman_rootfs "$t"
 
 # ctr ARGS...: podman run of the rootfs with /dev/ioasid, storage on
 # tmpfs, crun, systemd as cgroup manager; ioasidctl from make install.
