@@ -60,7 +60,14 @@ userspace_build_deps() {
 	local want=() p v
 	for p in systemd crun; do
 		v=$(dpkg-query -W -f='${Version}' "$p")
-		want+=("$p=$v")
+		# The source of the installed version, or of the archive's
+		# newest when that one has left the archive (the build
+		# dependencies then upgrade the installed package to it).
+		if apt-cache showsrc "$p" 2>/dev/null | grep -qxF "Version: $v"; then
+			want+=("$p=$v")
+		else
+			want+=("$p")
+		fi
 	done
 	# Nothing to do when apt would install nothing.
 	apt-get -s build-dep "${want[@]}" 2>/dev/null | grep -q '^Inst ' || return 0

@@ -22,7 +22,7 @@ check systemd-limit-written eq 3 crun --systemd-cgroup run -b "$bundle" sd1 </de
 bundle machine.slice:crun:sd2 3 /ioasids/ioasidctl alloc --count 3
 check systemd-3-fit eq 3 bash -c "crun --systemd-cgroup run -b $bundle sd2 </dev/null | wc -l"
 bundle machine.slice:crun:sd3 3 /ioasids/ioasidctl alloc --count 4
-check systemd-4th-refused bash -c "! crun --systemd-cgroup run -b $bundle sd3 </dev/null > $bundle/out;
+check systemd-4th-refused bash -c "! crun --systemd-cgroup run -b $bundle sd3 </dev/null > $bundle/out 2>&1;
 	grep 'refused by ioasids.max of cgroup /' $bundle/out"
 # The container is in systemd's scope for it: without a cgroup namespace,
 # /proc/self/cgroup shows the whole path.
@@ -40,7 +40,7 @@ check systemd-in-scope bash -c "crun --systemd-cgroup run -b $bundle sd4 </dev/n
 mkdir -p $CG/oci-crun
 check parent-without-ioasids fails grep -qw ioasids $CG/oci-crun/cgroup.subtree_control
 bundle /oci-crun/ct 3 /ioasids/ioasidctl alloc --count 4
-check cgroupfs-4th-refused bash -c "! crun run -b $bundle fs1 </dev/null > $bundle/out;
+check cgroupfs-4th-refused bash -c "! crun run -b $bundle fs1 </dev/null > $bundle/out 2>&1;
 	grep 'refused by ioasids.max of cgroup /' $bundle/out"
 check cgroupfs-enabled-by-crun grep -qw ioasids $CG/oci-crun/cgroup.subtree_control
 bundle /oci-crun/ct 3 /ioasids/ioasidctl alloc --count 3
