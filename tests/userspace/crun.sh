@@ -1,15 +1,37 @@
 #!/bin/bash
 # The patched crun 1.8.1 (make userspace) under the patched systemd as PID 1
-# (tests/userspace/run): a container whose config.json sets
+# (make check's systemd boot after tests/userspace/reexec, or
+# tests/userspace/run): a container whose config.json sets
 # linux.resources.unified {"ioasids.max": "3"} holds 3 PASIDs and is refused
 # the fourth, with systemd's cgroup manager (a scope in machine.slice,
 # which Debian's crun cannot limit at all) and with cgroupfs under a parent
 # where nothing enabled the controller (Debian's crun does not start there).
+# One container run each: what the container sees is printed by one job.
 . "$(dirname "$0")/../integration/lib.bash"
 . "$(dirname "$0")/../integration/oci-bundle.bash"
 # ioasidctl as make install put it in the guest's /usr, which the bundle
 # mounts.
 CTL_DIR=/usr/bin
+
+# The container's job: its cgroup (no cgroup namespace, so the whole
+# path), that cgroup's limit, 3 PASIDs allocated and freed, then 4 asked.
+job='cg=$(sed -n "s/^0:://p" /proc/self/cgroup)
+echo "cgroup=$cg"
+echo "max=$(cat /sys/fs/cgroup$cg/ioasids.max)"
+/ioasids/ioasidctl alloc --count 3 > /dev/null && echo "3 fit"
+/ioasids/ioasidctl alloc --count 4 || echo "4 refused"'
+
+# job_bundle CGROUP-PATH: the bundle for the job, without a cgroup
+# namespace.
+job_bundle() {
+	bundle "$1" 3 sh -c "$job" || return
+	/usr/bin/python3 - "$bundle/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup']
+json.dump(c, open(sys.argv[1], 'w'), indent=1)
+PY
+}
 
 check crun-is-patched bash -c 'readlink -f /usr/bin/crun | grep -q build/userspace'
 base=$(cat $CG/ioasids.current)
@@ -17,34 +39,27 @@ base=$(cat $CG/ioasids.current)
 # systemd's cgroup manager: crun asks systemd for a scope in
 # machine.slice (crun-NAME.scope, one per container) and writes the
 # unified key into it.
-bundle machine.slice:crun:sd1 3 cat /sys/fs/cgroup/ioasids.max
-check systemd-limit-written eq 3 crun --systemd-cgroup run -b "$bundle" sd1 </dev/null
-bundle machine.slice:crun:sd2 3 /ioasids/ioasidctl alloc --count 3
-check systemd-3-fit eq 3 bash -c "crun --systemd-cgroup run -b $bundle sd2 </dev/null | wc -l"
-bundle machine.slice:crun:sd3 3 /ioasids/ioasidctl alloc --count 4
-check systemd-4th-refused bash -c "! crun --systemd-cgroup run -b $bundle sd3 </dev/null > $bundle/out 2>&1;
-	grep 'refused by ioasids.max of cgroup /' $bundle/out"
-# The container is in systemd's scope for it: without a cgroup namespace,
-# /proc/self/cgroup shows the whole path.
-bundle machine.slice:crun:sd4 3 cat /proc/self/cgroup
-/usr/bin/python3 - "$bundle/config.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup']
-json.dump(c, open(sys.argv[1], 'w'), indent=1)
-PY
-check systemd-in-scope bash -c "crun --systemd-cgroup run -b $bundle sd4 </dev/null |
-	grep '^0::/machine.slice/crun-sd4.scope'"
+job_bundle machine.slice:crun:sd
+crun --systemd-cgroup run -b "$bundle" sd </dev/null > "$bundle/out" 2>&1
+sed 's/^/# /' "$bundle/out"
+sd='/machine\.slice/crun-sd\.scope(/container)?'
+check systemd-in-scope grep -qE "^cgroup=$sd\$" "$bundle/out"
+check systemd-limit-written grep -qx max=3 "$bundle/out"
+check systemd-3-fit grep -qx '3 fit' "$bundle/out"
+check systemd-4th-refused grep -qx '4 refused' "$bundle/out"
+check systemd-refused-by-the-scope grep -qE "refused by ioasids.max of cgroup $sd:" "$bundle/out"
 
 # cgroupfs, under a parent where nothing enabled +ioasids: crun enables it.
 mkdir -p $CG/oci-crun
 check parent-without-ioasids fails grep -qw ioasids $CG/oci-crun/cgroup.subtree_control
-bundle /oci-crun/ct 3 /ioasids/ioasidctl alloc --count 4
-check cgroupfs-4th-refused bash -c "! crun run -b $bundle fs1 </dev/null > $bundle/out 2>&1;
-	grep 'refused by ioasids.max of cgroup /' $bundle/out"
+job_bundle /oci-crun/ct
+crun run -b "$bundle" fs </dev/null > "$bundle/out" 2>&1
+sed 's/^/# /' "$bundle/out"
 check cgroupfs-enabled-by-crun grep -qw ioasids $CG/oci-crun/cgroup.subtree_control
-bundle /oci-crun/ct 3 /ioasids/ioasidctl alloc --count 3
-check cgroupfs-3-fit eq 3 bash -c "crun run -b $bundle fs2 </dev/null | wc -l"
+check cgroupfs-limit-written grep -qx max=3 "$bundle/out"
+check cgroupfs-3-fit grep -qx '3 fit' "$bundle/out"
+check cgroupfs-4th-refused grep -qx '4 refused' "$bundle/out"
+check cgroupfs-refused-by-the-container grep -q "refused by ioasids.max of cgroup /oci-crun/ct:" "$bundle/out"
 check nothing-left-charged eq "$base" cat $CG/ioasids.current
 rmdir $CG/oci-crun/ct $CG/oci-crun 2>/dev/null
 done_testing
