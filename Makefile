@@ -35,9 +35,7 @@ selftests: kernel
 tools: kernel
 	@$(MAKE) -s -C tools
 
-# make check builds the patched systemd and crun for its systemd boot.
 check: deps
-	@bash scripts/deps.sh userspace
 	@bash tests/harness/check
 
 demo: deps
