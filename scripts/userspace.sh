@@ -20,7 +20,10 @@
 #   scripts/userspace.sh systemd|crun one of them
 #   scripts/userspace.sh prepare      fetch, unpack, patch; no build
 #   scripts/userspace.sh deb          Debian packages of both (slow: the
-#                                     whole of systemd; make userspace-deb)
+#                                     whole of systemd; make userspace-deb),
+#                                     and Debian's own (debian-debs)
+#   scripts/userspace.sh debian-debs  only Debian's packages of the
+#                                     installed versions, for going back
 #
 # CCACHE_DIR defaults to build/ccache-userspace. Everything runs at idle
 # priority (SCHED_IDLE, nice 19): make check's guests come first.
@@ -224,11 +227,27 @@ build_deb() {
 	log "building Debian packages of $name $ver+ioasids1 (slow)"
 	(cd "$tree" &&
 	 PATH=/usr/lib/ccache:$PATH DEB_BUILD_OPTIONS="nocheck nodoc parallel=$jobs" \
-	 DEB_BUILD_PROFILES="nocheck nodoc noinsttest" \
+	 DEB_BUILD_PROFILES="nocheck nodoc noinsttest noudeb" \
 	 "${idle[@]}" dpkg-buildpackage -b -uc -us >"$out/$name-deb.log" 2>&1) ||
 		{ tail -30 "$out/$name-deb.log" >&2; exit 1; }
 	mv "$dir"/deb/*.deb "$out/deb/"
 	log "packages in ${out#"$top"/}/deb"
+}
+
+# debian_debs: Debian's own packages of the installed versions, the ones
+# make userspace-deb replaces, in build/userspace/deb/debian: what going
+# back to Debian's takes offline (tests/userspace/deb.sh does).
+debian_debs() {
+	local d=$out/deb/debian p want=()
+	for p in systemd libsystemd-shared libsystemd0 libudev1 udev systemd-sysv \
+		 libpam-systemd crun; do
+		want+=("$p=$(installed "$p")")
+	done
+	rm -rf "$d"
+	mkdir -p "$d"
+	(cd "$d" && apt-get download -q "${want[@]}" >/dev/null) ||
+		{ echo "userspace: apt-get download ${want[*]} failed" >&2; exit 1; }
+	log "Debian's packages, to go back to, in ${d#"$top"/}"
 }
 
 case "${1:-all}" in
@@ -236,6 +255,7 @@ all)	build_systemd; build_crun ;;
 systemd) build_systemd ;;
 crun)	build_crun ;;
 prepare) unpack systemd; apply_patches systemd; unpack crun; apply_patches crun ;;
-deb)	build_deb crun; build_deb systemd ;;
-*)	echo "usage: $0 [all|systemd|crun|prepare|deb]" >&2; exit 2 ;;
+deb)	build_deb crun; build_deb systemd; debian_debs ;;
+debian-debs) debian_debs ;;
+*)	echo "usage: $0 [all|systemd|crun|prepare|deb|debian-debs]" >&2; exit 2 ;;
 esac

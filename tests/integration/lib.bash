@@ -63,6 +63,19 @@ wait_for() {
 	wait_until "$1" cat "$2"
 }
 
+# pid1_answers VERSION: wait up to 120 s for PID 1 (systemd) to answer
+# with Version VERSION, as after a daemon-reexec it does once it has loaded
+# every unit file again (over 9p, under TCG: tens of seconds).
+pid1_answers() {
+	local i
+	for i in $(seq 240); do
+		[ "$(systemctl show -P Version 2>/dev/null)" = "$1" ] && return 0
+		sleep 0.5
+	done
+	echo "PID 1's version: '$(systemctl show -P Version 2>&1)', not '$1'"
+	return 1
+}
+
 # status WANT COMMAND...: COMMAND exits with WANT.
 status() {
 	local want=$1 rc
