@@ -68,7 +68,10 @@ unpack() {
 	stamp=$dir/pristine/.ioasids-unpacked
 	[ "$(cat "$stamp" 2>/dev/null)" = "$ver" ] && return
 	log "fetching and unpacking $name $ver (once)"
-	rm -rf "$dir/pristine" "$dir/src" "$dir/dl" "$dir/patched.list"
+	# Another version's objects, configuration and links go too: meson
+	# and ninja would not see that the sources changed under them.
+	rm -rf "$dir/pristine" "$dir/src" "$dir/dl" "$dir/patched.list" "$dir/obj" \
+		"$out/bin"
 	mkdir -p "$dir/dl"
 	# A mirror that serves the tarballs but not the .dsc still gives us
 	# what dpkg-source would: unpack by hand then.
@@ -151,8 +154,9 @@ build_systemd() {
 			-Ddns-servers= >"$out/systemd-meson.log")
 	fi
 	log "building systemd: ${systemd_targets[*]}"
-	"${idle[@]}" ninja -C "$obj" -j "$jobs" "${systemd_targets[@]}" | grep -v '^\[' || true
-	[ "${PIPESTATUS[0]}" = 0 ] || exit 1
+	# pipefail: ninja's status, whatever grep's.
+	"${idle[@]}" ninja -C "$obj" -j "$jobs" "${systemd_targets[@]}" | { grep -v '^\[' || true; } ||
+		{ echo "userspace: building systemd failed" >&2; exit 1; }
 	# Symbolic links: the build tree's binaries find the build tree's
 	# libraries through their $ORIGIN-relative RUNPATH, which resolves
 	# through a link, so PID 1 run from here uses the patched
@@ -234,20 +238,29 @@ build_deb() {
 	log "packages in ${out#"$top"/}/deb"
 }
 
-# debian_debs: Debian's own packages of the installed versions, the ones
-# make userspace-deb replaces, in build/userspace/deb/debian: what going
-# back to Debian's takes offline (tests/userspace/deb.sh does).
+# debian_debs: the two sets an administrator installs, for the packages
+# of build/userspace/deb that are installed here (apt would otherwise
+# remove an installed package that needs Debian's exact version, say
+# systemd-timesyncd, or leave it out of step):
+#   build/userspace/deb/install/  links to their +ioasids packages;
+#   build/userspace/deb/debian/   Debian's packages of the installed
+#                                 versions, for going back, offline.
 debian_debs() {
-	local d=$out/deb/debian p want=()
-	for p in systemd libsystemd-shared libsystemd0 libudev1 udev systemd-sysv \
-		 libpam-systemd crun; do
+	local f p want=()
+	rm -rf "$out/deb/install" "$out/deb/debian"
+	mkdir -p "$out/deb/install" "$out/deb/debian"
+	for f in "$out"/deb/*+ioasids*.deb; do
+		p=$(dpkg-deb -f "$f" Package)
+		case $p in *-dbgsym) continue ;; esac
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || continue
+		ln -s "../$(basename "$f")" "$out/deb/install/"
 		want+=("$p=$(installed "$p")")
 	done
-	rm -rf "$d"
-	mkdir -p "$d"
-	(cd "$d" && apt-get download -q "${want[@]}" >/dev/null) ||
+	[ ${#want[@]} -gt 0 ] || { echo "userspace: none of the packages is installed here" >&2; exit 1; }
+	(cd "$out/deb/debian" && apt-get download -q "${want[@]}" >/dev/null 2>&1) ||
 		{ echo "userspace: apt-get download ${want[*]} failed" >&2; exit 1; }
-	log "Debian's packages, to go back to, in ${d#"$top"/}"
+	log "to install: ${out#"$top"/}/deb/install (${#want[@]} packages);" \
+	    "Debian's, to go back to: ${out#"$top"/}/deb/debian"
 }
 
 case "${1:-all}" in
@@ -255,7 +268,10 @@ all)	build_systemd; build_crun ;;
 systemd) build_systemd ;;
 crun)	build_crun ;;
 prepare) unpack systemd; apply_patches systemd; unpack crun; apply_patches crun ;;
-deb)	build_deb crun; build_deb systemd; debian_debs ;;
+deb)	# Only this build's packages: another version's would match the
+	# install line's globs.
+	rm -f "$out"/deb/*.deb
+	build_deb crun; build_deb systemd; debian_debs ;;
 debian-debs) debian_debs ;;
 *)	echo "usage: $0 [all|systemd|crun|prepare|deb|debian-debs]" >&2; exit 2 ;;
 esac
