@@ -63,20 +63,23 @@ userspace_build_deps() {
 		# The source of the installed version, or of the archive's
 		# newest when that one has left the archive (the build
 		# dependencies then upgrade the installed package to it).
-		if apt-cache showsrc "$p" 2>/dev/null | grep -qxF "Version: $v"; then
+		# (grep -q reading a variable, not a pipe: under pipefail an
+		# early exit of grep would fail the writer with SIGPIPE.)
+		if grep -qxF "Version: $v" <<< "$(apt-cache showsrc "$p" 2>/dev/null)"; then
 			want+=("$p=$v")
 		else
 			want+=("$p")
 		fi
 	done
 	# Nothing to do when apt would install nothing.
-	apt-get -s build-dep "${want[@]}" 2>/dev/null | grep -q '^Inst ' || return 0
+	grep -q '^Inst ' <<< "$(apt-get -s build-dep "${want[@]}" 2>/dev/null)" || return 0
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "deps: need root to install the build dependencies of ${want[*]}" >&2
 		exit 1
 	fi
 	echo "deps: installing the build dependencies of ${want[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq --no-install-recommends "${want[@]}" >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq --no-install-recommends \
+		-o DPkg::Lock::Timeout=300 "${want[@]}" >/dev/null
 }
 
 missing=()
