@@ -63,6 +63,20 @@ wait_for() {
 	wait_until "$1" cat "$2"
 }
 
+# refused CGROUP COMMAND...: COMMAND fails, saying (as ioasidctl does) that
+# ioasids.max of CGROUP refused it; CGROUP is an extended regular
+# expression for the cgroup's path. Any other failure is not a refusal.
+refused() {
+	local cg=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		echo "not refused: $out"
+		return 1
+	fi
+	grep -qE "refused by ioasids\.max of cgroup $cg:" <<< "$out" ||
+		{ echo "failed, but not refused by $cg: $out"; return 1; }
+}
+
 # pid1_answers VERSION: wait up to 120 s for PID 1 (systemd) to answer
 # with Version VERSION, as after a daemon-reexec it does once it has loaded
 # every unit file again (over 9p, under TCG: tens of seconds).

@@ -1,15 +1,15 @@
 #!/bin/bash
 # ioasids-oci-hook with podman 4.3 as make install installed it (the hook
 # and /usr/share/containers/oci/hooks.d/ioasids.json, which podman reads
-# by default), crun, cgroupfs, under the userspace boot
-# (tests/userspace/run; not in make check: each podman run costs tens of
-# seconds under TCG, 151 s for this file in a guest beside another at a
-# load of 6; make check runs the hook with crun and runc directly,
-# tests/integration/oci-hook.sh). A container run with --annotation
-# ioasids.max=3 may allocate 3 PASIDs and is refused 4; a hook that fails
-# (a bad value) keeps the container from starting. No registry: --rootfs,
-# a directory with the host's /usr mounted read-only; podman's storage
-# and state on tmpfs.
+# by default), crun, cgroupfs. make check runs it in its systemd boot
+# with Debian's crun, before PID 1 is re-executed into the patched systemd
+# (tests/harness/boot-jobs/systemd), where the hook alone enables the
+# controller in podman's /libpod_parent; tests/userspace/run with the
+# patched crun. A container run with --annotation ioasids.max=3 may
+# allocate 3 PASIDs and is refused 4; a hook that fails (a bad value)
+# keeps the container from starting. No registry: --rootfs, a directory
+# with the host's /usr mounted read-only; podman's storage and state on
+# tmpfs.
 . "$(dirname "$0")/../integration/lib.bash"
 tools=/usr/bin
 echo +ioasids > $CG/cgroup.subtree_control

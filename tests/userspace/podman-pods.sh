@@ -2,7 +2,7 @@
 # ioasids-oci-hook's ioasids.pod-max with podman 4.3 (cgroupfs manager,
 # the hook and its hooks.d JSON as make install installed them in the
 # guest), under the userspace boot (tests/userspace/run; not in make check:
-# each podman run costs tens of seconds under TCG). The hook writes the
+# five podman runs, each seconds under TCG). The hook writes the
 # limit of the parent of the container's cgroup only if it is named as a
 # pod's is.
 . "$(dirname "$0")/../integration/lib.bash"

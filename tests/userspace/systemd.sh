@@ -37,7 +37,7 @@ check parent-enabled grep -qw ioasids $P/cgroup.subtree_control
 check slice-limit eq 4 cat $SL/ioasids.max
 check slice-show eq 4 systemctl show -P IOASIDsMax vms-vm1.slice
 check scope-4-ok in_scope vms-vm1.slice ioasidctl alloc --count 4
-check scope-5th-refused fails in_scope vms-vm1.slice ioasidctl alloc --count 5
+check scope-5th-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc --count 5
 check refusal-counted eq "max 1" grep "^max " $SL/ioasids.events
 
 # The VM: a scope holding 3, as a VM manager's transient scope would.
@@ -48,30 +48,30 @@ check vm1-holds-3 wait_for 3 $SL/ioasids.current
 check vm1-scope-current eq 3 systemctl show -P IOASIDsCurrent vm1.scope
 check status-slice eq "3 (limit: 4)" status_line vms-vm1.slice
 check status-scope eq 3 status_line vm1.scope
-check slice-2-more-refused fails in_scope vms-vm1.slice ioasidctl alloc --count 2
+check slice-2-more-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc --count 2
 check slice-1-more-ok in_scope vms-vm1.slice ioasidctl alloc --count 1
 
 # set-property raises it live (runtime), then lowers it (persistent).
 check raise-runtime systemctl set-property --runtime vms-vm1.slice IOASIDsMax=6
 check raised-limit eq 6 cat $SL/ioasids.max
 check raised-3-more-ok in_scope vms-vm1.slice ioasidctl alloc --count 3
-check raised-4-more-refused fails in_scope vms-vm1.slice ioasidctl alloc --count 4
+check raised-4-more-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc --count 4
 check runtime-dropin test -f /run/systemd/system.control/vms-vm1.slice.d/50-IOASIDsMax.conf
 check status-raised eq "3 (limit: 6)" status_line vms-vm1.slice
 check lower-persistent systemctl set-property vms-vm1.slice IOASIDsMax=3
 check lowered-limit eq 3 cat $SL/ioasids.max
-check lowered-1-more-refused fails in_scope vms-vm1.slice ioasidctl alloc
+check lowered-1-more-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc
 check persistent-dropin grep -qx IOASIDsMax=3 /etc/systemd/system.control/vms-vm1.slice.d/50-IOASIDsMax.conf
 check vm1-still-holds eq 3 cat $SL/ioasids.current
 
 # The limit survives daemon-reload and a restart of the VM's unit.
 check daemon-reload systemctl daemon-reload
 check reload-limit eq 3 cat $SL/ioasids.max
-check reload-refused fails in_scope vms-vm1.slice ioasidctl alloc
+check reload-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc
 check vm1-stop systemctl stop vm1.scope
 check vm1-returned wait_for 0 $SL/ioasids.current
 check vm1-restart-3-ok in_scope vms-vm1.slice ioasidctl alloc --count 3
-check vm1-restart-4-refused fails in_scope vms-vm1.slice ioasidctl alloc --count 4
+check vm1-restart-4-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc --count 4
 check infinity systemctl set-property --runtime vms-vm1.slice IOASIDsMax=infinity
 check infinity-limit eq max cat $SL/ioasids.max
 check infinity-show eq infinity systemctl show -P IOASIDsMax vms-vm1.slice
@@ -81,12 +81,16 @@ cap=$(cat $CG/ioasids.capacity)
 check percent systemctl set-property --runtime vms-vm1.slice IOASIDsMax=1%
 check percent-limit eq $((cap / 100)) cat $SL/ioasids.max
 check zero systemctl set-property --runtime vms-vm1.slice IOASIDsMax=0
-check zero-refused fails in_scope vms-vm1.slice ioasidctl alloc
+check zero-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc
 
 # systemd-run -p on a transient service, and on a transient scope.
-check run-p-2-ok systemd-run --quiet --wait -p IOASIDsMax=2 ioasidctl alloc --count 2
-check run-p-3-refused fails systemd-run --quiet --wait -p IOASIDsMax=2 ioasidctl alloc --count 3
-check run-scope-p-refused fails systemd-run --quiet --scope -p IOASIDsMax=1 ioasidctl alloc --count 2
+# (--pipe: the service's own error, not only systemd-run's status.)
+check run-p-2-ok systemd-run --quiet --wait --pipe -p IOASIDsMax=2 ioasidctl alloc --count 2
+check run-p-3-refused refused '/system\.slice/run-[^/]+\.service' \
+	systemd-run --quiet --wait --pipe -p IOASIDsMax=2 ioasidctl alloc --count 3
+check run-scope-p-1-ok systemd-run --quiet --scope -p IOASIDsMax=1 ioasidctl alloc --count 1
+check run-scope-p-refused refused '/system\.slice/run-[^/]+\.scope' \
+	systemd-run --quiet --scope -p IOASIDsMax=1 ioasidctl alloc --count 2
 
 # IOASIDsAccounting=no and nothing below that wants it: no ioasids.current.
 check accounting-off eq "[not set]" systemd-run --quiet --wait --pipe \
