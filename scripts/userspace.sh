@@ -68,10 +68,10 @@ unpack() {
 	stamp=$dir/pristine/.ioasids-unpacked
 	[ "$(cat "$stamp" 2>/dev/null)" = "$ver" ] && return
 	log "fetching and unpacking $name $ver (once)"
-	# Another version's objects, configuration and links go too: meson
-	# and ninja would not see that the sources changed under them.
-	rm -rf "$dir/pristine" "$dir/src" "$dir/dl" "$dir/patched.list" "$dir/obj" \
-		"$out/bin"
+	# Another version's objects and configuration go too: meson and
+	# ninja would not see that the sources changed under them. (The
+	# links in bin/ are made again by each build.)
+	rm -rf "$dir/pristine" "$dir/src" "$dir/dl" "$dir/patched.list" "$dir/obj"
 	mkdir -p "$dir/dl"
 	# A mirror that serves the tarballs but not the .dsc still gives us
 	# what dpkg-source would: unpack by hand then.
