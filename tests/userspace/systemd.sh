@@ -66,6 +66,10 @@ check vm1-still-holds eq 3 cat $SL/ioasids.current
 
 # The limit survives daemon-reload and a restart of the VM's unit.
 check daemon-reload systemctl daemon-reload
+# An administrator's +ioasids (make install's tmpfiles.d, at the root)
+# stays after systemd realized every cgroup anew: with the default
+# IOASIDsAccounting=yes, systemd wants it everywhere too.
+check root-keeps-ioasids grep -qw ioasids $CG/cgroup.subtree_control
 check reload-limit eq 3 cat $SL/ioasids.max
 check reload-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc
 check vm1-stop systemctl stop vm1.scope
