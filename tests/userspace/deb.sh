@@ -18,10 +18,10 @@ ver=${ver%+ioasids*}
 root_slice=(org.freedesktop.systemd1 /org/freedesktop/systemd1/unit/_2d_2eslice
 	    org.freedesktop.systemd1.Slice IOASIDsMax)
 
-# logged COMMAND...: COMMAND with a limit of 1200 s, its output in the log
+# logged COMMAND...: COMMAND with a limit of 1800 s, its output in the log
 # as it comes, each line with the seconds since the test began; its status.
 logged() {
-	timeout -k 10 1200 "$@" 2>&1 | while IFS= read -r line; do
+	timeout -k 10 1800 "$@" 2>&1 | while IFS= read -r line; do
 		echo "# [$SECONDS s] $line"
 	done
 	return "${PIPESTATUS[0]}"
