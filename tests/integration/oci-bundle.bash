@@ -47,3 +47,13 @@ json.dump(c, open(conf, 'w'), indent=1)
 PY
 }
 
+# nocgns: the bundle without a cgroup namespace, so that /proc/self/cgroup
+# shows the whole path.
+nocgns() {
+	/usr/bin/python3 - "$bundle/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup']
+json.dump(c, open(sys.argv[1], 'w'), indent=1)
+PY
+}

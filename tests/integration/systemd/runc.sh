@@ -20,17 +20,6 @@ run() {
 	runc --systemd-cgroup run -b "$bundle" "$1" < /dev/null
 }
 
-# nocgns: the bundle without a cgroup namespace, so that /proc/self/cgroup
-# shows the whole path.
-nocgns() {
-	/usr/bin/python3 - "$bundle/config.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup']
-json.dump(c, open(sys.argv[1], 'w'), indent=1)
-PY
-}
-
 # One container per slice (each runc run costs seconds under TCG): it
 # prints its cgroup and that cgroup's ioasids.max, allocates 3 PASIDs
 # (freed when ioasidctl exits), then asks for 4.
