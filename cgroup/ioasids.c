@@ -7,7 +7,10 @@
  * them a limited, accounted resource: every path that hands one out charges
  * the cgroup that owns the allocation, and uncharges that same cgroup, the one
  * recorded at charge time, when it is released. Charges do not follow
- * migrating tasks, as with the misc controller and memcg.
+ * migrating tasks, as with the misc controller and memcg. A cgroup that is
+ * removed, or whose parent stops enabling the controller, keeps its limit
+ * for whatever is still charged to it, as pids.max, misc.max and
+ * memory.max do: a limit never lifts by itself.
  *
  * The charge walk mirrors misc_cg_try_charge(): one atomic add per level from
  * the charged cgroup up to the root, all-or-nothing, with no lock. A charge
@@ -801,16 +804,6 @@ ioasids_css_alloc(struct cgroup_subsys_state *parent_css)
 	return &cg->css;
 }
 
-/*
- * A removed cgroup's files are gone, so no one can read or change its limit
- * any more: from here on it does not apply. The charges stay, counted in the
- * ancestors and held to their limits, until they are released.
- */
-static void ioasids_css_offline(struct cgroup_subsys_state *css)
-{
-	WRITE_ONCE(css_ioasids(css)->max, IOASIDS_MAX_NUM);
-}
-
 static void ioasids_css_free(struct cgroup_subsys_state *css)
 {
 	struct ioasids_cgroup *cg = css_ioasids(css);
@@ -825,7 +818,6 @@ static void ioasids_css_free(struct cgroup_subsys_state *css)
 
 struct cgroup_subsys ioasids_cgrp_subsys = {
 	.css_alloc = ioasids_css_alloc,
-	.css_offline = ioasids_css_offline,
 	.css_free = ioasids_css_free,
 	.dfl_cftypes = ioasids_files,
 };

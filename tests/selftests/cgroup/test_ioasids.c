@@ -640,13 +640,39 @@ cleanup:
 }
 
 /*
- * A removed cgroup's limit, which no one can read or change any more, stops
- * applying; its charges stay, and its ancestors' limits still hold them.
+ * Polls of 100 ms in which a removed or disabled cgroup's css goes offline:
+ * before the limit was kept, a charge got through within a few of them.
+ */
+#define OFFLINE_POLLS	30
+
+/* Every charge of one more during OFFLINE_POLLS is refused by @cgroup's 1. */
+static int still_refused(int fd)
+{
+	int err;
+
+	for (int i = 0; i < OFFLINE_POLLS; i++) {
+		err = charge(fd, "kernel", 1);
+		if (err != -EDQUOT) {
+			ksft_print_msg("the offline cgroup's limit is gone: %d\n",
+				       err);
+			if (!err)
+				charge(fd, "kernel", -1);
+			return -1;
+		}
+		usleep(100000);
+	}
+	return 0;
+}
+
+/*
+ * A removed cgroup keeps its limit, as pids, misc and memory.max do: what
+ * is still charged to it (a file passed to a process elsewhere) stays under
+ * it. The charges also count in the parent, and its limit holds too.
  */
 static int test_ioasids_rmdir_limit(const char *root)
 {
 	char *parent = NULL, *child = NULL;
-	int ret = KSFT_FAIL, fd = -1, err = -EDQUOT;
+	int ret = KSFT_FAIL, fd = -1;
 
 	if (make_pair(root, &parent, &child))
 		goto cleanup;
@@ -656,25 +682,12 @@ static int test_ioasids_rmdir_limit(const char *root)
 	    charge(fd, "kernel", 1) != -EDQUOT)
 		goto cleanup;
 
-	if (cg_destroy(child))
+	if (cg_destroy(child) || still_refused(fd))
 		goto cleanup;
-	/* The limit goes when the cgroup goes offline, shortly after rmdir. */
-	for (int i = 0; i < SETTLE_POLLS && err == -EDQUOT; i++) {
-		err = charge(fd, "kernel", 1);
-		if (err == -EDQUOT)
-			usleep(100000);
-	}
-	if (err) {
-		ksft_print_msg("the removed cgroup's limit still refuses: %d\n",
-			       err);
+	if (cg_read_long(parent, "ioasids.current") != 1 ||
+	    events(parent, "ioasids.events") != 1 + OFFLINE_POLLS)
 		goto cleanup;
-	}
-	if (cg_read_long(parent, "ioasids.current") != 2)
-		goto cleanup;
-	/* The parent's limit still holds, and counts the refusal itself. */
-	if (charge(fd, "kernel", 2) != -EDQUOT ||
-	    events(parent, "ioasids.events.local") != 1 ||
-	    charge(fd, "kernel", 1))
+	if (charge(fd, "kernel", -1) || charge(fd, "kernel", 1))
 		goto cleanup;
 	close(fd);
 	fd = -1;
@@ -685,6 +698,57 @@ static int test_ioasids_rmdir_limit(const char *root)
 cleanup:
 	if (fd >= 0)
 		close(fd);
+	destroy_pair(parent, child);
+	return ret;
+}
+
+/*
+ * "-ioasids" in a parent's cgroup.subtree_control takes the controller off
+ * its children: their files go, and what they had charged stays charged to
+ * them, under their limits and counted in the parent, until it is freed.
+ * Enabled again, a child starts afresh ("max", 0); the old charges are not
+ * in its new files, only in the parent's.
+ */
+static int test_ioasids_disable_limit(const char *root)
+{
+	char *parent = NULL, *child = NULL;
+	int ret = KSFT_FAIL, fd = -1, fresh = -1;
+
+	if (make_pair(root, &parent, &child))
+		goto cleanup;
+	fd = open_hook_in(child);
+	if (fd < 0 || cg_write(child, "ioasids.max", "1") ||
+	    charge(fd, "kernel", 1))
+		goto cleanup;
+	if (cg_write(parent, "cgroup.subtree_control", "-ioasids") ||
+	    exists(child, "ioasids.max") || still_refused(fd))
+		goto cleanup;
+	if (cg_read_long(parent, "ioasids.current") != 1)
+		goto cleanup;
+	/* A file opened now is charged to the parent. */
+	fresh = open_hook_in(child);
+	if (fresh < 0 || charge(fresh, "kernel", 2) ||
+	    cg_read_long(parent, "ioasids.current") != 3 ||
+	    charge(fresh, "kernel", -2))
+		goto cleanup;
+
+	if (cg_write(parent, "cgroup.subtree_control", "+ioasids") ||
+	    cg_read_strcmp(child, "ioasids.max", "max\n") ||
+	    cg_read_long(child, "ioasids.current") != 0 ||
+	    charge(fd, "kernel", 1) != -EDQUOT ||
+	    cg_read_long(parent, "ioasids.current") != 1)
+		goto cleanup;
+	close(fd);
+	fd = -1;
+	if (cg_read_long(parent, "ioasids.current") != 0)
+		goto cleanup;
+
+	ret = KSFT_PASS;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (fresh >= 0)
+		close(fresh);
 	destroy_pair(parent, child);
 	return ret;
 }
@@ -914,6 +978,7 @@ struct ioasids_test {
 	T(test_ioasids_migration),
 	T(test_ioasids_rmdir_live),
 	T(test_ioasids_rmdir_limit),
+	T(test_ioasids_disable_limit),
 	T(test_ioasids_peak),
 	T(test_ioasids_stat),
 	T(test_ioasids_capacity),
