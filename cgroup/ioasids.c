@@ -126,7 +126,21 @@ struct ioasids_cgroup *ioasids_cg_get_current(void)
 EXPORT_SYMBOL_GPL(ioasids_cg_get_current);
 
 /**
- * ioasids_cg_put() - Drop a reference taken by ioasids_cg_get_current().
+ * ioasids_cg_get() - Take another reference on an ioasids cgroup.
+ * @cg: The ioasids cgroup, or %NULL.
+ *
+ * Context: Any context; the caller already holds a reference, or a lock
+ * that keeps the holder's.
+ */
+void ioasids_cg_get(struct ioasids_cgroup *cg)
+{
+	if (cg)
+		css_get(&cg->css);
+}
+
+/**
+ * ioasids_cg_put() - Drop a reference taken by ioasids_cg_get_current() or
+ *	ioasids_cg_get().
  * @cg: The ioasids cgroup, or %NULL.
  *
  * Context: Any context.

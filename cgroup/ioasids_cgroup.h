@@ -95,6 +95,7 @@ struct ioasids_cgroup {
  * charge, charging and uncharging, and the capacity the allocator registers.
  */
 struct ioasids_cgroup *ioasids_cg_get_current(void);
+void ioasids_cg_get(struct ioasids_cgroup *cg);
 void ioasids_cg_put(struct ioasids_cgroup *cg);
 int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			  unsigned int n);
@@ -145,6 +146,10 @@ void ioasids_peak_forget(struct cgroup_of_peak *ofp);
 static inline struct ioasids_cgroup *ioasids_cg_get_current(void)
 {
 	return NULL;
+}
+
+static inline void ioasids_cg_get(struct ioasids_cgroup *cg)
+{
 }
 
 static inline void ioasids_cg_put(struct ioasids_cgroup *cg)

@@ -121,7 +121,7 @@ struct ioasid_set {
  * Changed only under its lock, which is taken after any set's @lock and
  * before any set's @ids lock; read under RCU.
  */
-static DEFINE_XARRAY_ALLOC(ioasid_xa);
+static DEFINE_XARRAY_FLAGS(ioasid_xa, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 
 #define IOASID_TAG_LIVE		1
 #define IOASID_TAG_BUSY		3
@@ -331,8 +331,8 @@ struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
 	set->token = token;
 	set->quota = quota;
 	mutex_init(&set->lock);
-	xa_init(&set->ids);
-	xa_init(&set->spids);
+	xa_init_flags(&set->ids, XA_FLAGS_ACCOUNT);
+	xa_init_flags(&set->spids, XA_FLAGS_ACCOUNT);
 	refcount_set(&set->ref, 1);
 	BLOCKING_INIT_NOTIFIER_HEAD(&set->nh);
 	INIT_WORK(&set->free_work, ioasid_set_free_work);
@@ -468,6 +468,29 @@ int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ioasid_set_set_cgroup);
+
+/**
+ * ioasid_set_get_cgroup() - The cgroup a set's IDs are charged to now.
+ * @set: the set
+ *
+ * For a caller that must vet moving the charge elsewhere: it may change
+ * only by ioasid_set_set_cgroup(), once, so a later move from what this
+ * returns fails with -EPERM if another came first.
+ *
+ * Context: Process context.
+ * Return: @set's ioasids cgroup, with a reference the caller drops with
+ * ioasids_cg_put(); %NULL without the controller.
+ */
+struct ioasids_cgroup *ioasid_set_get_cgroup(struct ioasid_set *set)
+{
+	struct ioasids_cgroup *cg;
+
+	mutex_lock(&set->lock);
+	cg = set->cg;
+	ioasids_cg_get(cg);
+	mutex_unlock(&set->lock);
+	return cg;
+}
 
 /**
  * ioasid_set_get_info() - A snapshot of a set's usage and room.
@@ -888,8 +911,17 @@ static int ioasid_range(ioasid_t *min, ioasid_t *max)
 	return *min > *max ? -ENOSPC : 0;
 }
 
-/* What an allocation may ask for while it holds the namespace's lock. */
+/*
+ * What an allocation may ask for while it holds the namespace's lock, and
+ * otherwise. Every node and object a set makes the kernel allocate, in the
+ * namespace's tree or its own, is charged to the memory cgroup of the task
+ * that asked (the xarrays are XA_FLAGS_ACCOUNT, so xas_store()'s own
+ * GFP_NOWAIT attempts are charged too), as iommufd charges its objects. A
+ * request that its memory.max cannot hold fails with -ENOMEM after reclaim
+ * (__GFP_RETRY_MAYFAIL), rather than OOM-killing for an ioctl.
+ */
 #define IOASID_GFP_LOCKED	(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
+#define IOASID_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
 
 /*
  * Take one free ID from [@min, *@max] and store @entry there, with the
@@ -1196,7 +1228,7 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 					 &ids[i]);
 		if (ret == -ENOMEM) {
 			xas_unlock(&xas);
-			if (!xas_nomem(&xas, GFP_KERNEL_ACCOUNT))
+			if (!xas_nomem(&xas, IOASID_GFP))
 				goto release;
 			xas_lock(&xas);
 			xas_set(&xas, floor ?: min);
@@ -1220,7 +1252,7 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 	xas_unlock(&xas);
 	xas_destroy(&xas);
 	if (!ret)
-		ret = ioasid_index_add(set, ids, n, GFP_KERNEL_ACCOUNT);
+		ret = ioasid_index_add(set, ids, n, IOASID_GFP);
 	if (ret)
 		goto release;
 
@@ -1963,7 +1995,7 @@ int ioasid_device_register(struct ioasid_device *idev)
 	if (!idev->ops || !idev->ops->set_pasid || !idev->ops->clear_pasid ||
 	    idev->max_pasids <= IOASID_MIN || (idev->devt && !idev->fops))
 		return -EINVAL;
-	xa_init(&idev->table);
+	xa_init_flags(&idev->table, XA_FLAGS_ACCOUNT);
 
 	mutex_lock(&ioasid_devices_lock);
 	list_for_each_entry(i, &ioasid_devices, list) {

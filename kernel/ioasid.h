@@ -144,6 +144,7 @@ struct ioasid_set *ioasid_set_find_mm(struct mm_struct *mm, ioasid_t pasid);
 void ioasid_set_put(struct ioasid_set *set);
 int ioasid_set_set_quota(struct ioasid_set *set, unsigned int quota);
 int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg);
+struct ioasids_cgroup *ioasid_set_get_cgroup(struct ioasid_set *set);
 void ioasid_set_get_info(struct ioasid_set *set, struct ioasid_set_info *info);
 void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set);
 

@@ -229,13 +229,16 @@ static int ioasid_cgroup_may_write(struct cgroup *cgrp, struct super_block *sb)
 }
 
 /*
- * The ioasids cgroup of a cgroup v2 directory @fd, if the caller may move a
- * process into it, as clone3(CLONE_INTO_CGROUP) asks: write access to the
- * target's cgroup.procs and to that of the common ancestor of the caller's
- * cgroup and the target, both within the caller's cgroup namespace, and a
- * target that is not being removed.
+ * The ioasids cgroup of a cgroup v2 directory @fd, if the caller may move
+ * the charge of a file charged to @from there: what moving a process from
+ * @from's cgroup to the target asks (write access to the target's
+ * cgroup.procs and to that of their common ancestor, both within the
+ * caller's cgroup namespace), and a target that is not being removed. The
+ * caller's own cgroup does not matter: a file passed to a process that owns
+ * another cgroup gives it no right to move the file's charge there.
  */
-static struct ioasids_cgroup *ioasid_cgroup_from_fd(int fd)
+static struct ioasids_cgroup *ioasid_cgroup_from_fd(int fd,
+						    struct ioasids_cgroup *from)
 {
 	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
 	struct cgroup_subsys_state *css, *e = NULL;
@@ -250,7 +253,8 @@ static struct ioasids_cgroup *ioasid_cgroup_from_fd(int fd)
 	css = css_tryget_online_from_dir(fd_file(f)->f_path.dentry, NULL);
 	if (IS_ERR(css)) {
 		fdput(f);
-		return ERR_PTR(-EBADF);
+		/* -ENOENT: a cgroup directory, removed. */
+		return ERR_PTR(PTR_ERR(css) == -ENOENT ? -ENODEV : -EBADF);
 	}
 	sb = fd_file(f)->f_path.dentry->d_sb;
 	dst = css->cgroup;
@@ -263,8 +267,8 @@ static struct ioasids_cgroup *ioasid_cgroup_from_fd(int fd)
 	ret = -ENODEV;
 	if (!(dst->self.flags & CSS_ONLINE))
 		goto out;
-	/* Stable under cgroup_mutex: no migration, no removal. */
-	src = task_dfl_cgroup(current);
+	/* @from holds its cgroup; the hierarchy is stable under the lock. */
+	src = from->css.cgroup;
 	ret = -ENOENT;
 	if (!cgroup_is_descendant(src, ns->root_cset->dfl_cgrp) ||
 	    !cgroup_is_descendant(dst, ns->root_cset->dfl_cgrp))
@@ -289,18 +293,21 @@ static int ioasid_set_cgroup_ioctl(struct ioasid_file *f,
 				   struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_set_cgroup *cmd = ucmd->cmd;
-	struct ioasids_cgroup *cg;
+	struct ioasids_cgroup *from, *cg;
 	int ret;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
-	cg = ioasid_cgroup_from_fd(cmd->cgroup_fd);
+	from = ioasid_set_get_cgroup(f->set);
+	cg = ioasid_cgroup_from_fd(cmd->cgroup_fd, from);
+	ioasids_cg_put(from);
 	if (IS_ERR(cg))
 		return PTR_ERR(cg);
 	ret = ioasid_set_set_cgroup(f->set, cg);
 	if (ret)
+	/* -EPERM if another call named a cgroup since @from was read. */
 		ioasids_cg_put(cg);
 	return ret;
 }

@@ -248,19 +248,22 @@ struct ioasid_bind {
  * opener's: for a manager (libvirtd, a container runtime) that opens
  * /dev/ioasid and passes the file to a VMM in the VM's cgroup, so that the
  * VM's ioasids.max applies. The caller must be allowed to move a process
- * into that cgroup (write access to cgroup.procs of the common ancestor of
- * its own cgroup and the target, as for CLONE_INTO_CGROUP), and the file
- * must hold no IDs.
+ * from the cgroup the file is charged to now into that cgroup (write
+ * access to the target's cgroup.procs and to that of the common ancestor
+ * of the two, both within the caller's cgroup namespace), whatever the
+ * caller's own cgroup: a process that receives the file gains no right to
+ * move its charge. The file must hold no IDs.
  *
  * Once only: a second IOASID_SET_CGROUP on the file is refused, so the
  * manager's choice holds whoever gets the file.
  *
  * Errors: EBADF when @cgroup_fd is not a cgroup v2 directory; EACCES or
  * EPERM when the caller may not move a process there (ENOENT when the
- * target is outside its cgroup namespace); ENODEV when the cgroup is being
- * removed; EPERM when the file was given a cgroup already; EBUSY when the
- * file holds IDs; EOPNOTSUPP for flags, or without the ioasids controller;
- * EINVAL for reserved fields; ENOMEM.
+ * target or the file's cgroup is outside its cgroup namespace); ENODEV
+ * when the target was removed or is being removed; EPERM when the file was
+ * given a cgroup already; EBUSY when the file holds IDs; EOPNOTSUPP for
+ * flags, or without the ioasids controller; EINVAL for reserved fields;
+ * ENOMEM.
  */
 struct ioasid_set_cgroup {
 	__u32 size;

@@ -776,8 +776,11 @@ TEST_F(ioasid, charge_another_cgroup_needs_both)
 		int fd = open("/dev/ioasid", O_RDWR);
 		int ret;
 
-		/* The node is root's; the file is what a manager hands over. */
-		if (vmfd < 0 || ownfd < 0 || fd < 0 || cg_enter(own))
+		/* The node is root's; the file is charged to "own". */
+		if (vmfd < 0 || ownfd < 0 || cg_enter(own))
+			_exit(1);
+		fd = open("/dev/ioasid", O_RDWR);
+		if (fd < 0)
 			_exit(1);
 		if (setgid(65534) || setuid(65534))
 			_exit(2);
@@ -802,6 +805,174 @@ TEST_F(ioasid, fdinfo)
 	struct ioasid_set_quota quota = { .size = sizeof(quota), .quota = 5 };
 	char val[PATH_MAX], val2[64];
 	unsigned long long set, set2;
+/*
+ * A file passed across a trust boundary gains its receiver nothing: moving
+ * its charge needs what moving a process from the file's cgroup to the
+ * target needs. A VMM's file, charged to "a" (limit 2), passed to a user
+ * who owns "b" and sits in it, cannot be pointed at "b": the common
+ * ancestor of "a" and "b" is root's. "a"'s limit keeps refusing.
+ */
+TEST_F(ioasid, passed_file_keeps_its_cgroup)
+{
+	char a[PATH_MAX], b[PATH_MAX], procs[PATH_MAX + 16];
+	int fd, bfd, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_make("a", a, sizeof(a)));
+	ASSERT_EQ(0, cg_make("b", b, sizeof(b)));
+	ASSERT_EQ(0, cg_write(a, "ioasids.max", "2"));
+	ASSERT_EQ(0, chown(b, 65534, 65534));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", b);
+	ASSERT_EQ(0, chown(procs, 65534, 65534));
+	/* The VMM's file, opened in "a". */
+	ASSERT_EQ(0, cg_enter(a));
+	fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_EQ(0, cg_enter(self->cg));
+	ASSERT_LE(0, fd);
+	bfd = open(b, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, bfd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u32 ids[3];
+		int ret;
+
+		if (cg_enter(b) || setgid(65534) || setuid(65534))
+			_exit(1);
+		ret = set_cgroup(fd, bfd);
+		if (ret != -EACCES)
+			_exit(ret ? 2 : 3);
+		if (ioasid_alloc_ids(fd, 0, ~0U, 2, ids) ||
+		    ioasid_alloc_one(fd, &ids[2]) != -EDQUOT)
+			_exit(4);
+		_exit(ioasid_free_ids(fd, 2, ids) ? 5 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	/* 3: the receiver moved the charge to its own cgroup. */
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(1, cg_read_key(a, "ioasids.events.local", "max"));
+	EXPECT_EQ(0, cg_current(a));
+	EXPECT_EQ(0, cg_current(b));
+	/* Root, which may move a process from "a" to "b", may move the file. */
+	EXPECT_EQ(0, set_cgroup(fd, bfd));
+	EXPECT_EQ(1, cg_read_key(b, "ioasids.stat", "sets"));
+	close(fd);
+	close(bfd);
+	rmdir(a);
+	rmdir(b);
+}
+
+/* A cgroup removed before it is named: ENODEV, as the uAPI says. */
+TEST_F(ioasid, charge_removed_cgroup)
+{
+	char gone[PATH_MAX];
+	int gfd;
+
+	ASSERT_EQ(0, cg_make("gone", gone, sizeof(gone)));
+	gfd = open(gone, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, gfd);
+	ASSERT_EQ(0, rmdir(gone));
+	EXPECT_EQ(-ENODEV, set_cgroup(self->fd, gfd));
+	close(gfd);
+	/* Nothing was named: the file still charges its opener's cgroup. */
+	EXPECT_EQ(1, cg_read_key(self->cg, "ioasids.stat", "sets"));
+}
+
+/*
+ * Walk @n IDs from @first, @stride apart, allocating and freeing each on
+ * @fd: one ID held at a time, but a new node of the namespace's tree (64
+ * IDs a leaf) for each. Return: 0, or the first allocation's -errno.
+ */
+static int walk_ids(int fd, __u32 first, __u32 stride, int n)
+{
+	__u32 id;
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		ret = ioasid_alloc_ids(fd, first + i * stride,
+				       first + i * stride, 1, &id);
+		if (ret)
+			return ret;
+		if (ioasid_free_ids(fd, 1, &id))
+			return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * What a tenant makes the kernel allocate is charged to its memory cgroup:
+ * with ioasids.max 1 it can still touch 2000 leaves of the namespace's
+ * tree (about 1.1 MB, kept for the next IDs there), and that shows in its
+ * memory.current; under a tight memory.max the request fails with ENOMEM
+ * (not an OOM kill) and leaves nothing: no ID, no charge. The parent sets
+ * the limit, so that the tenant needs no new page of its own under it.
+ */
+TEST_F(ioasid, kernel_memory_charged_to_memcg)
+{
+	int ready[2], go[2], status;
+	char mem[PATH_MAX], max[32];
+	long used;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_make("mem", mem, sizeof(mem)));
+	ASSERT_EQ(0, cg_write(CGROOT, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, cg_write(TESTCG, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, cg_write(mem, "ioasids.max", "1"));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct ioasid_info info;
+		long before, after;
+		char c = 0;
+		int fd, ret;
+
+		if (cg_enter(mem))
+			_exit(1);
+		fd = open("/dev/ioasid", O_RDWR);
+		if (fd < 0)
+			_exit(1);
+		before = cg_read_key(mem, "memory.current", NULL);
+		if (walk_ids(fd, 600000, 64, 2000))
+			_exit(2);
+		after = cg_read_key(mem, "memory.current", NULL);
+		if (before < 0 || after - before < 512 * 1024) {
+			printf("# memory.current %ld -> %ld\n", before, after);
+			_exit(3);
+		}
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(4);
+		/* Under the parent's memory.max now: no new page of ours. */
+		ret = walk_ids(fd, 800000, 64, 4000);
+		if (ret != -ENOMEM)
+			_exit(ret ? 5 : 6);
+		_exit(get_info(fd, &info) || info.count ? 7 : 0);
+	}
+	ASSERT_EQ(1, read(ready[0], max, 1));
+	used = cg_read_key(mem, "memory.current", NULL);
+	ASSERT_LT(0, used);
+	/* Room for the test itself, not for 4000 more leaves. */
+	snprintf(max, sizeof(max), "%ld", used + 128 * 1024);
+	ASSERT_EQ(0, cg_write(mem, "memory.max", max));
+	ASSERT_EQ(1, write(go[1], max, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, cg_write(mem, "memory.max", "max"));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_LT(0, cg_read_key(mem, "memory.events", "max"));
+	EXPECT_EQ(0, cg_read_key(mem, "memory.events", "oom_kill"));
+	EXPECT_EQ(0, cg_current(mem));
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	rmdir(mem);
+}
+
 	int fd2, status, ready[2], done[2];
 	__u32 ids[3];
 	pid_t pid;
