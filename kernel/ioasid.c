@@ -1255,9 +1255,7 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 		ret = ioasid_index_add(set, ids, n, IOASID_GFP);
 	if (ret)
 		goto release;
-
-	/* Charged only now, for IDs in hand. */
-	ioasids_cg_commit(set->cg, ioasid_kind(set), n);
+	/* Committed by ioasid_alloc_finalize(), cancelled by the abort. */
 	return 0;
 
 taken_live:
@@ -1319,14 +1317,15 @@ static int ioasid_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
  * ioasids.max on the way to the root (ioasids_cg_try_reserve()), so that a
  * request takes no more IDs than its limits allow, even for a moment; the
  * charge shows in ioasids.current and ioasids.peak only once the IDs are
- * in hand (ioasids_cg_commit()). A refused request leaves nothing but the
+ * finalized (ioasids_cg_commit()): an aborted allocation never shows in
+ * either. A refused request leaves nothing but the
  * ioasids.events count of a limit that refused it, and fires the
  * ioasid_refused tracepoint with its errno. The namespace's lock is
  * taken once for the batch, and given up every %IOASID_RESCHED_EVERY IDs.
  *
  * Context: Process context; sleeps.
  * Return:
- * * %0 - reserved and charged.
+ * * %0 - reserved, and room held under every limit.
  * * %-EDQUOT - the set's quota or an ioasids.max on its cgroup's path.
  * * %-ENOSPC - no @n free IDs in [@min, @max] or the system's capacity.
  * * %-EEXIST - @spid is in use in @set.
@@ -1351,8 +1350,12 @@ EXPORT_SYMBOL_GPL(ioasid_alloc_reserve);
  * @ids: the IDs ioasid_alloc_reserve() returned
  * @n: how many
  *
- * Sends %IOASID_NOTIFY_ALLOC for each, then makes them all visible at
- * once: from here on they are the set's like any other.
+ * Commits the charge (ioasids.current and ioasids.peak show it from
+ * here), sends %IOASID_NOTIFY_ALLOC for each, then makes them visible:
+ * from here on they are the set's like any other. Finalizing cannot fail;
+ * a batch of more than %IOASID_RESCHED_EVERY becomes visible that many at
+ * a time, the namespace's lock given up between, so a lookup racing with
+ * the end of the call may find some of its IDs before the others.
  *
  * Context: Process context; sleeps.
  */
@@ -1363,6 +1366,9 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 	struct ioasid_data *data;
 	unsigned int i;
 	void *entry;
+
+	/* set->nr counts them: set->cg cannot change meanwhile. */
+	ioasids_cg_commit(set->cg, ioasid_kind(set), n);
 
 	/* Still invisible: no one else can free or find them meanwhile. */
 	for (i = 0; i < n && !ioasid_quiet(set); i++) {
@@ -1383,9 +1389,10 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 		ioasid_xa_yield(&xas, i);
 		entry = ioasid_seek(&xas, ids[i]);
 		data = ioasid_object(entry);
+		/* data->id before the state: ioasid_find_by_spid(). */
 		if (data && !WARN_ON_ONCE(data->set != set ||
 					  data->state != IOASID_BUSY))
-			WRITE_ONCE(data->state, IOASID_LIVE);
+			smp_store_release(&data->state, IOASID_LIVE);
 		else if (!WARN_ON_ONCE(entry != ioasid_tag(set, IOASID_TAG_BUSY)))
 			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
 	}
@@ -1399,7 +1406,9 @@ EXPORT_SYMBOL_GPL(ioasid_alloc_finalize);
  * @ids: the IDs ioasid_alloc_reserve() returned
  * @n: how many
  *
- * No one saw them: they go back to the pool, and are uncharged, at once.
+ * No one saw them: they go back to the pool, and the room held for them
+ * under the limits is given back, at once. Nothing was ever charged:
+ * ioasids.current and ioasids.peak never showed them.
  *
  * Context: Process context; sleeps.
  */
@@ -1413,7 +1422,10 @@ void ioasid_alloc_abort(struct ioasid_set *set, const ioasid_t *ids,
 		ioasid_spid_release(data);
 		ioasid_data_free(data);
 	}
-	ioasid_uncharge(set, n);
+	ioasids_cg_cancel(set->cg, n);
+	/* The cgroup is done with before the count lets set->cg change. */
+	smp_mb__before_atomic();
+	atomic_sub(n, &set->nr);
 }
 EXPORT_SYMBOL_GPL(ioasid_alloc_abort);
 
@@ -1504,12 +1516,11 @@ static void ioasid_unbind_all(struct ioasid_data *data)
 {
 	struct ioasid_device *idev;
 
-	mutex_lock(&ioasid_devices_lock);
+	lockdep_assert_held(&ioasid_devices_lock);
 	list_for_each_entry(idev, &ioasid_devices, list) {
 		if (xa_load(&idev->table, data->id) == data)
 			ioasid_clear_entry(idev, data);
 	}
-	mutex_unlock(&ioasid_devices_lock);
 }
 
 /*
@@ -1520,15 +1531,22 @@ static void ioasid_teardown(struct ioasid_set *set, ioasid_t id,
 			    struct ioasid_data *data)
 {
 	ioasid_t spid = data ? data->spid : IOMMU_PASID_INVALID;
+	bool bonds = data && READ_ONCE(data->nr_bonds);
 
-	ioasid_call(set, IOASID_NOTIFY_FREE, id, spid, NULL,
-		    IOASID_STAGE_DEVICE);
 	/*
 	 * No new bond can start on a freed ID; one that started before is
-	 * counted already, and ioasid_unbind_all() waits for it.
+	 * counted already, and holds ioasid_devices_lock from its check to
+	 * its BIND notification: wait for it before anyone hears FREE, so
+	 * that no consumer is told BIND after FREE.
 	 */
-	if (data && READ_ONCE(data->nr_bonds))
+	if (bonds)
+		mutex_lock(&ioasid_devices_lock);
+	ioasid_call(set, IOASID_NOTIFY_FREE, id, spid, NULL,
+		    IOASID_STAGE_DEVICE);
+	if (bonds) {
 		ioasid_unbind_all(data);
+		mutex_unlock(&ioasid_devices_lock);
+	}
 	ioasid_call(set, IOASID_NOTIFY_FREE, id, spid, NULL, IOASID_STAGE_HOST);
 	if (!data)
 		return;
@@ -1859,7 +1877,8 @@ int ioasid_find_by_spid(struct ioasid_set *set, ioasid_t spid, ioasid_t *id)
 
 	rcu_read_lock();
 	data = xa_load(&set->spids, spid);
-	if (data && READ_ONCE(data->state) == IOASID_LIVE) {
+	/* Pairs with the release in ioasid_alloc_finalize(). */
+	if (data && smp_load_acquire(&data->state) == IOASID_LIVE) {
 		*id = data->id;
 		ret = 0;
 	}

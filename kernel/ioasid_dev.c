@@ -101,7 +101,9 @@ static int ioasid_alloc_ioctl(struct ioasid_file *f, struct ioasid_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (!cmd->count || cmd->count > IOASID_MAX_COUNT || cmd->min > cmd->max)
 		return -EINVAL;
-	if ((cmd->flags & IOASID_ALLOC_SPID) && cmd->count != 1)
+	/* 0xFFFFFFFF is no private ID: it would be an ID without one. */
+	if ((cmd->flags & IOASID_ALLOC_SPID) &&
+	    (cmd->count != 1 || cmd->spid == IOMMU_PASID_INVALID))
 		return -EINVAL;
 
 	ids = ioasid_ids_alloc(cmd->count, stack);
@@ -305,9 +307,9 @@ static int ioasid_set_cgroup_ioctl(struct ioasid_file *f,
 	ioasids_cg_put(from);
 	if (IS_ERR(cg))
 		return PTR_ERR(cg);
+	/* -EPERM if another call named a cgroup since @from was read. */
 	ret = ioasid_set_set_cgroup(f->set, cg);
 	if (ret)
-	/* -EPERM if another call named a cgroup since @from was read. */
 		ioasids_cg_put(cg);
 	return ret;
 }

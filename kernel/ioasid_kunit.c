@@ -9,10 +9,12 @@
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/ioasid.h>
 #include <linux/ioasids_cgroup.h>
 #include <linux/kthread.h>
+#include <linux/sched/task.h>
 
 #define TEST_MAX_PASIDS	64	/* IDs 1..63 */
 
@@ -801,6 +803,8 @@ struct fake_dev {
 	char log[32];
 	int reused_while_programmed;
 	ioasid_t fail_id;
+	/* If set, set_pasid() says it entered, then waits for the gate. */
+	struct completion *entered, *gate;
 };
 
 static void fake_log(struct fake_dev *f, char c)
@@ -817,6 +821,10 @@ static int fake_set_pasid(struct ioasid_device *idev, ioasid_t id)
 
 	if (id == f->fail_id)
 		return -EIO;
+	if (f->gate) {
+		complete(f->entered);
+		wait_for_completion(f->gate);
+	}
 	fake_log(f, 's');
 	return 0;
 }
@@ -906,6 +914,105 @@ static void ioasid_test_bind_free_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(f->other, id, id,
 					   IOMMU_PASID_INVALID, &again), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(f->other, again), 0);
+	fake_dev_del(f, set);
+	ioasid_set_free(set);
+}
+
+/* A bind or a free on another thread, off the test's stack. */
+struct bind_racer {
+	struct ioasid_set *set;
+	struct fake_dev *f;
+	ioasid_t id;
+	int ret;
+	struct completion done;
+	struct task_struct *task;
+};
+
+static int racer_bind_fn(void *arg)
+{
+	struct bind_racer *r = arg;
+
+	r->ret = ioasid_bind(r->set, &r->f->idev, r->id);
+	complete(&r->done);
+	return 0;
+}
+
+static int racer_free_fn(void *arg)
+{
+	struct bind_racer *r = arg;
+
+	r->ret = ioasid_free(r->set, r->id);
+	complete(&r->done);
+	return 0;
+}
+
+static struct bind_racer *racer_start(struct kunit *test, int (*fn)(void *),
+				      struct ioasid_set *set,
+				      struct fake_dev *f, ioasid_t id)
+{
+	struct bind_racer *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	*r = (struct bind_racer) { .set = set, .f = f, .id = id };
+	init_completion(&r->done);
+	r->task = kthread_run(fn, r, "ioasid_kunit/race");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(r->task));
+	get_task_struct(r->task);
+	return r;
+}
+
+/* Until @r sleeps uninterruptibly (on a lock) or is done: at most 10 s. */
+static void racer_wait_blocked(struct bind_racer *r)
+{
+	int i;
+
+	for (i = 0; i < 1000 && !completion_done(&r->done); i++) {
+		if (READ_ONCE(r->task->__state) == TASK_UNINTERRUPTIBLE)
+			return;
+		msleep(10);
+	}
+}
+
+/*
+ * A FREE that meets a BIND in flight (past its check, still programming
+ * the device) waits for it: consumers hear BIND, then FREE and UNBIND,
+ * never FREE before BIND.
+ */
+static void ioasid_test_bind_in_flight_then_free(struct kunit *test)
+{
+	struct ioasid_set *set = new_set(test, 0);
+	struct fake_dev *f = fake_dev_new(test, set);
+	struct bind_racer *b, *fr;
+	ioasid_t id;
+
+	f->entered = kunit_kzalloc(test, sizeof(*f->entered), GFP_KERNEL);
+	f->gate = kunit_kzalloc(test, sizeof(*f->gate), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, f->entered && f->gate);
+	init_completion(f->entered);
+	init_completion(f->gate);
+	/* Told at the device's stage, where a driver hears FREE first. */
+	ioasid_unregister_notifier(set, &f->nb);
+	f->nb.priority = IOASID_PRIO_DEVICE;
+	ioasid_register_notifier(set, &f->nb);
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, IOMMU_PASID_INVALID,
+					   &id), 0);
+	memset(f->log, 0, sizeof(f->log));
+
+	b = racer_start(test, racer_bind_fn, set, f, id);
+	wait_for_completion(f->entered);
+	fr = racer_start(test, racer_free_fn, set, f, id);
+	racer_wait_blocked(fr);
+	complete(f->gate);
+	wait_for_completion(&b->done);
+	wait_for_completion(&fr->done);
+	put_task_struct(b->task);
+	put_task_struct(fr->task);
+	f->gate = NULL;
+
+	KUNIT_EXPECT_EQ(test, b->ret, 0);
+	KUNIT_EXPECT_EQ(test, fr->ret, 0);
+	KUNIT_EXPECT_STREQ(test, f->log, "sBFUc");
+	KUNIT_EXPECT_EQ(test, f->reused_while_programmed, 0);
 	fake_dev_del(f, set);
 	ioasid_set_free(set);
 }
@@ -1058,6 +1165,7 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_notifier_order),
 	KUNIT_CASE(ioasid_test_teardown_before_reuse),
 	KUNIT_CASE(ioasid_test_bind_free_order),
+	KUNIT_CASE(ioasid_test_bind_in_flight_then_free),
 	KUNIT_CASE(ioasid_test_teardown_order),
 	KUNIT_CASE(ioasid_test_bind_unbind),
 	KUNIT_CASE(ioasid_test_device_register),

@@ -92,7 +92,9 @@ enum ioasid_alloc_flags {
  * All or nothing: on any error no ID is held and nothing is charged. The
  * IDs become visible to this file's other calls (FREE, FIND, BIND, from
  * any thread) only once the whole allocation succeeded, copy to @ids
- * included; an allocation refused by a quota, a limit or a full range
+ * included (from then on it cannot fail; a batch of more than 64 becomes
+ * visible 64 at a time before the call returns); an allocation refused by
+ * a quota, a limit or a full range
  * leaves nothing behind but the ioasids.events count of a refusing limit,
  * and never shows in ioasids.peak.
  *
@@ -105,7 +107,8 @@ enum ioasid_alloc_flags {
  * path would be exceeded; ENOSPC when [@min, @max] has no @count free IDs
  * or the system's capacity is used up; EEXIST when @spid is attached to
  * another of this file's IDs; EINVAL for @count 0 or above
- * %IOASID_MAX_COUNT, @min > @max, or %IOASID_ALLOC_SPID with @count > 1;
+ * %IOASID_MAX_COUNT, @min > @max, or %IOASID_ALLOC_SPID with @count > 1
+ * or @spid 0xFFFFFFFF (no private ID);
  * EOPNOTSUPP for unknown flags; EFAULT for a bad @ids; EINTR when a fatal
  * signal interrupted it; ENOMEM.
  */

@@ -194,6 +194,16 @@ TEST_F(ioasid, alloc_errors)
 					    (__u32 *)-4096L));
 	EXPECT_EQ(0, ioasid_count(self->fd));
 	EXPECT_EQ(0, cg_current(self->cg));
+	/* Never handed out, never in the high-water mark. */
+	EXPECT_EQ(0, cg_read_key(self->cg, "ioasids.peak", NULL));
+
+	/* 0xFFFFFFFF is no private ID: an ID without one is not asked for. */
+	cmd = (struct ioasid_alloc){ .size = sizeof(cmd), .count = 1,
+		.max = ~0U, .flags = IOASID_ALLOC_SPID, .spid = ~0U,
+		.ids = (uintptr_t)ids };
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_ALLOC, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, ioasid_count(self->fd));
 }
 
 TEST_F(ioasid, private_ids)
@@ -773,8 +783,7 @@ TEST_F(ioasid, charge_another_cgroup_needs_both)
 	if (pid == 0) {
 		int vmfd = open(vm, O_RDONLY | O_DIRECTORY);
 		int ownfd = open(own, O_RDONLY | O_DIRECTORY);
-		int fd = open("/dev/ioasid", O_RDWR);
-		int ret;
+		int fd, ret;
 
 		/* The node is root's; the file is charged to "own". */
 		if (vmfd < 0 || ownfd < 0 || cg_enter(own))
@@ -796,15 +805,6 @@ TEST_F(ioasid, charge_another_cgroup_needs_both)
 	rmdir(own);
 }
 
-/*
- * /proc/PID/fdinfo of a /dev/ioasid file: the set's number (never reused),
- * count, quota, and cgroup as the reader's cgroup namespace sees it.
- */
-TEST_F(ioasid, fdinfo)
-{
-	struct ioasid_set_quota quota = { .size = sizeof(quota), .quota = 5 };
-	char val[PATH_MAX], val2[64];
-	unsigned long long set, set2;
 /*
  * A file passed across a trust boundary gains its receiver nothing: moving
  * its charge needs what moving a process from the file's cgroup to the
@@ -973,6 +973,15 @@ TEST_F(ioasid, kernel_memory_charged_to_memcg)
 	rmdir(mem);
 }
 
+/*
+ * /proc/PID/fdinfo of a /dev/ioasid file: the set's number (never reused),
+ * count, quota, and cgroup as the reader's cgroup namespace sees it.
+ */
+TEST_F(ioasid, fdinfo)
+{
+	struct ioasid_set_quota quota = { .size = sizeof(quota), .quota = 5 };
+	char val[PATH_MAX], val2[64];
+	unsigned long long set, set2;
 	int fd2, status, ready[2], done[2];
 	__u32 ids[3];
 	pid_t pid;
