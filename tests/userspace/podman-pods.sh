@@ -2,9 +2,9 @@
 # ioasids-oci-hook's ioasids.pod-max with podman 4.3 (cgroupfs manager,
 # the hook and its hooks.d JSON as make install installed them in the
 # guest), under the userspace boot (tests/userspace/run; not in make check:
-# five podman runs, each seconds under TCG). The hook writes the
+# six podman runs, each seconds under TCG). The hook lowers the
 # limit of the parent of the container's cgroup only if it is named as a
-# pod's is.
+# pod's is, and never raises it.
 . "$(dirname "$0")/../integration/lib.bash"
 tools=/usr/bin
 t=$(mktemp -d /tmp/podman.XXXXXX)
@@ -42,8 +42,9 @@ podman pod rm -f -t 0 p1 > /dev/null 2>&1
 
 # Kubernetes' cgroupfs layout, /kubepods/burstable/pod<UID>/<container>,
 # made with --cgroup-parent: one container holds 2 of the pod's 3, another
-# is refused 2 more by the pod's limit, and gets 1.
-P=/kubepods/burstable/pod1234
+# is refused 2 more by the pod's limit, and gets 1; one asking for 8, more
+# than the pod's 3, does not start.
+P=/kubepods/burstable/pod$(cat /proc/sys/kernel/random/uuid)
 # kctr ARGS...: a container in that pod with ioasids.pod-max=3.
 kctr() {
 	podman run --network none --rootfs --device /dev/ioasid --cgroup-parent $P \
@@ -61,6 +62,15 @@ check "pod-max=3: refused by the pod's limit" eq "max 1" grep '^max ' $CG$P/ioas
 check "pod-max=3: 1 more fits" bash -c \
 	"$(declare -f podman kctr); t=$t tools=$tools P=$P
 	 kctr --rm $t/rootfs /ioasids/ioasidctl alloc --count 1"
+check "pod-max=8 in the pod of 3: the container does not start" bash -c \
+	"$(declare -f podman); t=$t tools=$tools P=$P
+	 ! podman run --rm --network none --rootfs --cgroup-parent $P -v /usr:/usr:ro \
+	   --annotation ioasids.pod-max=8 --annotation run.oci.hooks.stderr=$t/hook8.err \
+	   $t/rootfs sh -c 'echo started' > $t/out 2>&1;
+	 cat $t/out; ! grep -q started $t/out"
+check "pod-max=8 in the pod of 3: the hook says why" \
+	grep -q 'ioasids.pod-max="8" is above ioasids.max of .*: 3' "$t/hook8.err"
+check "pod-max=8 in the pod of 3: the pod keeps 3" eq 3 cat $CG$P/ioasids.max
 podman rm -f -t 0 c1 > /dev/null 2>&1
 check "nothing left charged" wait_for "$base" $CG/ioasids.current
 done_testing
