@@ -1389,9 +1389,9 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 		ioasid_xa_yield(&xas, i);
 		entry = ioasid_seek(&xas, ids[i]);
 		data = ioasid_object(entry);
-		/* data->id before the state: ioasid_find_by_spid(). */
 		if (data && !WARN_ON_ONCE(data->set != set ||
 					  data->state != IOASID_BUSY))
+			/* data->id before LIVE: ioasid_find_by_spid(). */
 			smp_store_release(&data->state, IOASID_LIVE);
 		else if (!WARN_ON_ONCE(entry != ioasid_tag(set, IOASID_TAG_BUSY)))
 			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));

@@ -966,10 +966,10 @@ static void racer_wait_blocked(struct bind_racer *r)
 {
 	int i;
 
-	for (i = 0; i < 1000 && !completion_done(&r->done); i++) {
+	for (i = 0; i < 500 && !completion_done(&r->done); i++) {
 		if (READ_ONCE(r->task->__state) == TASK_UNINTERRUPTIBLE)
 			return;
-		msleep(10);
+		msleep(20);
 	}
 }
 

@@ -75,6 +75,8 @@
 #define MAX_DOC	(4 << 20)	/* bytes of state or config.json */
 #define MAX_DEPTH	64		/* nesting of objects and arrays */
 #define MAX_VALUE	20		/* characters of a limit */
+/* What a container ID may be made of. */
+#define ID_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-"
 #define MAX_ID		1024		/* characters of a container id */
 #define MAX_CONF	65536		/* bytes of the ceilings file */
 #define LOCK_WAIT_MS	20000		/* for a cgroup's lock */
@@ -674,7 +676,7 @@ static void shown(char *out, size_t size, const char *v)
 
 	for (i = 0; i < n && i + 4 < size; i++)
 		out[i] = v[i] >= 0x20 && v[i] < 0x7f ? v[i] : '?';
-	strcpy(out + i, n > i ? "..." : "");
+	snprintf(out + i, size - i, "%s", n > i ? "..." : "");
 }
 
 /* "max" or 1 to MAX_VALUE decimal digits, at most ULLONG_MAX, into *l. */
@@ -739,7 +741,8 @@ static bool read_ceilings(struct limit *pod_ceil, struct limit *ceil)
 	int fd, n = 0;
 	bool ok = false;
 
-	pod_ceil->set = ceil->set = false;
+	pod_ceil->set = false;
+	ceil->set = false;
 	fd = open(conf_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT)
 		return true;
@@ -833,8 +836,7 @@ static bool valid_id(const char *id)
 	char buf[64];
 
 	if (n && n <= MAX_ID && strcmp(id, ".") && strcmp(id, "..") &&
-	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		       "0123456789_+.-") == n)
+	    strspn(id, ID_CHARS) == n)
 		return true;
 	shown(buf, sizeof(buf), id);
 	errmsg("the state's \"id\" \"%s\" is not a container id", buf);
@@ -1219,7 +1221,8 @@ static bool get_max(const char *cg, struct limit *l)
 	}
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		l->set = l->max = true;
+		l->set = true;
+		l->max = true;
 		return true;
 	}
 	if (fd < 0) {
@@ -1325,7 +1328,7 @@ static bool may_lower(const char *key, const char *val, const struct limit *want
 		return true;
 	shown(buf, sizeof(buf), val);
 	limit_str(curs, sizeof(curs), &cur);
-	errmsg("annotation %s=\"%s\" is above ioasids.max of %s: %s (an annotation may only lower a limit)",
+	errmsg("annotation %s=\"%s\" is above ioasids.max of %s: %s (may only lower it)",
 	       key, buf, cg, curs);
 	return false;
 }
@@ -1421,7 +1424,7 @@ int main(int argc, char **argv)
 	if (!hooks_own(cg, &own))
 		goto out;
 	if (own) {
-		errmsg("the container's cgroup %s is the hook's own, or above it: \"pid\" %ld is not the container's process",
+		errmsg("the container's cgroup %s is the hook's own, or above it (pid %ld)",
 		       cg, d.pid);
 		goto out;
 	}
@@ -1445,7 +1448,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (d.pod_max && !is_pod_cgroup(pod)) {
-		errmsg("%s: parent cgroup %s is not a pod's (pod<UID> under kubepods, kubepods[-besteffort|-burstable]-pod<UID>.slice, machine-libpod_pod_<64 hex>.slice)",
+		errmsg("%s: parent cgroup %s is not a pod's (Kubernetes' or libpod's)",
 		       ANNOT_POD_MAX, pod);
 		goto out;
 	}
