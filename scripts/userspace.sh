@@ -192,7 +192,15 @@ build_crun() {
 			{ tail -20 "$out/crun-configure.log" >&2; exit 1; }
 	fi
 	log "building crun"
-	"${idle[@]}" make -s -C "$dir/src" -j "$jobs" git-version.h crun >"$out/crun-make.log" 2>&1 ||
+	# git-version.h on its own first, and once more serially if the
+	# parallel build fails: one cold build here stopped after libocispec
+	# with no error in its log (make -j2 of both targets at once), and the
+	# same command then built crun.
+	{ "${idle[@]}" make -s -C "$dir/src" git-version.h &&
+	  { "${idle[@]}" make -s -C "$dir/src" -j "$jobs" crun ||
+	    { echo "userspace: parallel crun build failed; once more with -j1"
+	      "${idle[@]}" make -s -C "$dir/src" crun; }; }
+	} >"$out/crun-make.log" 2>&1 ||
 		{ tail -30 "$out/crun-make.log" >&2; exit 1; }
 	mkdir -p "$out/bin"
 	ln -sfn "$dir/src/crun" "$out/bin/crun"
