@@ -41,6 +41,8 @@ enum ioasids_kind {
  */
 #define IOASIDS_MAX_IDS		(IOASIDS_MAX_CAPACITY - 1)
 
+#ifdef CONFIG_CGROUP_IOASIDS
+
 /**
  * struct ioasids_kind_usage - one CPU's share of a cgroup's usage per kind
  * @n: per &enum ioasids_kind; one CPU's share may be negative, the sum not
@@ -87,8 +89,6 @@ struct ioasids_cgroup {
 	struct cgroup_file events_local_file;
 	struct list_head peak_watchers;
 };
-
-#ifdef CONFIG_CGROUP_IOASIDS
 
 /*
  * What any user of PASIDs calls, exported as misc exports its own: who to
