@@ -10,7 +10,8 @@ KTAP result lines ("ok 1 name", "not ok 2 name # SKIP why", nested by
 indentation) are the test results; a block without any is one result,
 judged by its exit status (0 passed, 4 skipped as in kselftest, else
 failed). CONSOLE_LOG is the kernel console: any WARN, BUG, oops, lockdep,
-KASAN, UBSAN, SLUB or kmemleak report in it (kmemleak turning itself off
+KASAN, UBSAN, SLUB or kmemleak report in it (kmemleak, lockdep or
+debugobjects turning itself off, printk dropping messages and an OOM kill
 included) is a failure of its own, as is a guest that did not finish
 (--status other than 0), and so is a run in which no test ran at all.
 --extra adds result lines ("ok NAME", "FAIL NAME # why") that were produced
@@ -62,6 +63,17 @@ CONSOLE_REPORTS = [
     (re.compile(r'kmemleak: (Kernel memory leak detector disabled|'
                 r'Memory pool empty|Cannot allocate|'
                 r'Kmemleak disabled without freeing)'), 'kmemleak off'),
+    # The other detectors turning themselves off: lockdep (out of lock
+    # classes or chains, or after a first report), debugobjects (out of
+    # memory for its objects), lock debugging after a taint.
+    (re.compile(r'turning off the locking correctness validator'), 'lockdep off'),
+    (re.compile(r'Disabling lock debugging due to kernel taint'), 'lockdep off'),
+    (re.compile(r'ODEBUG(:| disabled)|debug_objects: .*disabled'), 'debugobjects'),
+    # Reports that never reached the console.
+    (re.compile(r'printk messages dropped'), 'printk dropped'),
+    # An OOM kill: some test's process died, whatever it printed.
+    (re.compile(r'invoked oom-killer|Out of memory: Kill|'
+                r'Memory cgroup out of memory|oom-kill:'), 'OOM'),
 ]
 
 RESULT = re.compile(r'^(\s*)(not ok|ok)\s+\d+\s*(?:-\s+)?([^#]*?)\s*(?:#\s*(.*))?$')
