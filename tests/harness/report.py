@@ -3,6 +3,7 @@
 
     report.py CONSOLE_LOG JOB_LOG [--status N] [--extra RESULTS]
               [--inventory FILE [--filter T] [--full]] [--allowed-skips FILE]
+              [--cases TOP]
 
 JOB_LOG is what the guest job wrote on its serial port: blocks between
 "@@BEGIN <kind> <name>" and "@@END <name> <status>". Inside a block, TAP or
@@ -10,7 +11,8 @@ KTAP result lines ("ok 1 name", "not ok 2 name # SKIP why", nested by
 indentation) are the test results; a block without any is one result,
 judged by its exit status (0 passed, 4 skipped as in kselftest, else
 failed). CONSOLE_LOG is the kernel console: any WARN, BUG, oops, lockdep,
-KASAN, UBSAN, SLUB or kmemleak report in it (kmemleak turning itself off
+KASAN, UBSAN, SLUB or kmemleak report in it (kmemleak, lockdep or
+debugobjects turning itself off, printk dropping messages and an OOM kill
 included) is a failure of its own, as is a guest that did not finish
 (--status other than 0), and so is a run in which no test ran at all.
 --extra adds result lines ("ok NAME", "FAIL NAME # why") that were produced
@@ -26,7 +28,12 @@ Nothing can vanish or pass by not running:
   --filter's T, or one of its comma-separated parts, as the guest job
   selects) and, with --full, every
   "host NAME" line must have produced at least one result named NAME or
-  NAME/...; a missing one fails.
+  NAME/...; a missing one fails;
+- with --cases TOP, so must every test case that the sources of TOP have
+  (cases.py: each TEST/TEST_F, KUNIT_CASE, test_ioasids.c tests[] entry,
+  integration check, boot job check; guest ones as --filter selects, host
+  ones with --full), and a kselftest, KUnit or tests[] case that the git
+  history had and the sources lost fails unless retired-cases names it.
 
 Prints "ok", "FAIL" or "skip" and the test name for each test, then the
 line "N passed, N failed, N skipped". Exits 1 when anything failed.
@@ -62,6 +69,17 @@ CONSOLE_REPORTS = [
     (re.compile(r'kmemleak: (Kernel memory leak detector disabled|'
                 r'Memory pool empty|Cannot allocate|'
                 r'Kmemleak disabled without freeing)'), 'kmemleak off'),
+    # The other detectors turning themselves off: lockdep (out of lock
+    # classes or chains, or after a first report), debugobjects (out of
+    # memory for its objects), lock debugging after a taint.
+    (re.compile(r'turning off the locking correctness validator'), 'lockdep off'),
+    (re.compile(r'Disabling lock debugging due to kernel taint'), 'lockdep off'),
+    (re.compile(r'ODEBUG(:| disabled)|debug_objects: .*disabled'), 'debugobjects'),
+    # Reports that never reached the console.
+    (re.compile(r'printk messages dropped'), 'printk dropped'),
+    # An OOM kill: some test's process died, whatever it printed.
+    (re.compile(r'invoked oom-killer|Out of memory: Kill|'
+                r'Memory cgroup out of memory|oom-kill:'), 'OOM'),
 ]
 
 RESULT = re.compile(r'^(\s*)(not ok|ok)\s+\d+\s*(?:-\s+)?([^#]*?)\s*(?:#\s*(.*))?$')
@@ -254,8 +272,43 @@ def missing(results, inventory, filt, full):
     return gone
 
 
+def missing_cases(results, top, filt, full):
+    """[(name, why)]: the cases the sources have (cases.py) that produced
+    no result, and those deleted from the sources without being retired."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cases
+    names = [n for n, _, _ in results]
+    exact = set(names)
+    prefixes = set()
+    for n in names:
+        parts = n.split('/')
+        for i in range(1, len(parts)):
+            prefixes.add('/'.join(parts[:i]))
+    out = []
+    for where, name, regex in cases.current(top):
+        if where == 'host' and not full:
+            continue
+        if where == 'guest' and filt and \
+                not any(f in name for f in filt.split(',')):
+            continue
+        if re.escape(name) == regex:
+            if name in exact or name in prefixes:
+                continue
+        else:
+            rx = re.compile(regex + '(?:/.*)?')
+            if any(rx.fullmatch(n) for n in names):
+                continue
+        out.append((name, 'missing: a case of the sources (cases.py) '
+                    'without a result'))
+    for name in cases.deleted(top):
+        out.append((name, 'deleted from the sources: name it in '
+                    'tests/harness/retired-cases, with why'))
+    return out
+
+
 def main(argv):
     args, status, extra = [], None, None
+    cases_top = None
     inventory, filt, full = None, '', False
     skips = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          'allowed-skips')
@@ -271,6 +324,8 @@ def main(argv):
             filt = next(it)
         elif a == '--full':
             full = True
+        elif a == '--cases':
+            cases_top = next(it)
         elif a == '--allowed-skips':
             skips = next(it)
         else:
@@ -313,6 +368,10 @@ def main(argv):
         for entry in missing(results, inventory, filt, full):
             results.append((entry, 'FAIL', f'missing: in {os.path.basename(inventory)}, '
                             'but the run has no result for it'))
+
+    if cases_top:
+        for name, why in missing_cases(results, cases_top, filt, full):
+            results.append((name, 'FAIL', why))
 
     counts = {'ok': 0, 'FAIL': 0, 'skip': 0}
     for name, state, why in results:

@@ -18,7 +18,7 @@ check "--version: the Makefile's VERSION" \
 	eq "ioasidctl $(sed -n 's/^VERSION := //p' "$(dirname "$CTL")/../../tools/Makefile")" $CTL --version
 for c in alloc info tree ps top set-max metrics; do
 	check "$c --help: its usage on stdout, exit 0" \
-		says "^Usage: ioasidctl $c" out $CTL $c --help
+		ok_says "^Usage: ioasidctl $c" $CTL $c --help
 	check "help $c is $c --help" eq "$($CTL $c --help)" $CTL help $c
 done
 check "help of no command: exit 2" status 2 $CTL help frobnicate

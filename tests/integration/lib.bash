@@ -17,9 +17,48 @@ check() {
 	fi
 }
 
-# fails COMMAND...: succeeds when COMMAND fails.
+# fails COMMAND...: succeeds when COMMAND ran and said no: an exit status
+# from 1 to 125. Not when it could not run at all (126, 127: "command not
+# found", not executable) nor when it died of a signal (128 and up: a
+# crash is no refusal), nor on timeout's 124.
 fails() {
-	! "$@"
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	case $rc in
+	0) echo "succeeded: $out"; return 1 ;;
+	124) echo "timed out (exit 124): $out"; return 1 ;;
+	126|127) echo "could not run (exit $rc): $out"; return 1 ;;
+	esac
+	if [ $rc -ge 128 ]; then
+		echo "died of signal $((rc - 128)) (exit $rc): $out"
+		return 1
+	fi
+	printf '%s\n' "$out"
+}
+
+# fails_with STATUS PATTERN COMMAND...: the refusal the test names:
+# COMMAND exits with STATUS and its output (either stream) matches the
+# extended regular expression PATTERN.
+fails_with() {
+	local want=$1 pattern=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	[ $rc -eq "$want" ] || { echo "exit $rc, want $want: $out"; return 1; }
+	grep -qE -- "$pattern" <<< "$out" ||
+		{ echo "exit $rc, but not '$pattern': $out"; return 1; }
+}
+
+# ok_says PATTERN COMMAND...: COMMAND exits 0 and its standard output
+# matches PATTERN.
+ok_says() {
+	local pattern=$1 out rc
+	shift
+	out=$("$@" 2>/dev/null)
+	rc=$?
+	[ $rc -eq 0 ] || { echo "exit $rc, want 0: $out"; return 1; }
+	grep -qE -- "$pattern" <<< "$out" || { echo "got: $out"; return 1; }
 }
 
 # eq WANT COMMAND...: succeeds when COMMAND prints exactly WANT.

@@ -78,12 +78,24 @@ check "both refusals are in events.local" \
 
 # A charge the capacity refuses: logged once for the charged cgroup.
 cap=$(cat $CG/ioasids.capacity)
+# key FILE KEY: KEY's count in the flat-keyed FILE.
+key() { sed -n "s/^$2 //p" "$1"; }
+root_max=$(key $CG/ioasids.events max)
+root_capacity=$(key $CG/ioasids.events capacity)
 in_cg obs_cap bash -c "exec 3<> $CHARGE; echo 'fd $((cap + 1))' >&3" 2>/dev/null
 check "a refusal by the capacity is logged, naming the cgroup" \
 	eq 1 bash -c "dmesg | grep -cE 'ioasids: $((cap + 1)) IOASID\(s\) for bash\[[0-9]+\] refused by the capacity, $cap, charged to /obs_cap'"
 in_cg obs_cap bash -c "exec 3<> $CHARGE; echo 'fd $((cap + 1))' >&3" 2>/dev/null
 check "and only once" \
 	eq 1 bash -c "dmesg | grep -c 'refused by the capacity, $cap, charged to /obs_cap'"
+# The root's ioasids.events counts both refusals by the capacity, and
+# nothing else: its values, not only its keys.
+check "the root's events: capacity counted both, max none" \
+	eq "max $root_max capacity $((root_capacity + 2))" \
+	bash -c "echo max \$(sed -n 's/^max //p' $CG/ioasids.events) capacity \$(sed -n 's/^capacity //p' $CG/ioasids.events)"
+check "obs_cap's events and events.local: capacity 2, max 0" \
+	eq "max 0 capacity 2 max 0 capacity 2" \
+	bash -c "cat $CG/obs_cap/ioasids.events $CG/obs_cap/ioasids.events.local | xargs"
 
 # Binds and unbinds, through the mock devices (the hw kselftest's case).
 trace_on
