@@ -22,6 +22,29 @@ status_line() {
 	systemctl status --no-pager "$1" | sed -n 's/^ *IOASIDs: //p'
 }
 
+# logged UNIT TEXT: within 15 s, PID 1 logged a line containing TEXT about
+# UNIT (journalctl -u matches PID 1's UNIT= field). Bounded by time, not
+# by tries: one journalctl can take seconds under TCG.
+logged() {
+	local end=$((SECONDS + 15))
+	while :; do
+		journalctl -q -b -u "$1" -o cat 2>/dev/null | grep -qF -- "$2" && return 0
+		[ $SECONDS -lt $end ] || break
+		sleep 0.5
+	done
+	echo "not logged for $1: $2; its last lines:"
+	journalctl -q -b -u "$1" -o cat 2>&1 | tail -n 5
+	return 1
+}
+
+# fake_capacity CONTENT: PID 1 (whose mount namespace this job shares)
+# reads CONTENT as the root's ioasids.capacity, from a file bind-mounted
+# over it. The kernel's own capacity is unchanged.
+fake_capacity() {
+	printf '%s\n' "$1" > /run/ioasids-fake-capacity &&
+	mount --bind /run/ioasids-fake-capacity $CG/ioasids.capacity
+}
+
 check pid1-is-systemd eq systemd cat /proc/1/comm
 check pid1-is-patched bash -c 'systemctl show -P Version | grep -q +ioasids'
 check default-accounting eq yes systemctl show -P DefaultIOASIDsAccounting
@@ -84,6 +107,37 @@ check infinity-show eq infinity systemctl show -P IOASIDsMax vms-vm1.slice
 cap=$(cat $CG/ioasids.capacity)
 check percent systemctl set-property --runtime vms-vm1.slice IOASIDsMax=1%
 check percent-limit eq $((cap / 100)) cat $SL/ioasids.max
+check percent-logged logged vms-vm1.slice "IOASIDsMax=1.00% of the IOASID capacity $cap resolved to $((cap / 100))."
+# 100% over D-Bus (IOASIDsMaxScale=UINT32_MAX) as in a unit file.
+check percent-100 systemctl set-property --runtime vms-vm1.slice IOASIDsMax=100%
+check percent-100-limit eq $cap cat $SL/ioasids.max
+check percent-100-show eq $cap systemctl show -P IOASIDsMax vms-vm1.slice
+# Percentages fail closed. A capacity that cannot be read (in a cgroup
+# namespace there is no ioasids.capacity, as the first check shows; here
+# the file PID 1 reads holds no number) makes the limit 0, not "max", and
+# says so.
+mkdir -p /run/ioasids-cgns
+check cgns-no-capacity unshare -C -m bash -c \
+	'mount -t cgroup2 none /run/ioasids-cgns && test -e /run/ioasids-cgns/ioasids.max && test ! -e /run/ioasids-cgns/ioasids.capacity'
+check percent-unknown-fake fake_capacity unknown
+check percent-unknown systemctl set-property --runtime vms-vm1.slice IOASIDsMax=50%
+check percent-unknown-limit wait_for 0 $SL/ioasids.max
+check percent-unknown-show eq 0 systemctl show -P IOASIDsMax vms-vm1.slice
+check percent-unknown-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc
+umount $CG/ioasids.capacity
+check percent-unknown-logged logged vms-vm1.slice "IOASIDsMax=50.00% cannot be resolved"
+# Resolved again, with the capacity now read, when the slice is realized
+# again (here by a scope starting in it).
+check percent-known-again in_scope vms-vm1.slice ioasidctl alloc
+check percent-known-again-limit eq $((cap / 2)) cat $SL/ioasids.max
+# A capacity of 0: 0, said.
+check percent-100-again systemctl set-property --runtime vms-vm1.slice IOASIDsMax=100%
+check percent-100-again-limit wait_for $cap $SL/ioasids.max
+check percent-zero-fake fake_capacity 0
+check percent-zero-cap systemctl set-property --runtime vms-vm1.slice IOASIDsMax=25%
+check percent-zero-cap-limit wait_for 0 $SL/ioasids.max
+umount $CG/ioasids.capacity
+check percent-zero-cap-logged logged vms-vm1.slice "IOASIDsMax=25.00% resolved to 0: the system's IOASID capacity (ioasids.capacity) is 0."
 check zero systemctl set-property --runtime vms-vm1.slice IOASIDsMax=0
 check zero-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc
 
