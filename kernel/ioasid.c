@@ -176,7 +176,7 @@ static DEFINE_SPINLOCK(ioasid_sets_lock);
 static BLOCKING_NOTIFIER_HEAD(ioasid_global_nh);
 
 /* An mm's set, by the mm's PASID: found in O(1) however many sets exist. */
-static DEFINE_XARRAY(ioasid_mm_sets);
+static DEFINE_XARRAY_FLAGS(ioasid_mm_sets, XA_FLAGS_ACCOUNT);
 
 /* Registered devices and their PASID tables; taken before any set's lock. */
 static LIST_HEAD(ioasid_devices);
@@ -207,6 +207,18 @@ EXPORT_SYMBOL_GPL(ioasid_kernel_set);
 
 /* Work per call is bounded; long loops yield every so many IDs. */
 #define IOASID_RESCHED_EVERY	64
+
+/*
+ * What an allocation may ask for while it holds the namespace's lock, and
+ * otherwise. Every node and object a set makes the kernel allocate, in the
+ * namespace's tree or its own, is charged to the memory cgroup of the task
+ * that asked (the xarrays are XA_FLAGS_ACCOUNT, so xas_store()'s own
+ * GFP_NOWAIT attempts are charged too), as iommufd charges its objects. A
+ * request that its memory.max cannot hold fails with -ENOMEM after reclaim
+ * (__GFP_RETRY_MAYFAIL), rather than OOM-killing for an ioctl.
+ */
+#define IOASID_GFP_LOCKED	(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
+#define IOASID_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
 
 /*
  * Which notifiers to tell: the device side (above IOASID_PRIO_IOMMU), the
@@ -323,7 +335,7 @@ struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
 	if (type > IOASID_SET_TYPE_FD || (type == IOASID_SET_TYPE_MM && !token))
 		return ERR_PTR(-EINVAL);
 
-	set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
+	set = kzalloc(sizeof(*set), IOASID_GFP);
 	if (!set)
 		return ERR_PTR(-ENOMEM);
 	set->id = atomic64_inc_return(&ioasid_set_seq);
@@ -479,15 +491,18 @@ EXPORT_SYMBOL_GPL(ioasid_set_set_cgroup);
  *
  * Context: Process context.
  * Return: @set's ioasids cgroup, with a reference the caller drops with
- * ioasids_cg_put(); %NULL without the controller.
+ * ioasids_cg_put(); %NULL without the controller; ERR_PTR(-EPERM) if
+ * ioasid_set_set_cgroup() named one already.
  */
 struct ioasids_cgroup *ioasid_set_get_cgroup(struct ioasid_set *set)
 {
-	struct ioasids_cgroup *cg;
+	struct ioasids_cgroup *cg = ERR_PTR(-EPERM);
 
 	mutex_lock(&set->lock);
-	cg = set->cg;
-	ioasids_cg_get(cg);
+	if (!set->cg_named) {
+		cg = set->cg;
+		ioasids_cg_get(cg);
+	}
 	mutex_unlock(&set->lock);
 	return cg;
 }
@@ -862,7 +877,7 @@ static struct ioasid_data *ioasid_hold(struct ioasid_set *set, ioasid_t id,
 			if (!spare) {
 				xa_unlock(&ioasid_xa);
 				spare = kmem_cache_alloc(ioasid_cache,
-							 GFP_KERNEL_ACCOUNT);
+							 IOASID_GFP);
 				if (!spare)
 					return ERR_PTR(-ENOMEM);
 				xa_lock(&ioasid_xa);
@@ -910,18 +925,6 @@ static int ioasid_range(ioasid_t *min, ioasid_t *max)
 	*max = min_t(ioasid_t, *max, limit - 1);
 	return *min > *max ? -ENOSPC : 0;
 }
-
-/*
- * What an allocation may ask for while it holds the namespace's lock, and
- * otherwise. Every node and object a set makes the kernel allocate, in the
- * namespace's tree or its own, is charged to the memory cgroup of the task
- * that asked (the xarrays are XA_FLAGS_ACCOUNT, so xas_store()'s own
- * GFP_NOWAIT attempts are charged too), as iommufd charges its objects. A
- * request that its memory.max cannot hold fails with -ENOMEM after reclaim
- * (__GFP_RETRY_MAYFAIL), rather than OOM-killing for an ioctl.
- */
-#define IOASID_GFP_LOCKED	(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
-#define IOASID_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
 
 /*
  * Take one free ID from [@min, *@max] and store @entry there, with the
@@ -1177,7 +1180,7 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 		return ret;
 
 	if (spid != IOMMU_PASID_INVALID) {
-		data = kmem_cache_alloc(ioasid_cache, GFP_KERNEL_ACCOUNT);
+		data = kmem_cache_alloc(ioasid_cache, IOASID_GFP);
 		if (!data) {
 			ret = -ENOMEM;
 			goto unquota;
@@ -1191,7 +1194,7 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 		};
 		refcount_inc(&set->ref);
 		mutex_lock(&set->lock);
-		ret = xa_insert(&set->spids, spid, data, GFP_KERNEL_ACCOUNT);
+		ret = xa_insert(&set->spids, spid, data, IOASID_GFP);
 		mutex_unlock(&set->lock);
 		if (ret) {
 			ret = ret == -EBUSY ? -EEXIST : ret;
@@ -1307,8 +1310,9 @@ static int ioasid_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
  * @ids: an array of @n, filled in on success
  *
  * The first half of an allocation, as iommufd reserves an object's ID
- * before the object is complete: the IDs are taken and charged, but no
- * lookup, FREE, FIND, BIND, ioasid_get() or notifier sees them until
+ * before the object is complete: the IDs are taken, with room held under
+ * every limit (charged at finalize), but no lookup, FREE, FIND, BIND,
+ * ioasid_get() or notifier sees them until
  * ioasid_alloc_finalize(); ioasid_alloc_abort() gives them back as if
  * nothing happened. The caller must do one or the other.
  *
@@ -1806,7 +1810,7 @@ int ioasid_attach_spid(struct ioasid_set *set, ioasid_t id, ioasid_t spid)
 		ret = -EBUSY;
 		goto out;
 	}
-	ret = xa_insert(&set->spids, spid, data, GFP_KERNEL_ACCOUNT);
+	ret = xa_insert(&set->spids, spid, data, IOASID_GFP);
 	if (ret) {
 		ret = ret == -EBUSY ? -EEXIST : ret;
 		goto out;
@@ -1928,9 +1932,10 @@ EXPORT_SYMBOL_GPL(ioasid_find_spid);
  * %IOASID_PRIO_IOMMU (the device side) run before the core clears the ID
  * from PASID tables, the others after. %IOASID_NOTIFY_ALLOC comes before
  * the ID is visible to anyone but its allocator. Callbacks run in process
- * context and may sleep. They run with the notifier chains held, and BIND
- * and UNBIND also with the core's device lock: they may call ioasid_put(),
- * for any set, and nothing else of the core.
+ * context and may sleep. They run with the notifier chains held, and BIND,
+ * UNBIND and the device stage of FREE of an ID with bonds also with the
+ * core's device lock: they may call ioasid_put(), for any set, and nothing
+ * else of the core.
  *
  * Context: Process context.
  * Return: 0, or -EEXIST if @nb is registered already.
@@ -2084,7 +2089,7 @@ static int ioasid_bind_locked(struct ioasid_set *set,
 		return ret;
 	}
 
-	ret = xa_insert(&idev->table, id, data, GFP_KERNEL_ACCOUNT);
+	ret = xa_insert(&idev->table, id, data, IOASID_GFP);
 	if (!ret) {
 		ret = idev->ops->set_pasid(idev, id);
 		if (ret)
@@ -2312,7 +2317,7 @@ int ioasid_mm_alloc(struct mm_struct *mm, ioasid_t max, ioasid_t *pasid)
 	ret = ioasid_alloc(set, IOASID_MIN, max, IOMMU_PASID_INVALID, pasid);
 	if (!ret) {
 		ret = xa_err(xa_store(&ioasid_mm_sets, *pasid, set,
-				      GFP_KERNEL_ACCOUNT));
+				      IOASID_GFP));
 		if (ret)
 			ioasid_free(set, *pasid);
 	}

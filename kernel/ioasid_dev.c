@@ -81,7 +81,8 @@ static ioasid_t *ioasid_ids_alloc(u32 count, ioasid_t *stack)
 {
 	if (count <= IOASID_STACK_IDS)
 		return stack;
-	return kvmalloc_array(count, sizeof(ioasid_t), GFP_KERNEL_ACCOUNT);
+	return kvmalloc_array(count, sizeof(ioasid_t),
+			      GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 }
 
 static void ioasid_ids_free(ioasid_t *ids, ioasid_t *stack)
@@ -302,7 +303,10 @@ static int ioasid_set_cgroup_ioctl(struct ioasid_file *f,
 		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
+	/* -EPERM once named: whatever the target, as the uAPI says. */
 	from = ioasid_set_get_cgroup(f->set);
+	if (IS_ERR(from))
+		return PTR_ERR(from);
 	cg = ioasid_cgroup_from_fd(cmd->cgroup_fd, from);
 	ioasids_cg_put(from);
 	if (IS_ERR(cg))
@@ -399,7 +403,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 {
 	struct ioasid_file *f;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!f)
 		return -ENOMEM;
 	/* Charged to the opener's cgroup, whoever uses the file later. */

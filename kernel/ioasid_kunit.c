@@ -961,13 +961,18 @@ static struct bind_racer *racer_start(struct kunit *test, int (*fn)(void *),
 				      struct fake_dev *f, ioasid_t id)
 {
 	struct bind_racer *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct task_struct *t;
 
-	KUNIT_ASSERT_NOT_NULL(test, r);
+	if (!r)
+		return NULL;
 	*r = (struct bind_racer) { .set = set, .f = f, .id = id };
 	init_completion(&r->done);
-	r->task = kthread_run(fn, r, "ioasid_kunit/race");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(r->task));
-	get_task_struct(r->task);
+	t = kthread_create(fn, r, "ioasid_kunit/race");
+	if (IS_ERR(t))
+		return NULL;
+	/* Held before it runs: racer_wait_blocked() reads its state. */
+	r->task = get_task_struct(t);
+	wake_up_process(t);
 	return r;
 }
 
@@ -1009,13 +1014,17 @@ static void ioasid_test_bind_in_flight_then_free(struct kunit *test)
 	memset(f->log, 0, sizeof(f->log));
 
 	b = racer_start(test, racer_bind_fn, set, f, id);
+	KUNIT_ASSERT_NOT_NULL(test, b);
 	wait_for_completion(f->entered);
 	fr = racer_start(test, racer_free_fn, set, f, id);
-	racer_wait_blocked(fr);
+	if (fr)
+		racer_wait_blocked(fr);
+	/* Before any assertion: the bind holds the devices' lock. */
 	complete(f->gate);
 	wait_for_completion(&b->done);
-	wait_for_completion(&fr->done);
 	put_task_struct(b->task);
+	KUNIT_ASSERT_NOT_NULL(test, fr);
+	wait_for_completion(&fr->done);
 	put_task_struct(fr->task);
 	f->gate = NULL;
 

@@ -28,9 +28,9 @@ for rt in runc crun; do
 		mkdir -p $CG/$parent
 		bundle /$parent/ct 3 /ioasids/ioasidctl info
 		check "$rt: without +ioasids in the parent, no container" \
-			bash -c "! $rt run -b $bundle ct-nofix </dev/null \
-				 2> $bundle/err; cat $bundle/err >&2;
-				 grep -q ioasids $bundle/err"
+			bash -c "if $rt run -b $bundle ct-nofix </dev/null \
+				 2> $bundle/err; then exit 1; fi
+				 cat $bundle/err >&2; grep -q ioasids $bundle/err"
 		$rt delete -f ct-nofix 2>/dev/null
 		# The fix: the controller enabled down to the parent, and
 		# inside it, as ioasids@.service does for a slice.

@@ -645,7 +645,7 @@ cleanup:
  */
 #define OFFLINE_POLLS	30
 
-/* Every charge of one more during OFFLINE_POLLS is refused by @cgroup's 1. */
+/* Every charge of one more on @fd during OFFLINE_POLLS is refused. */
 static int still_refused(int fd)
 {
 	int err;

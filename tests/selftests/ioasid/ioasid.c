@@ -699,6 +699,8 @@ TEST_F(ioasid, charge_another_cgroup)
 	ASSERT_EQ(0, set_cgroup(self->fd, vmfd));
 	/* Once only: whoever gets the file next cannot point it elsewhere. */
 	EXPECT_EQ(-EPERM, set_cgroup(self->fd, vmfd));
+	/* EPERM whatever the target, even one that is no cgroup. */
+	EXPECT_EQ(-EPERM, set_cgroup(self->fd, self->fd));
 	ASSERT_EQ(0, get_info(self->fd, &info));
 	EXPECT_EQ(2, info.room);
 	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 0, ~0U, 2, ids));
@@ -902,19 +904,57 @@ static int walk_ids(int fd, __u32 first, __u32 stride, int n)
 }
 
 /*
+ * Freed IDs keep their nodes, so each run in one boot needs IDs no earlier
+ * run touched: MEMCG_RUN_IDS from MEMCG_FIRST_ID on, run by run, counted
+ * in a file under /run (a tmpfs, new at every boot).
+ */
+#define MEMCG_FIRST_ID		400000
+#define MEMCG_LEAVES		1000	/* measured: about 576 KiB */
+#define MEMCG_MORE_LEAVES	2000	/* under memory.max: ENOMEM first */
+#define MEMCG_RUN_IDS		((MEMCG_LEAVES + MEMCG_MORE_LEAVES) * 64)
+#define MEMCG_RUNS_FILE		"/run/ioasid-kselftest-memcg-runs"
+
+static int memcg_next_run(void)
+{
+	FILE *f = fopen(MEMCG_RUNS_FILE, "r");
+	int runs = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &runs) != 1)
+			runs = 0;
+		fclose(f);
+	}
+	f = fopen(MEMCG_RUNS_FILE, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", runs + 1);
+	fclose(f);
+	return runs;
+}
+
+/*
  * What a tenant makes the kernel allocate is charged to its memory cgroup:
- * with ioasids.max 1 it can still touch 2000 leaves of the namespace's
- * tree (about 1.1 MB, kept for the next IDs there), and that shows in its
+ * with ioasids.max 1 it can still touch 1000 leaves of the namespace's
+ * tree (about 576 KiB, kept for the next IDs there), and that shows in its
  * memory.current; under a tight memory.max the request fails with ENOMEM
  * (not an OOM kill) and leaves nothing: no ID, no charge. The parent sets
  * the limit, so that the tenant needs no new page of its own under it.
  */
 TEST_F(ioasid, kernel_memory_charged_to_memcg)
 {
-	int ready[2], go[2], status;
+	int ready[2], go[2], status, run;
 	char mem[PATH_MAX], max[32];
+	__u32 first;
 	long used;
 	pid_t pid;
+
+	run = memcg_next_run();
+	ASSERT_LE(0, run);
+	first = MEMCG_FIRST_ID + run * MEMCG_RUN_IDS;
+	/* Three runs fit; a fourth in one boot would find no fresh IDs. */
+	ASSERT_GE(NAMESPACE, first + MEMCG_RUN_IDS - 1)
+		TH_LOG("run %d of this test in this boot: no fresh IDs left",
+		       run + 1);
 
 	ASSERT_EQ(0, cg_make("mem", mem, sizeof(mem)));
 	ASSERT_EQ(0, cg_write(CGROOT, "cgroup.subtree_control", "+memory"));
@@ -937,17 +977,18 @@ TEST_F(ioasid, kernel_memory_charged_to_memcg)
 		if (fd < 0)
 			_exit(1);
 		before = cg_read_key(mem, "memory.current", NULL);
-		if (walk_ids(fd, 600000, 64, 2000))
+		if (walk_ids(fd, first, 64, MEMCG_LEAVES))
 			_exit(2);
 		after = cg_read_key(mem, "memory.current", NULL);
-		if (before < 0 || after - before < 512 * 1024) {
+		if (before < 0 || after - before < 256 * 1024) {
 			printf("# memory.current %ld -> %ld\n", before, after);
 			_exit(3);
 		}
 		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(4);
 		/* Under the parent's memory.max now: no new page of ours. */
-		ret = walk_ids(fd, 800000, 64, 4000);
+		ret = walk_ids(fd, first + MEMCG_LEAVES * 64, 64,
+			       MEMCG_MORE_LEAVES);
 		if (ret != -ENOMEM)
 			_exit(ret ? 5 : 6);
 		_exit(get_info(fd, &info) || info.count ? 7 : 0);
@@ -955,7 +996,7 @@ TEST_F(ioasid, kernel_memory_charged_to_memcg)
 	ASSERT_EQ(1, read(ready[0], max, 1));
 	used = cg_read_key(mem, "memory.current", NULL);
 	ASSERT_LT(0, used);
-	/* Room for the test itself, not for 4000 more leaves. */
+	/* Room for the test itself, not for MEMCG_MORE_LEAVES leaves. */
 	snprintf(max, sizeof(max), "%ld", used + 128 * 1024);
 	ASSERT_EQ(0, cg_write(mem, "memory.max", max));
 	ASSERT_EQ(1, write(go[1], max, 1));
