@@ -17,7 +17,7 @@ check "cgget -g ioasids lists the files" \
 	bash -c 'cgget -g ioasids cgt | grep -q "^ioasids.events.local: max 0"'
 check "cgexec: 5 PASIDs fit" \
 	eq 5 bash -c "cgexec -g ioasids:cgt $CTL alloc --count 5 | wc -l"
-check "cgexec: 6 do not" fails cgexec -g ioasids:cgt $CTL alloc --count 6
+check "cgexec: 6 do not" refused /cgt cgexec -g ioasids:cgt $CTL alloc --count 6
 check "ioasids.events counted the refusal" \
 	eq "max 1" bash -c "cgget -n -v -r ioasids.events cgt | grep '^max '"
 check "everything came back" eq 0 cat $CG/cgt/ioasids.current
@@ -43,7 +43,7 @@ check "it wrote the parent's limit" eq 8 cat $CG/vms/ioasids.max
 check "and the child's" eq 3 cat $CG/vms/vm1/ioasids.max
 check "cgexec into it: 3 PASIDs fit" \
 	eq 3 bash -c "cgexec -g ioasids:vms/vm1 $CTL alloc --count 3 | wc -l"
-check "4 do not" fails cgexec -g ioasids:vms/vm1 $CTL alloc --count 4
+check "4 do not" refused /vms/vm1 cgexec -g ioasids:vms/vm1 $CTL alloc --count 4
 check "the child's limit refused it" \
 	eq "max 1" grep "^max " $CG/vms/vm1/ioasids.events.local
 check "cgconfigparser refuses a bad value" bash -c \

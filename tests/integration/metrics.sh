@@ -54,7 +54,7 @@ exec 5<> /tmp/metrics_fifo
 spawn_in_cg metrics_t $CTL alloc --count 3 --hold < /tmp/metrics_fifo > /dev/null 5>&-
 pid=$!
 wait_for 3 $CG/metrics_t/ioasids.current
-check "a refusal over the limit" fails in_cg metrics_t $CTL alloc --count 3
+check "a refusal over the limit" refused /metrics_t in_cg metrics_t $CTL alloc --count 3
 publish
 check "scraped after alloc: current" eq 3 scrape 'ioasids_current{cgroup="/metrics_t"}'
 check "scraped after alloc: the root's current" eq 3 scrape 'ioasids_current{cgroup="/"}'
