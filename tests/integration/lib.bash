@@ -116,6 +116,19 @@ refused() {
 		{ echo "failed, but not refused by $cg: $out"; return 1; }
 }
 
+# in_scope SLICE COMMAND...: COMMAND in a new scope in SLICE; its status.
+in_scope() {
+	local slice=$1
+	shift
+	systemd-run --quiet --scope --slice="$slice" "$@"
+}
+
+# status_line UNIT: the IOASIDs: line of systemctl status UNIT (the patched
+# systemd).
+status_line() {
+	systemctl status --no-pager "$1" | sed -n 's/^ *IOASIDs: //p'
+}
+
 # pid1_answers VERSION: wait up to 120 s for PID 1 (systemd) to answer
 # with Version VERSION, as after a daemon-reexec it does once it has loaded
 # every unit file again (over 9p, under TCG: tens of seconds).

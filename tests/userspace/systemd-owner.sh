@@ -11,18 +11,6 @@
 # the guest under TCG.)
 . "$(dirname "$0")/../integration/lib.bash"
 
-# in_scope SLICE COMMAND...: COMMAND in a new scope in SLICE; its status.
-in_scope() {
-	local slice=$1
-	shift
-	systemd-run --quiet --scope --slice="$slice" "$@"
-}
-
-# status_line UNIT: the IOASIDs: line of systemctl status UNIT.
-status_line() {
-	systemctl status --no-pager "$1" | sed -n 's/^ *IOASIDs: //p'
-}
-
 check pid1-is-patched bash -c 'systemctl show -P Version | grep -q +ioasids'
 
 # Each refusal below is asked in a new scope in the slice (or, for the

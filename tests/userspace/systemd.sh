@@ -10,18 +10,6 @@
 P=$CG/vms.slice
 SL=$P/vms-vm1.slice
 
-# in_scope SLICE COMMAND...: COMMAND in a new scope in SLICE; its status.
-in_scope() {
-	local slice=$1
-	shift
-	systemd-run --quiet --scope --slice="$slice" "$@"
-}
-
-# status_line UNIT: the IOASIDs: line of systemctl status UNIT.
-status_line() {
-	systemctl status --no-pager "$1" | sed -n 's/^ *IOASIDs: //p'
-}
-
 # logged UNIT TEXT: within 15 s, PID 1 logged a line containing TEXT about
 # UNIT (journalctl -u matches PID 1's UNIT= field). Bounded by time, not
 # by tries: one journalctl can take seconds under TCG.
