@@ -71,18 +71,24 @@ hook() {
 	printf '%s' "$1" | "$HOOK" 2> "$t/err"
 }
 
-# refused NAME STDIN PATTERN: exit 1, PATTERN on stderr, nothing written.
-refused() {
-	local name=$1 in=$2 pattern=$3 before after
+# refused_in NAME SETUP STDIN PATTERN: on a fresh tree that the command
+# SETUP changed, exit 1, PATTERN on stderr, nothing written.
+refused_in() {
+	local name=$1 setup=$2 in=$3 pattern=$4 before
 	fresh
+	eval "$setup"
 	before=$(cd "$t/cg" && grep -r . | sort)
 	check "refused: $name" bash -c '
 		printf "%s" "$1" | "$2" 2> "$3/err"; rc=$?
 		[ $rc -eq 1 ] || { echo "exit $rc"; cat "$3/err"; exit 1; }
 		grep -qE "^ioasids-oci-hook: .*$4" "$3/err" || { echo "stderr:"; cat "$3/err"; exit 1; }' \
 		_ "$in" "$HOOK" "$t" "$pattern"
-	after=$(cd "$t/cg" && grep -r . | sort)
-	check "refused: $name: nothing written" test "$before" = "$after"
+	check "refused: $name: nothing written" test "$before" = "$(cd "$t/cg" && grep -r . | sort)"
+}
+
+# refused NAME STDIN PATTERN: refused_in on a fresh tree as it is.
+refused() {
+	refused_in "$1" : "$2" "$3"
 }
 
 # pod-max only where the parent is named as a pod's cgroup is.
@@ -166,18 +172,6 @@ echo 5 > "$t/cg/$POD/ioasids.max"
 check "pod-max 3 under the pod's 5: exit 0" hook "$(state 42 '{"ioasids.pod-max":"3"}')"
 check "pod-max 3 under the pod's 5: written" eq 3 cat "$t/cg/$POD/ioasids.max"
 check "pod-max 3 again: exit 0" hook "$(state 42 '{"ioasids.pod-max":"3"}')"
-refused_in() {	# refused, on a tree set up by the command in $1 after fresh
-	local name=$1 setup=$2 in=$3 pattern=$4 before
-	fresh
-	eval "$setup"
-	before=$(cd "$t/cg" && grep -r . | sort)
-	check "refused: $name" bash -c '
-		printf "%s" "$1" | "$2" 2> "$3/err"; rc=$?
-		[ $rc -eq 1 ] || { echo "exit $rc"; cat "$3/err"; exit 1; }
-		grep -qE "^ioasids-oci-hook: .*$4" "$3/err" || { echo "stderr:"; cat "$3/err"; exit 1; }' \
-		_ "$in" "$HOOK" "$t" "$pattern"
-	check "refused: $name: nothing written" test "$before" = "$(cd "$t/cg" && grep -r . | sort)"
-}
 refused_in "pod-max above the pod's limit" 'echo 5 > $t/cg/$POD/ioasids.max' \
 	"$(state 42 '{"ioasids.pod-max":"6"}')" 'pod-max="6" is above ioasids.max of /kubepods/pod[-0-9a-f]+: 5'
 refused_in "pod-max max where the pod has a limit" 'echo 5 > $t/cg/$POD/ioasids.max' \
