@@ -290,20 +290,26 @@ def history(top):
     return names
 
 
-def retired(path):
-    """{name: reason} of the retired-cases file."""
-    out = {}
-    if not os.path.exists(path):
-        return out
+def reason_lines(path, who):
+    """[(name, reason)] of PATH's "NAME  # reason" lines, for the retired
+    cases and report.py's allowed skips; a line without a reason ends WHO."""
+    out = []
     with open(path) as f:
         for line in f:
             if not line.strip() or line.startswith('#'):
                 continue
             name, _, reason = line.partition('#')
             if not reason.strip():
-                sys.exit(f'cases: {path}: "{line.strip()}" gives no reason')
-            out[name.strip()] = reason.strip()
+                sys.exit(f'{who}: {path}: "{line.strip()}" gives no reason')
+            out.append((name.strip(), reason.strip()))
     return out
+
+
+def retired(path):
+    """{name: reason} of the retired-cases file."""
+    if not os.path.exists(path):
+        return {}
+    return dict(reason_lines(path, 'cases'))
 
 
 def deleted(top, retired_file=None, git_top=None):

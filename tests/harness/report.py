@@ -230,16 +230,8 @@ def console_reports(path):
 
 def allowed_skips(path):
     """[(glob, reason)] from PATH: "NAME-GLOB  # reason" lines."""
-    allowed = []
-    with open(path) as f:
-        for line in f:
-            if not line.strip() or line.startswith('#'):
-                continue
-            name, _, reason = line.partition('#')
-            if not reason.strip():
-                sys.exit(f'report: {path}: "{line.strip()}" gives no reason')
-            allowed.append((name.strip(), reason.strip()))
-    return allowed
+    import cases
+    return cases.reason_lines(path, 'report')
 
 
 def judge_skips(results, allowed):
