@@ -27,6 +27,17 @@
 # alone would not). podman reading the installed hooks.d JSON is
 # tests/userspace/podman-hook.sh (too slow under TCG for make check).
 . "$(dirname "$0")/lib.bash"
+
+# does_not_start RT BUNDLE ID: RT refuses to run container ID of BUNDLE,
+# and its process never printed "started" (output in BUNDLE/out).
+does_not_start() {
+	if "$1" run -b "$2" "$3" < /dev/null > "$2/out" 2>&1; then
+		echo "$1 ran $3: $(cat "$2/out")"
+		return 1
+	fi
+	cat "$2/out"
+	! grep -q started "$2/out"
+}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 HOOK=${IOASIDS_HOOK:-$top/build/tools/ioasids-oci-hook}
 echo +ioasids > $CG/cgroup.subtree_control
@@ -296,9 +307,8 @@ for rt in runc crun; do
 	check "$rt: +ioasids on in the parent (crun: by the hook; runc does it too)" \
 		grep -qw ioasids $CG/$parent/cgroup.subtree_control
 	hooked /$parent/h2 lots sh -c 'echo started'
-	check "$rt: ioasids.max=lots: the container does not start" bash -c \
-		"! $rt run -b $bundle h2 < /dev/null > $bundle/out 2>&1;
-		 cat $bundle/out; ! grep -q started $bundle/out"
+	check "$rt: ioasids.max=lots: the container does not start" \
+		does_not_start $rt $bundle h2
 	$rt delete -f h2 > /dev/null 2>&1
 	if [ $rt = runc ]; then
 		# runc shows the hook's stderr in its error; crun drops it.
@@ -308,9 +318,8 @@ for rt in runc crun; do
 	# A cgroup that does not name the container (container h3 in
 	# /$parent/ct): refused, the container does not start.
 	hooked /$parent/ct 3 sh -c 'echo started'
-	check "$rt: a cgroup not named after the container: it does not start" bash -c \
-		"! $rt run -b $bundle h3 < /dev/null > $bundle/out 2>&1;
-		 cat $bundle/out; ! grep -q started $bundle/out"
+	check "$rt: a cgroup not named after the container: it does not start" \
+		does_not_start $rt $bundle h3
 	$rt delete -f h3 > /dev/null 2>&1
 	if [ $rt = runc ]; then
 		check "$rt: the hook's reason in runc's error" \
