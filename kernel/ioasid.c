@@ -39,6 +39,7 @@
 #include <linux/cgroup.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/idr.h>
 #include <linux/init.h>
 #include <linux/ioasid.h>
 #include <linux/ioasids_cgroup.h>
@@ -85,6 +86,8 @@
  * @ids: the set's index: ID / %IOASID_CHUNK -> a value entry with a bit
  *	for each ID of that chunk the set holds or is allocating (not freed)
  * @spids: private ID -> struct ioasid_data
+ * @bonds: device index -> how many of the set's IDs are in that device's
+ *	PASID table (a value entry; none for 0); under ioasid_devices_lock
  * @ref: one for the owner, one per struct ioasid_data, and lookups'
  * @nh: the set's notifiers
  * @list: entry in ioasid_sets
@@ -102,6 +105,7 @@ struct ioasid_set {
 	bool cg_named;
 	struct xarray ids;
 	struct xarray spids;
+	struct xarray bonds;
 	refcount_t ref;
 	struct blocking_notifier_head nh;
 	struct list_head list;
@@ -178,9 +182,14 @@ static BLOCKING_NOTIFIER_HEAD(ioasid_global_nh);
 /* An mm's set, by the mm's PASID: found in O(1) however many sets exist. */
 static DEFINE_XARRAY_FLAGS(ioasid_mm_sets, XA_FLAGS_ACCOUNT);
 
-/* Registered devices and their PASID tables; taken before any set's lock. */
+/*
+ * Registered devices and their PASID tables; taken before any set's lock.
+ * Each holder does O(1) work per device or per ID it is given, never per ID
+ * of a set: a tenant cannot keep it from everyone else's BIND and UNBIND.
+ */
 static LIST_HEAD(ioasid_devices);
 static DEFINE_MUTEX(ioasid_devices_lock);
+static DEFINE_IDA(ioasid_device_ida);
 
 /* The namespace is [IOASID_MIN, ioasid_limit); 0 until something sets it. */
 static DEFINE_SPINLOCK(ioasid_limit_lock);
@@ -345,6 +354,7 @@ struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
 	mutex_init(&set->lock);
 	xa_init_flags(&set->ids, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&set->spids, XA_FLAGS_ACCOUNT);
+	xa_init_flags(&set->bonds, XA_FLAGS_ACCOUNT);
 	refcount_set(&set->ref, 1);
 	BLOCKING_INIT_NOTIFIER_HEAD(&set->nh);
 	INIT_WORK(&set->free_work, ioasid_set_free_work);
@@ -370,7 +380,8 @@ void ioasid_set_put(struct ioasid_set *set)
 		return;
 
 	/* IDs still name it: better a leaked set than a freed one. */
-	if (WARN_ON(atomic_read(&set->nr) || !xa_empty(&set->spids)))
+	if (WARN_ON(atomic_read(&set->nr) || !xa_empty(&set->spids) ||
+		    !xa_empty(&set->bonds)))
 		return;
 	spin_lock(&ioasid_sets_lock);
 	list_del(&set->list);
@@ -541,32 +552,23 @@ static const char *ioasid_device_name(struct ioasid_device *idev)
 }
 
 /*
- * How many of @set's IDs are in @idev's table: the set's own index is
- * walked, so the cost is the reader's own set, not every tenant's bonds.
- * Under ioasid_devices_lock, which keeps table entries and their objects.
+ * Count @delta more (or fewer) of @set's IDs in @idev's table. Only a new
+ * device's first bond allocates, and may fail; going down never fails.
  */
-static unsigned long ioasid_device_bonds(struct ioasid_device *idev,
-					 struct ioasid_set *set)
+static int ioasid_bonds_add(struct ioasid_set *set, struct ioasid_device *idev,
+			    long delta)
 {
-	unsigned long chunk, bits, n = 0, seen = 0;
-	struct ioasid_data *data;
 	void *entry;
 
 	lockdep_assert_held(&ioasid_devices_lock);
-	xa_for_each(&set->ids, chunk, entry) {
-		for (bits = xa_to_value(entry); bits; bits &= bits - 1) {
-			data = xa_load(&idev->table,
-				       chunk * IOASID_CHUNK + __ffs(bits));
-			if (data && data->set == set)
-				n++;
-			if (++seen % IOASID_RESCHED_EVERY)
-				continue;
-			cond_resched();
-			if (fatal_signal_pending(current))
-				return n;
-		}
+	entry = xa_load(&set->bonds, idev->index);
+	delta += entry ? xa_to_value(entry) : 0;
+	if (!delta) {
+		xa_erase(&set->bonds, idev->index);
+		return 0;
 	}
-	return n;
+	return xa_err(xa_store(&set->bonds, idev->index, xa_mk_value(delta),
+			       IOASID_GFP));
 }
 
 /**
@@ -581,7 +583,8 @@ static unsigned long ioasid_device_bonds(struct ioasid_device *idev,
  * to, as seen from the reader's cgroup namespace; "-" without the
  * controller, "?" if the path cannot be had) and, for each device with
  * some of its IDs in its PASID table, ioasid-device (the device's name and
- * how many). Finding the bonds walks the set's own IDs once per device.
+ * how many). The bonds are counted as they are made, so this is O(devices)
+ * however many IDs the set holds.
  *
  * Context: Process context.
  */
@@ -591,7 +594,7 @@ void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set)
 	unsigned int quota, nr;
 	const char *cgroup = "-";
 	char *path = NULL;
-	unsigned long n;
+	void *bonds;
 #ifdef CONFIG_CGROUP_IOASIDS
 	struct ioasids_cgroup *cg;
 #endif
@@ -630,12 +633,10 @@ void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set)
 
 	mutex_lock(&ioasid_devices_lock);
 	list_for_each_entry(idev, &ioasid_devices, list) {
-		n = ioasid_device_bonds(idev, set);
-		if (n)
+		bonds = xa_load(&set->bonds, idev->index);
+		if (bonds)
 			seq_printf(m, "ioasid-device:\t%s %lu\n",
-				   ioasid_device_name(idev), n);
-		if (fatal_signal_pending(current))
-			break;
+				   ioasid_device_name(idev), xa_to_value(bonds));
 	}
 	mutex_unlock(&ioasid_devices_lock);
 }
@@ -1507,6 +1508,7 @@ static void ioasid_clear_entry(struct ioasid_device *idev,
 		    IOASID_STAGE_DEVICE);
 	idev->ops->clear_pasid(idev, data->id);
 	xa_erase(&idev->table, data->id);
+	ioasid_bonds_add(set, idev, -1);
 	if (trace_ioasid_unbind_enabled())
 		trace_ioasid_unbind(set->id, ioasid_cgroup_id(set),
 				    ioasid_device_name(idev), data->id, 0);
@@ -2009,7 +2011,7 @@ EXPORT_SYMBOL_GPL(ioasid_notify);
  * Context: Process context.
  * Return: 0; -EINVAL for missing ops, a @devt without @fops, or a table
  * with no room for an ID; -EEXIST if a device with the same @devt is
- * registered.
+ * registered; -ENOMEM.
  */
 int ioasid_device_register(struct ioasid_device *idev)
 {
@@ -2020,6 +2022,11 @@ int ioasid_device_register(struct ioasid_device *idev)
 	    idev->max_pasids <= IOASID_MIN || (idev->devt && !idev->fops))
 		return -EINVAL;
 	xa_init_flags(&idev->table, XA_FLAGS_ACCOUNT);
+	ret = ida_alloc(&ioasid_device_ida, GFP_KERNEL);
+	if (ret < 0)
+		return ret;
+	idev->index = ret;
+	ret = 0;
 
 	mutex_lock(&ioasid_devices_lock);
 	list_for_each_entry(i, &ioasid_devices, list) {
@@ -2031,6 +2038,8 @@ int ioasid_device_register(struct ioasid_device *idev)
 	if (!ret)
 		list_add_tail(&idev->list, &ioasid_devices);
 	mutex_unlock(&ioasid_devices_lock);
+	if (ret)
+		ida_free(&ioasid_device_ida, idev->index);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioasid_device_register);
@@ -2057,6 +2066,7 @@ void ioasid_device_unregister(struct ioasid_device *idev)
 	list_del(&idev->list);
 	mutex_unlock(&ioasid_devices_lock);
 	xa_destroy(&idev->table);
+	ida_free(&ioasid_device_ida, idev->index);
 }
 EXPORT_SYMBOL_GPL(ioasid_device_unregister);
 
@@ -2089,11 +2099,16 @@ static int ioasid_bind_locked(struct ioasid_set *set,
 		return ret;
 	}
 
-	ret = xa_insert(&idev->table, id, data, IOASID_GFP);
+	ret = ioasid_bonds_add(set, idev, 1);
 	if (!ret) {
-		ret = idev->ops->set_pasid(idev, id);
+		ret = xa_insert(&idev->table, id, data, IOASID_GFP);
+		if (!ret) {
+			ret = idev->ops->set_pasid(idev, id);
+			if (ret)
+				xa_erase(&idev->table, id);
+		}
 		if (ret)
-			xa_erase(&idev->table, id);
+			ioasid_bonds_add(set, idev, -1);
 	}
 	if (ret) {
 		ioasid_unref(data, true);

@@ -123,6 +123,7 @@ struct ioasid_device_ops {
  * @ops: its &struct ioasid_device_ops
  * @table: private to the core: each programmed ID, the entry holding a
  *	reference on it
+ * @index: private to the core: the device's number among those registered
  * @list: private to the core
  */
 struct ioasid_device {
@@ -132,6 +133,7 @@ struct ioasid_device {
 	u32 max_pasids;
 	const struct ioasid_device_ops *ops;
 	struct xarray table;
+	u32 index;
 	struct list_head list;
 };
 

@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -504,6 +505,80 @@ TEST_F(hw, fdinfo_devices)
 	/* Closing the other file clears its bond. */
 	close(other);
 	EXPECT_EQ(0, mock_entries(0));
+}
+
+/* A child that dies with the test, running @fn(@arg) until killed. */
+static pid_t spawn(void (*fn)(int), int arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fn(arg);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void spin(int unused)
+{
+	for (;;)
+		;
+}
+
+/* Read the fdinfo of @fd, as its owner may, at the lowest priority. */
+static void read_fdinfo_idle(int fd)
+{
+	struct sched_param param = { 0 };
+	char path[64], buf[4096];
+	int f;
+
+	sched_setscheduler(0, SCHED_IDLE, &param);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	for (;;) {
+		f = open(path, O_RDONLY);
+		while (f >= 0 && read(f, buf, sizeof(buf)) > 0)
+			;
+		close(f);
+	}
+}
+
+/*
+ * No tenant stalls the others' BIND and UNBIND by reading its own fdinfo:
+ * a tenant with a large set reads it in a loop at SCHED_IDLE while every
+ * CPU is busy, so that it runs seldom; if it held the devices' lock while
+ * it waits for the CPU, each BIND would wait for its turn. A deadline for
+ * a hang, not a speed: 100 pairs take well under a second either way.
+ */
+TEST_F_TIMEOUT(hw, fdinfo_reader_does_not_stall_binds, 120)
+{
+	enum { IDS = 65536, BATCH = 4096, PAIRS = 100 };
+	static __u32 ids[BATCH];
+	pid_t reader, hog[2];
+	double deadline;
+	int i, done;
+
+	for (i = 0; i < IDS / BATCH; i++)
+		ASSERT_EQ(0, ioasid_alloc_ids(self->fd, SMALL_PASIDS, NAMESPACE,
+					      BATCH, ids));
+	reader = spawn(read_fdinfo_idle, self->fd);
+	ASSERT_LT(0, reader);
+	for (i = 0; i < ARRAY_SIZE(hog); i++)
+		hog[i] = spawn(spin, 0);
+	usleep(200000);	/* the reader is inside a read, most likely */
+
+	deadline = now_seconds() + 10;
+	for (done = 0; done < PAIRS && now_seconds() < deadline; done++) {
+		if (bind_id(self->fd, self->dev[0], ids[0]) ||
+		    unbind_id(self->fd, self->dev[0], ids[0]))
+			break;
+	}
+	for (i = 0; i < ARRAY_SIZE(hog); i++)
+		reap(hog[i]);
+	reap(reader);
+	EXPECT_EQ(PAIRS, done)
+		TH_LOG("%d BIND/UNBIND pairs in 10 s beside an idle fdinfo reader",
+		       done);
 }
 
 static void __attribute__((destructor)) remove_test_cgroup(void)
