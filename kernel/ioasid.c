@@ -1565,47 +1565,124 @@ static void ioasid_teardown(struct ioasid_set *set, ioasid_t id,
 }
 
 /*
- * Make each of @ids[0..n) invisible, all or none: a plain one BUSY, an
- * object FREED. With the namespace locked, and without giving the lock up
- * (at most %IOASID_MAX_BATCH slots, most a step from the last), so that
- * no one else ever sees part of a FREE that fails; true if all were live
- * IDs of @set, each listed once.
+ * Marks a live ID that a FREE of more than %IOASID_RESCHED_EVERY IDs has
+ * checked, while it checks the rest: the ID stays live and visible to
+ * everyone; another FREE of its set that meets the mark waits for that
+ * FREE (the set's @lock) before it looks again.
  */
-static bool ioasid_free_claim_locked(struct ioasid_set *set,
-				     const ioasid_t *ids, unsigned int n,
-				     bool *objects)
+#define IOASID_MARK_CLAIMED	XA_MARK_1
+
+/* Whether @entry, at @xas, is a live ID of @set that no FREE has marked. */
+static bool ioasid_claimable(struct xa_state *xas, struct ioasid_set *set,
+			     void *entry)
 {
-	XA_STATE(xas, &ioasid_xa, 0);
+	struct ioasid_data *data = ioasid_object(entry);
+
+	if (entry != ioasid_tag(set, IOASID_TAG_LIVE) &&
+	    !(data && data->set == set && data->state == IOASID_LIVE))
+		return false;
+	return !xas_get_mark(xas, IOASID_MARK_CLAIMED);
+}
+
+/* Make the live ID at @xas invisible: a plain one BUSY, an object FREED. */
+static void ioasid_claim(struct xa_state *xas, struct ioasid_set *set,
+			 void *entry, bool *objects)
+{
+	struct ioasid_data *data = ioasid_object(entry);
+
+	if (data) {
+		WRITE_ONCE(data->state, IOASID_FREED);
+		*objects = true;
+	} else {
+		xas_store(xas, ioasid_tag(set, IOASID_TAG_BUSY));
+	}
+}
+
+/*
+ * Make each of @ids[0..n) invisible, all or none, for n up to
+ * %IOASID_RESCHED_EVERY: with the namespace locked, and without giving
+ * the lock up, so that no one else ever sees part of a FREE that fails.
+ * 0 if all were live IDs of @set, each listed once; -EAGAIN, nothing
+ * changed, if one is marked by a larger FREE under way.
+ */
+static int ioasid_free_claim_locked(struct xa_state *xas, struct ioasid_set *set,
+				    const ioasid_t *ids, unsigned int n,
+				    bool *objects)
+{
 	struct ioasid_data *data;
+	bool marked = false;
 	unsigned int i;
 	void *entry;
 
 	for (i = 0; i < n; i++) {
-		entry = ioasid_seek(&xas, ids[i]);
-		data = ioasid_object(entry);
-		if (entry == ioasid_tag(set, IOASID_TAG_LIVE)) {
-			xas_store(&xas, ioasid_tag(set, IOASID_TAG_BUSY));
-		} else if (data && data->set == set &&
-			   data->state == IOASID_LIVE) {
-			WRITE_ONCE(data->state, IOASID_FREED);
-			*objects = true;
-		} else {
+		entry = ioasid_seek(xas, ids[i]);
+		if (!ioasid_claimable(xas, set, entry)) {
+			marked = xas_get_mark(xas, IOASID_MARK_CLAIMED);
 			break;
 		}
+		ioasid_claim(xas, set, entry, objects);
 	}
 	if (i == n)
-		return true;
+		return 0;
 	/* Undo: each ID before i was live and is listed once. */
 	while (i--) {
-		xas_set(&xas, ids[i]);	/* backwards: a walk each */
-		entry = xas_load(&xas);
-		data = ioasid_object(entry);
+		xas_set(xas, ids[i]);	/* backwards: a walk each */
+		data = ioasid_object(xas_load(xas));
 		if (data)
 			WRITE_ONCE(data->state, IOASID_LIVE);
 		else
-			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
+			xas_store(xas, ioasid_tag(set, IOASID_TAG_LIVE));
 	}
-	return false;
+	return marked ? -EAGAIN : -ENOENT;
+}
+
+/*
+ * As ioasid_free_claim_locked(), for any n, giving the namespace's lock
+ * up every %IOASID_RESCHED_EVERY IDs: with the set's @lock held, each ID
+ * is first marked, which no one but another FREE of the set sees, and
+ * only once all are marked are they made invisible (or, if one was not
+ * live, unmarked). Called and returns with the namespace locked.
+ */
+static int ioasid_free_claim(struct xa_state *xas, struct ioasid_set *set,
+			     const ioasid_t *ids, unsigned int n,
+			     bool *objects)
+{
+	unsigned int i, j;
+	void *entry;
+	int ret;
+
+	if (n <= IOASID_RESCHED_EVERY) {
+		ret = ioasid_free_claim_locked(xas, set, ids, n, objects);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	xas_unlock(xas);
+	mutex_lock(&set->lock);
+	xas_lock(xas);
+	xas_reset(xas);
+	if (n <= IOASID_RESCHED_EVERY) {
+		/* No FREE marks anything while we hold the set's lock. */
+		ret = ioasid_free_claim_locked(xas, set, ids, n, objects);
+		mutex_unlock(&set->lock);
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		ioasid_xa_yield(xas, i);
+		entry = ioasid_seek(xas, ids[i]);
+		if (!ioasid_claimable(xas, set, entry))
+			break;	/* not live, or listed twice */
+		xas_set_mark(xas, IOASID_MARK_CLAIMED);
+	}
+	xas_reset(xas);
+	for (j = 0; j < i; j++) {
+		ioasid_xa_yield(xas, j);
+		entry = ioasid_seek(xas, ids[j]);
+		xas_clear_mark(xas, IOASID_MARK_CLAIMED);
+		if (i == n)
+			ioasid_claim(xas, set, entry, objects);
+	}
+	mutex_unlock(&set->lock);
+	return i == n ? 0 : -ENOENT;
 }
 
 /**
@@ -1615,9 +1692,11 @@ static bool ioasid_free_claim_locked(struct ioasid_set *set,
  * @n: how many, at most %IOASID_MAX_BATCH
  *
  * As ioasid_free() for each, but if any of @ids is not a live ID of @set, or
- * is listed twice, none is freed, and no one saw any of them go: the
- * namespace's lock is held, without a break, to check and claim them all.
- * When no notifier listens and no ID has a bond, a private ID or a
+ * is listed twice, none is freed, and no one saw any of them go: up to
+ * %IOASID_RESCHED_EVERY are checked and claimed under one hold of the
+ * namespace's lock; a larger batch is checked first, giving the lock up
+ * every %IOASID_RESCHED_EVERY IDs, and goes out of sight that many at a
+ * time only once all are checked. When no notifier listens and no ID has a bond, a private ID or a
  * reference, they go back under that same lock, with one uncharge;
  * otherwise they are torn down and given back 64 at a time, each group
  * uncharged once.
@@ -1639,7 +1718,8 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		return -EINVAL;
 	xas_lock(&xas);
 	if (n == 1 && ioasid_quiet(set) &&
-	    ioasid_seek(&xas, ids[0]) == ioasid_tag(set, IOASID_TAG_LIVE)) {
+	    ioasid_seek(&xas, ids[0]) == ioasid_tag(set, IOASID_TAG_LIVE) &&
+	    !xas_get_mark(&xas, IOASID_MARK_CLAIMED)) {
 		/* One plain ID and no one to tell: back at once, in one step. */
 		ioasid_index_clear(set, ids, 0, 1);
 		if (trace_ioasid_free_enabled())
@@ -1649,7 +1729,7 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		ioasid_uncharge(set, 1);
 		return 0;
 	}
-	if (!ioasid_free_claim_locked(set, ids, n, &objects)) {
+	if (ioasid_free_claim(&xas, set, ids, n, &objects)) {
 		xas_unlock(&xas);
 		return -ENOENT;
 	}

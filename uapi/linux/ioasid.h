@@ -134,7 +134,9 @@ struct ioasid_alloc {
  *
  * All or nothing: if any ID is not one this file holds (never allocated,
  * freed already, listed twice, or another file's, which is not told apart),
- * none is freed. An ID programmed into hardware is torn down there first.
+ * none is freed, and no other call saw any of them go. Of a batch of more
+ * than 64 that succeeds, the IDs go 64 at a time before the call returns.
+ * An ID programmed into hardware is torn down there first.
  *
  * Errors: ENOENT for an ID that is not this file's; EINVAL for @count 0
  * or above %IOASID_MAX_COUNT; EFAULT for a bad @ids; ENOMEM; EOPNOTSUPP,

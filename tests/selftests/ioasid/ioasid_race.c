@@ -498,4 +498,133 @@ static void __attribute__((destructor)) remove_test_cgroup(void)
 	rmdir(TESTCG);
 }
 
+/*
+ * FREE of a whole batch, all or nothing, while other FREEs of the same file
+ * overlap it: WHOLE_MIN's 4096 IDs, which two threads free and allocate
+ * again in turn; and FAIL_MIN's 4095 IDs, which one thread keeps freeing
+ * with a 4096th that was never allocated, while another binds the first
+ * of them and a third frees and allocates again one in the middle.
+ */
+#define WHOLE_MIN	8192
+#define FAIL_MIN	16384
+#define MAX_COUNT	4096
+#define FAIL_ONE	(FAIL_MIN + 2000)
+
+static void *whole_freer(void *arg)
+{
+	static __thread __u32 ids[MAX_COUNT];
+	struct race *r = arg;
+	int i, ret;
+
+	while (!atomic_load(&r->stop)) {
+		for (i = 0; i < MAX_COUNT; i++)
+			ids[i] = WHOLE_MIN + i;
+		ret = ioasid_free_ids(r->fd, MAX_COUNT, ids);
+		if (ret == -ENOENT)	/* the other thread's turn */
+			continue;
+		if (ret) {
+			race_bad(r, "FREE of a whole batch", ret);
+			break;
+		}
+		atomic_fetch_add(&r->frees, 1);
+		/* Freed by this thread: no one else may have taken any. */
+		ret = ioasid_alloc_ids(r->fd, WHOLE_MIN,
+				       WHOLE_MIN + MAX_COUNT - 1, MAX_COUNT,
+				       ids);
+		if (ret) {
+			race_bad(r, "ALLOC of the batch just freed", ret);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void *failing_freer(void *arg)
+{
+	static __thread __u32 ids[MAX_COUNT];
+	struct race *r = arg;
+	int i, ret;
+
+	while (!atomic_load(&r->stop)) {
+		for (i = 0; i < MAX_COUNT; i++)
+			ids[i] = FAIL_MIN + i;	/* the last was never ours */
+		ret = ioasid_free_ids(r->fd, MAX_COUNT, ids);
+		if (ret != -ENOENT)
+			race_bad(r, "FREE naming an ID never allocated", ret);
+		atomic_fetch_add(&r->finds, 1);
+	}
+	return NULL;
+}
+
+/* The first ID of the failing batch: live throughout, so bindable. */
+static void *first_binder(void *arg)
+{
+	struct race *r = arg;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		ret = bind_cmd(r->fd, IOASID_BIND, r->dev, FAIL_MIN);
+		if (ret) {
+			race_bad(r, "BIND of an ID a failing FREE names", ret);
+			continue;
+		}
+		ret = bind_cmd(r->fd, IOASID_UNBIND, r->dev, FAIL_MIN);
+		if (ret)
+			race_bad(r, "UNBIND", ret);
+		atomic_fetch_add(&r->binds, 1);
+	}
+	return NULL;
+}
+
+/* One ID of the failing batch, freed alone: never refused for it. */
+static void *one_freer(void *arg)
+{
+	struct race *r = arg;
+	__u32 id;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		id = FAIL_ONE;
+		ret = ioasid_free_ids(r->fd, 1, &id);
+		if (ret) {
+			race_bad(r, "FREE of one ID a failing FREE names", ret);
+			break;
+		}
+		ret = ioasid_alloc_ids(r->fd, FAIL_ONE, FAIL_ONE, 1, &id);
+		if (ret) {
+			race_bad(r, "ALLOC of the ID just freed", ret);
+			break;
+		}
+		atomic_fetch_add(&r->allocs, 1);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, free_all_or_nothing_while_others_free, 120)
+{
+	void *(*fn[])(void *) = { whole_freer, whole_freer, failing_freer,
+				  first_binder, one_freer };
+	static __u32 ids[MAX_COUNT];
+	struct ioasid_info info;
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->r.fd, WHOLE_MIN,
+				      WHOLE_MIN + MAX_COUNT - 1, MAX_COUNT, ids));
+	ASSERT_EQ(0, ioasid_alloc_ids(self->r.fd, FAIL_MIN,
+				      FAIL_MIN + MAX_COUNT - 2, MAX_COUNT - 1,
+				      ids));
+	run_threads(&self->r, fn, ARRAY_SIZE(fn), RUN_SECONDS);
+	TH_LOG("whole frees %ld, failed frees %ld, binds %ld, single frees %ld",
+	       self->r.frees, self->r.finds, self->r.binds, self->r.allocs);
+	EXPECT_EQ(0, self->r.bad) TH_LOG("%s", self->r.why);
+	EXPECT_LT(0, self->r.frees);
+	EXPECT_LT(0, self->r.finds);
+	EXPECT_LT(0, self->r.binds);
+	EXPECT_LT(0, self->r.allocs);
+	ASSERT_EQ(0, get_info(self->r.fd, &info));
+	EXPECT_EQ(2 * MAX_COUNT - 1, info.count);
+	EXPECT_EQ(2 * MAX_COUNT - 1, cg_current(self->cg));
+	close(self->r.fd);
+	self->r.fd = -1;
+}
+
 TEST_HARNESS_MAIN
