@@ -269,7 +269,8 @@ VISIBLE_IF_KUNIT void ioasids_commit(struct ioasids_cgroup *cg,
 
 	for (i = cg; i; i = parent_ioasids(i))
 		WARN_ON_ONCE(held_now(atomic64_add_return(n, &i->held)) < n);
-	this_cpu_add(cg->kind_usage->n[kind], n);
+	if (kind < IOASIDS_NR_KINDS)
+		this_cpu_add(cg->kind_usage->n[kind], n);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_commit);
 
@@ -287,6 +288,21 @@ static void ioasids_release(struct ioasids_cgroup *cg, unsigned int n)
 				       held_pack(now - n, held_local(old),
 						 held_peak(old))));
 }
+
+/* Undo a refused reservation of @n, from @cg up to @refuser included. */
+VISIBLE_IF_KUNIT void ioasids_rollback(struct ioasids_cgroup *cg,
+				       struct ioasids_cgroup *refuser,
+				       unsigned int n)
+{
+	struct ioasids_cgroup *i;
+
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_rollback, cg, refuser, n);
+
+	for (i = cg; i != refuser; i = parent_ioasids(i))
+		ioasids_cancel(i, n);
+	ioasids_cancel(refuser, n);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_rollback);
 
 /**
  * ioasids_cg_try_reserve() - Hold room for IOASIDs under every limit.
@@ -313,7 +329,7 @@ static void ioasids_release(struct ioasids_cgroup *cg, unsigned int n)
  */
 int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 {
-	struct ioasids_cgroup *i, *j;
+	struct ioasids_cgroup *i;
 	s64 usage;
 	int ret;
 
@@ -342,6 +358,8 @@ int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 	return 0;
 
 refused:
+	/* Give the room back first: nothing else is refused for it meanwhile. */
+	ioasids_rollback(cg, i, n);
 	if (ret == -EDQUOT) {
 		ioasids_event(i);
 		ioasids_log_refusal(i, cg, n);
@@ -349,9 +367,6 @@ refused:
 		ioasids_capacity_event(cg);
 		ioasids_log_refusal(NULL, cg, n);
 	}
-	for (j = cg; j != i; j = parent_ioasids(j))
-		ioasids_cancel(j, n);
-	ioasids_cancel(i, n);
 	return ret;
 }
 
@@ -370,8 +385,10 @@ refused:
 void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		       unsigned int n)
 {
-	if (!cg || !n || WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
+	if (!cg || !n)
 		return;
+	/* A caller's bug: the charge still counts, under no kind. */
+	WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS);
 	ioasids_commit(cg, kind, n);
 }
 
@@ -440,10 +457,12 @@ void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 {
 	struct ioasids_cgroup *i;
 
-	if (!cg || !n || WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
+	if (!cg || !n)
 		return;
 
-	this_cpu_sub(cg->kind_usage->n[kind], n);
+	/* A caller's bug: the IOASIDs still go back, under no kind. */
+	if (!WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
+		this_cpu_sub(cg->kind_usage->n[kind], n);
 	for (i = cg; i; i = parent_ioasids(i)) {
 		ioasids_release(i, n);
 		ioasids_cancel(i, n);

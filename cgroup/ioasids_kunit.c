@@ -71,7 +71,9 @@ static u64 peak(struct ioasids_cgroup *cg)
 
 /*
  * One side of a forced race: @fn runs in a kthread that is part of @test,
- * so that the stubs the test activated apply to it as well.
+ * so that the stubs the test activated apply to it as well. Allocated by
+ * the test, never on its stack: an assertion that ends the test early
+ * leaves it to racer_finish().
  */
 struct racer {
 	struct kunit *test;
@@ -79,9 +81,10 @@ struct racer {
 	struct ioasids_cgroup *cg;
 	unsigned int n;
 	int ret;
+	bool started;
 	struct completion paused;	/* the racer stopped in a stub */
 	struct completion resume;	/* and may go on */
-	struct completion done;
+	struct completion done;		/* for good: complete_all() */
 };
 
 static int racer_thread(void *data)
@@ -92,18 +95,37 @@ static int racer_thread(void *data)
 	r->fn(r);
 	current->kunit_test = NULL;
 	complete(&r->paused);	/* if no stub paused it */
-	complete(&r->done);
+	complete_all(&r->done);
 	return 0;
 }
 
-/* Before activating the stubs: they find the racer in test->priv. */
-static void racer_prepare(struct kunit *test, struct racer *r)
+/* At the test's end, however it ended: the racer has finished. */
+static void racer_finish(void *data)
 {
-	r->test = test;
+	struct racer *r = data;
+
+	if (!r->started)
+		return;
+	complete_all(&r->resume);
+	wait_for_completion(&r->done);
+}
+
+/* A racer running @fn on @cg and @n, found by the stubs in test->priv. */
+static struct racer *new_racer(struct kunit *test, void (*fn)(struct racer *),
+			       struct ioasids_cgroup *cg, unsigned int n)
+{
+	struct racer *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	*r = (struct racer) { .test = test, .fn = fn, .cg = cg, .n = n };
 	init_completion(&r->paused);
 	init_completion(&r->resume);
 	init_completion(&r->done);
+	/* Runs before the allocation is freed: actions go in reverse. */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, racer_finish, r),
+			0);
 	test->priv = r;
+	return r;
 }
 
 /* From a stub: run the racer's side now. */
@@ -111,7 +133,10 @@ static void racer_start(struct kunit *test, struct racer *r)
 {
 	struct task_struct *t;
 
+	r->started = true;
 	t = kthread_run(racer_thread, r, "ioasids_kunit");
+	if (IS_ERR(t))
+		r->started = false;
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 }
 
@@ -131,15 +156,16 @@ static void racer_set_max(struct racer *r)
 }
 
 /* Stub: the racer's charge stops at its refusal, before it is rolled back. */
-static void event_paused(struct ioasids_cgroup *cg)
+static void rollback_paused(struct ioasids_cgroup *cg,
+			    struct ioasids_cgroup *refuser, unsigned int n)
 {
 	struct kunit *test = kunit_get_current_test();
 	struct racer *r = test->priv;
 
-	kunit_deactivate_static_stub(test, ioasids_event);
+	kunit_deactivate_static_stub(test, ioasids_rollback);
 	complete(&r->paused);
 	KUNIT_EXPECT_TRUE(test, wait(&r->resume));
-	ioasids_event(cg);
+	ioasids_rollback(cg, refuser, n);
 }
 
 /* Stub: the test's charge stops between its walks until the racer ran. */
@@ -406,19 +432,19 @@ static void ioasids_test_refused_never_peaks(struct kunit *test)
 	struct ioasids_cgroup *r = node(test, NULL);
 	struct ioasids_cgroup *p = node(test, r);
 	struct ioasids_cgroup *c = node(test, p);
-	struct racer big = { .fn = racer_charge, .cg = c, .n = 100 };
+	struct racer *big;
 
 	r->max = 1000;
 	p->max = 10;
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 5), 0);
 
-	racer_prepare(test, &big);
-	kunit_activate_static_stub(test, ioasids_event, event_paused);
+	big = new_racer(test, racer_charge, c, 100);
+	kunit_activate_static_stub(test, ioasids_rollback, rollback_paused);
 	kunit_activate_static_stub(test, ioasids_commit, commit_after_racer);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 1), 0);
 
 	/* The charge of 100 is in flight, refused but not rolled back. */
-	KUNIT_EXPECT_FALSE(test, completion_done(&big.done));
+	KUNIT_EXPECT_FALSE(test, completion_done(&big->done));
 	KUNIT_EXPECT_EQ(test, usage(c), 106);
 	KUNIT_EXPECT_EQ(test, ioasids_current(c), 6);
 	KUNIT_EXPECT_EQ(test, ioasids_current(p), 6);
@@ -426,9 +452,9 @@ static void ioasids_test_refused_never_peaks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, peak(p), 6);
 	KUNIT_EXPECT_EQ(test, peak(r), 6);
 
-	complete(&big.resume);
-	KUNIT_ASSERT_TRUE(test, wait(&big.done));
-	KUNIT_EXPECT_EQ(test, big.ret, -EDQUOT);
+	complete(&big->resume);
+	KUNIT_ASSERT_TRUE(test, wait(&big->done));
+	KUNIT_EXPECT_EQ(test, big->ret, -EDQUOT);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p->events_local), 1);
 	KUNIT_EXPECT_EQ(test, usage(c), 6);
 	KUNIT_EXPECT_EQ(test, peak(c), 6);
@@ -449,13 +475,13 @@ static void ioasids_test_peak_under_lowered_max(struct kunit *test)
 	struct ioasids_cgroup *r = node(test, NULL);
 	struct ioasids_cgroup *p = node(test, r);
 	struct ioasids_cgroup *c = node(test, p);
-	struct racer lower = { .fn = racer_set_max, .cg = p, .n = 10 };
+	struct racer *lower;
 
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 49), 0);
-	racer_prepare(test, &lower);
+	lower = new_racer(test, racer_set_max, p, 10);
 	kunit_activate_static_stub(test, ioasids_commit, commit_after_racer);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 1), 0);
-	KUNIT_ASSERT_TRUE(test, wait(&lower.done));
+	KUNIT_ASSERT_TRUE(test, wait(&lower->done));
 
 	KUNIT_EXPECT_EQ(test, p->max, 10);
 	KUNIT_EXPECT_EQ(test, ioasids_current(p), 50);
@@ -474,15 +500,15 @@ static void ioasids_test_peak_reset_races_charge(struct kunit *test)
 {
 	struct ioasids_cgroup *r = node(test, NULL);
 	struct ioasids_cgroup *c = node(test, r);
-	struct racer one = { .fn = racer_charge, .cg = c, .n = 1 };
+	struct racer *one;
 	struct cgroup_of_peak f = { .value = PEAK_UNSET };
 
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 2), 0);
-	racer_prepare(test, &one);
+	one = new_racer(test, racer_charge, c, 1);
 	kunit_activate_static_stub(test, ioasids_peak_raise, raise_after_racer);
 	ioasids_peak_reset(c, &f);
-	KUNIT_ASSERT_TRUE(test, wait(&one.done));
-	KUNIT_EXPECT_EQ(test, one.ret, 0);
+	KUNIT_ASSERT_TRUE(test, wait(&one->done));
+	KUNIT_EXPECT_EQ(test, one->ret, 0);
 
 	KUNIT_EXPECT_EQ(test, ioasids_current(c), 3);
 	KUNIT_EXPECT_EQ(test, ioasids_peak_value(c, &f), 3);
@@ -575,7 +601,7 @@ struct contender {
 	unsigned long charged, refused, errors;
 };
 
-/* What the contenders saw at their refusals (event_in_flight()). */
+/* What the contenders saw at their refusals (rollback_in_flight()). */
 struct refusals {
 	atomic_long_t seen;		/* refusals the stub saw */
 	atomic_long_t not_in_flight;	/* usage did not hold the charge */
@@ -584,28 +610,30 @@ struct refusals {
 
 /*
  * Stub, in a contender, at the moment its charge is refused: the charge
- * took @cg's usage above the limit and is still in it, rolled back only
- * after this (the other contender may have released since, so usage is
- * only known to hold this charge). Neither the granted count nor the peak
- * may show it: both within the limit, and peak at least current. Then the
- * event, as ioasids_event() counts it (test nodes have no files to
- * notify).
+ * took @refuser's usage above the limit and is still in it (the other
+ * contender may have released since, so usage is only known to hold this
+ * charge). Neither the granted count nor the peak may show it: both within
+ * the limit, and peak at least current. Then the rollback, as
+ * ioasids_rollback() makes it (the stub applies to both contenders, so it
+ * cannot call it), and the refusal is counted after.
  */
-static void event_in_flight(struct ioasids_cgroup *cg)
+static void rollback_in_flight(struct ioasids_cgroup *cg,
+			       struct ioasids_cgroup *refuser, unsigned int n)
 {
 	struct refusals *rf = kunit_get_current_test()->priv;
-	u64 max = READ_ONCE(cg->max), cur = ioasids_current(cg), mark = peak(cg);
+	u64 max = READ_ONCE(refuser->max), cur = ioasids_current(refuser);
+	u64 mark = peak(refuser);
 	struct ioasids_cgroup *i;
 
 	atomic_long_inc(&rf->seen);
-	if (usage(cg) < 1)
+	if (usage(refuser) < 1)
 		atomic_long_inc(&rf->not_in_flight);
 	if (cur > max || mark > max || mark < cur)
 		atomic_long_inc(&rf->bad);
 
-	atomic64_inc(&cg->events_local);
-	for (i = cg; i; i = parent_of(i))
-		atomic64_inc(&i->events);
+	for (i = cg; i != refuser; i = parent_of(i))
+		atomic64_sub(n, &i->usage);
+	atomic64_sub(n, &refuser->usage);
 }
 
 /*
@@ -638,14 +666,33 @@ static int contender_fn(void *data)
 		cond_resched();
 	}
 	current->kunit_test = NULL;
-	complete(&ct->done);
+	complete_all(&ct->done);
 	return 0;
+}
+
+/* The contenders and what they share: off the test's stack. */
+struct contention {
+	struct contender ct[2];
+	struct completion start;
+	struct refusals rf;
+	int started;
+};
+
+/* At the test's end, however it ended: every contender has finished. */
+static void contention_finish(void *data)
+{
+	struct contention *c = data;
+	int i;
+
+	complete_all(&c->start);
+	for (i = 0; i < c->started; i++)
+		wait_for_completion(&c->ct[i].done);
 }
 
 /*
  * Two kthreads contend for a limit of 2 from two sibling cgroups. At every
  * refusal, in the refused thread, while the refused charge is still in the
- * limit's usage (a stub of ioasids_event()), the granted count and the peak
+ * limit's usage (a stub of ioasids_rollback()), the granted count and the peak
  * must not show it: so this fails on a controller whose current or peak
  * follows usage, on one CPU too. The test thread watches meanwhile: a
  * granted count never above the limit, a peak never below the current
@@ -656,29 +703,34 @@ static void ioasids_test_contention(struct kunit *test)
 {
 	struct ioasids_cgroup *r = node(test, NULL);
 	struct ioasids_cgroup *a = node(test, r);
-	struct contender ct[2] = {
-		{ .cg = node(test, a) },
-		{ .cg = node(test, a) },
-	};
 	struct cgroup_of_peak f = { .value = PEAK_UNSET };
-	struct refusals rf = {};
 	unsigned long watched = 0, bad = 0;
-	DECLARE_COMPLETION_ONSTACK(start);
+	struct contender *ct;
+	struct contention *c;
 	struct task_struct *t;
 	u64 cur, mark;
 	int i;
 
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	init_completion(&c->start);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, contention_finish, c),
+			0);
+	ct = c->ct;
 	a->max = 2;
-	test->priv = &rf;
-	kunit_activate_static_stub(test, ioasids_event, event_in_flight);
+	test->priv = &c->rf;
+	kunit_activate_static_stub(test, ioasids_rollback, rollback_in_flight);
 	for (i = 0; i < 2; i++) {
+		ct[i].cg = node(test, a);
 		ct[i].test = test;
-		ct[i].start = &start;
+		ct[i].start = &c->start;
 		init_completion(&ct[i].done);
 		t = kthread_run(contender_fn, &ct[i], "ioasids_kunit/%d", i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		c->started++;
 	}
-	complete_all(&start);
+	complete_all(&c->start);
 	while (!completion_done(&ct[0].done) || !completion_done(&ct[1].done)) {
 		cur = ioasids_current(a);
 		mark = peak(a);
@@ -694,15 +746,15 @@ static void ioasids_test_contention(struct kunit *test)
 	}
 	ioasids_peak_forget(&f);
 
-	kunit_deactivate_static_stub(test, ioasids_event);
+	kunit_deactivate_static_stub(test, ioasids_rollback);
 
 	kunit_info(test, "charged %lu+%lu, refused %lu+%lu, watched %lu\n",
 		   ct[0].charged, ct[1].charged, ct[0].refused, ct[1].refused,
 		   watched);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&rf.seen),
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->rf.seen),
 			ct[0].refused + ct[1].refused);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&rf.not_in_flight), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&rf.bad), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->rf.not_in_flight), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->rf.bad), 0);
 	KUNIT_EXPECT_EQ(test, bad, 0);
 	KUNIT_EXPECT_EQ(test, ct[0].errors + ct[1].errors, 0);
 	KUNIT_EXPECT_EQ(test, ct[0].charged + ct[0].refused, CONTEND_LOOPS);
@@ -719,6 +771,75 @@ static void ioasids_test_contention(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasids_kind_count(ct[1].cg, IOASIDS_FD), 0);
 }
 
+/* Stub: what the refusing limit's usage holds when the refusal counts. */
+static void event_records_usage(struct ioasids_cgroup *cg)
+{
+	s64 *seen = kunit_get_current_test()->priv;
+
+	*seen = usage(cg);
+	atomic64_inc(&cg->events_local);
+}
+
+/*
+ * A refused charge is rolled back before it is counted and logged (which
+ * takes a lock with interrupts off): meanwhile, no other charge under
+ * that limit is refused for room this one never got. P max 10 at 5, a
+ * charge of 100 at C: when the refusal counts, P holds 5 again.
+ */
+static void ioasids_test_refusal_rolled_back_first(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *p = node(test, r);
+	struct ioasids_cgroup *c = node(test, p);
+	s64 seen = -1;
+
+	p->max = 10;
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 5), 0);
+	test->priv = &seen;
+	kunit_activate_static_stub(test, ioasids_event, event_records_usage);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 100),
+			-EDQUOT);
+	kunit_deactivate_static_stub(test, ioasids_event);
+	KUNIT_EXPECT_EQ(test, seen, 5);
+	KUNIT_EXPECT_EQ(test, usage(c), 5);
+	KUNIT_EXPECT_EQ(test, usage(r), 5);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p->events_local), 1);
+	ioasids_cg_uncharge(c, IOASIDS_FD, 5);
+	KUNIT_EXPECT_EQ(test, usage(r), 0);
+}
+
+/*
+ * The two-step charge given back: held against the limits meanwhile, never
+ * shown in current or peak, and nothing left after the cancel.
+ */
+static void ioasids_test_reserve_then_cancel(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *p = node(test, r);
+	struct ioasids_cgroup *c = node(test, p);
+
+	p->max = 4;
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_reserve(c, 3), 0);
+	KUNIT_EXPECT_EQ(test, usage(p), 3);
+	KUNIT_EXPECT_EQ(test, ioasids_current(c), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_current(p), 0);
+	/* Held: only 1 more fits under P meanwhile. */
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 2), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_room(c), 1);
+	ioasids_cg_cancel(c, 3);
+	KUNIT_EXPECT_EQ(test, usage(c), 0);
+	KUNIT_EXPECT_EQ(test, usage(p), 0);
+	KUNIT_EXPECT_EQ(test, usage(r), 0);
+	KUNIT_EXPECT_EQ(test, peak(c), 0);
+	KUNIT_EXPECT_EQ(test, peak(p), 0);
+	KUNIT_EXPECT_EQ(test, peak(r), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(c, IOASIDS_FD), 0);
+	/* The room is back: all 4 fit. */
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 4), 0);
+	ioasids_cg_uncharge(c, IOASIDS_FD, 4);
+	KUNIT_EXPECT_EQ(test, usage(r), 0);
+}
+
 static struct kunit_case ioasids_test_cases[] = {
 	KUNIT_CASE(ioasids_test_hierarchy),
 	KUNIT_CASE(ioasids_test_rollback),
@@ -733,6 +854,8 @@ static struct kunit_case ioasids_test_cases[] = {
 	KUNIT_CASE(ioasids_test_peak_files),
 	KUNIT_CASE(ioasids_test_wide_usage),
 	KUNIT_CASE(ioasids_test_contention),
+	KUNIT_CASE(ioasids_test_refusal_rolled_back_first),
+	KUNIT_CASE(ioasids_test_reserve_then_cancel),
 	{}
 };
 

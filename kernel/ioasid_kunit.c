@@ -743,9 +743,19 @@ static void ioasid_test_mm_set(struct kunit *test)
 
 struct allocator {
 	struct ioasid_set *set;
-	struct completion done;
+	struct completion done;		/* for good: complete_all() */
+	bool started;
 	unsigned long ok, full, errors;
 };
+
+/* At the test's end, however it ended: the allocator has finished. */
+static void allocator_finish(void *data)
+{
+	struct allocator *a = data;
+
+	if (a->started)
+		wait_for_completion(&a->done);
+}
 
 static int allocator_fn(void *arg)
 {
@@ -770,7 +780,7 @@ static int allocator_fn(void *arg)
 		if (!(i & 63))
 			cond_resched();
 	}
-	complete(&a->done);
+	complete_all(&a->done);
 	return 0;
 }
 
@@ -778,18 +788,21 @@ static int allocator_fn(void *arg)
 static void ioasid_test_concurrent(struct kunit *test)
 {
 	struct ioasid_test_ctx *ctx = test->priv;
-	struct allocator a[2] = {
-		{ .set = new_set(test, 0) },
-		{ .set = new_set(test, 0) },
-	};
+	struct allocator *a = kunit_kcalloc(test, 2, sizeof(*a), GFP_KERNEL);
 	struct ioasid_set_info info;
 	struct task_struct *t;
 	int i;
 
+	/* Off the test's stack: an assertion may end the test early. */
+	KUNIT_ASSERT_NOT_NULL(test, a);
 	for (i = 0; i < 2; i++) {
+		a[i].set = new_set(test, 0);
 		init_completion(&a[i].done);
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				allocator_finish, &a[i]), 0);
 		t = kthread_run(allocator_fn, &a[i], "ioasid_kunit/%d", i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		a[i].started = true;
 	}
 	for (i = 0; i < 2; i++)
 		wait_for_completion(&a[i].done);
