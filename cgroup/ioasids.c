@@ -40,6 +40,8 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
+#include "ioasids_internal.h"
+
 #define IOASIDS_MAX_STR		"max"
 #define IOASIDS_MAX_NUM		U64_MAX
 #define OFP_PEAK_UNSET		(-1UL)
@@ -123,7 +125,7 @@ struct ioasids_cgroup *ioasids_cg_get_current(void)
 {
 	return css_ioasids(task_get_css(current, ioasids_cgrp_id));
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_get_current);
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_get_current);
 
 /**
  * ioasids_cg_get() - Take another reference on an ioasids cgroup.
@@ -150,7 +152,7 @@ void ioasids_cg_put(struct ioasids_cgroup *cg)
 	if (cg)
 		css_put(&cg->css);
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_put);
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_put);
 
 /* A charge refused by @cg's ioasids.max: the "max" key of the events files. */
 VISIBLE_IF_KUNIT void ioasids_event(struct ioasids_cgroup *cg)
@@ -369,6 +371,7 @@ refused:
 	}
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_try_reserve);
 
 /**
  * ioasids_cg_commit() - Turn room held by ioasids_cg_try_reserve() into a
@@ -410,6 +413,7 @@ void ioasids_cg_cancel(struct ioasids_cgroup *cg, unsigned int n)
 	for (i = cg; i; i = parent_ioasids(i))
 		ioasids_cancel(i, n);
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_cancel);
 
 /**
  * ioasids_cg_try_charge() - Charge IOASIDs to a cgroup and its ancestors.
@@ -442,7 +446,7 @@ int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		ioasids_commit(cg, kind, n);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_try_charge);
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_try_charge);
 
 /**
  * ioasids_cg_uncharge() - Uncharge IOASIDs charged by ioasids_cg_try_charge().
@@ -468,7 +472,7 @@ void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		ioasids_cancel(i, n);
 	}
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_uncharge);
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_uncharge);
 
 /**
  * ioasids_cg_set_attach() - Count an IOASID set as charging @cg.
@@ -511,7 +515,6 @@ void ioasids_cg_set_capacity(unsigned int capacity)
 {
 	WRITE_ONCE(root_cg.max, min_t(u64, capacity, IOASIDS_MAX_CAPACITY));
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_set_capacity);
 
 /**
  * ioasids_cg_capacity() - How many IOASIDs the system has.
@@ -523,7 +526,7 @@ unsigned int ioasids_cg_capacity(void)
 {
 	return READ_ONCE(root_cg.max);
 }
-EXPORT_SYMBOL_GPL(ioasids_cg_capacity);
+EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_capacity);
 
 /**
  * ioasids_cg_room() - How many more IOASIDs @cg could be charged right now.

@@ -121,21 +121,6 @@ void ioasids_cg_set_attach(struct ioasids_cgroup *cg);
 void ioasids_cg_set_detach(struct ioasids_cgroup *cg);
 unsigned int ioasids_cg_room(struct ioasids_cgroup *cg);
 
-#if IS_ENABLED(CONFIG_KUNIT)
-/* Seams and readers for the controller's KUnit suite only (VISIBLE_IF_KUNIT). */
-void ioasids_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
-		    unsigned int n);
-void ioasids_event(struct ioasids_cgroup *cg);
-void ioasids_rollback(struct ioasids_cgroup *cg, struct ioasids_cgroup *refuser,
-		      unsigned int n);
-void ioasids_peak_raise(struct ioasids_cgroup *cg, u64 mark);
-u64 ioasids_current(struct ioasids_cgroup *cg);
-u64 ioasids_kind_count(struct ioasids_cgroup *cg, enum ioasids_kind kind);
-u64 ioasids_peak_value(struct ioasids_cgroup *cg, struct cgroup_of_peak *ofp);
-void ioasids_peak_reset(struct ioasids_cgroup *cg, struct cgroup_of_peak *ofp);
-void ioasids_peak_forget(struct cgroup_of_peak *ofp);
-#endif
-
 #else /* !CONFIG_CGROUP_IOASIDS */
 
 /*

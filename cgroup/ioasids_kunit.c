@@ -21,6 +21,8 @@
 #include <linux/percpu.h>
 #include <linux/sched.h>
 
+#include "ioasids_internal.h"
+
 #define TEST_CAPACITY	100
 #define PEAK_UNSET	(-1UL)
 

@@ -36,6 +36,7 @@
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
+#include <kunit/visibility.h>
 #include <linux/cgroup.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -58,6 +59,8 @@
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/ioasid.h>
+
+#include "ioasid_internal.h"
 
 /* PASID 0 is IOMMU_NO_PASID: DMA without a PASID. */
 #define IOASID_MIN		IOMMU_FIRST_GLOBAL_PASID
@@ -202,7 +205,7 @@ MODULE_PARM_DESC(max_pasids,
 		 "Size of the PASID namespace: lowers what the IOMMUs support, or defines it when none registers (default: the largest IOMMU's)");
 
 struct ioasid_set *ioasid_kernel_set;
-EXPORT_SYMBOL_GPL(ioasid_kernel_set);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_kernel_set);
 
 /*
  * Placement: a user set's default allocations (min 0) come from
@@ -284,7 +287,7 @@ void ioasid_register_max_pasids(u32 max_pasids)
 	ioasid_update_limit();
 	spin_unlock(&ioasid_limit_lock);
 }
-EXPORT_SYMBOL_GPL(ioasid_register_max_pasids);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_register_max_pasids);
 
 /**
  * ioasid_max_pasids() - The size of the namespace.
@@ -297,7 +300,7 @@ u32 ioasid_max_pasids(void)
 {
 	return READ_ONCE(ioasid_limit);
 }
-EXPORT_SYMBOL_GPL(ioasid_max_pasids);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_max_pasids);
 
 #if IS_ENABLED(CONFIG_IOASID_KUNIT_TEST)
 /* Let the KUnit suite stand in for the IOMMUs and restore them after. */
@@ -312,7 +315,7 @@ u32 ioasid_test_swap_hw_max_pasids(u32 hw)
 	spin_unlock(&ioasid_limit_lock);
 	return old;
 }
-EXPORT_SYMBOL_GPL(ioasid_test_swap_hw_max_pasids);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_test_swap_hw_max_pasids);
 #endif
 
 static void ioasid_set_free_work(struct work_struct *work)
@@ -366,7 +369,7 @@ struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
 	ioasids_cg_set_attach(set->cg);
 	return set;
 }
-EXPORT_SYMBOL_GPL(ioasid_set_alloc);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_set_alloc);
 
 /**
  * ioasid_set_put() - Drop a reference to a set.
@@ -392,7 +395,7 @@ void ioasid_set_put(struct ioasid_set *set)
 	mutex_destroy(&set->lock);
 	kfree(set);
 }
-EXPORT_SYMBOL_GPL(ioasid_set_put);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_set_put);
 
 /**
  * ioasid_set_find_mm() - Find the set of an address space.
@@ -414,7 +417,7 @@ struct ioasid_set *ioasid_set_find_mm(struct mm_struct *mm, ioasid_t pasid)
 	xa_unlock(&ioasid_mm_sets);
 	return set;
 }
-EXPORT_SYMBOL_GPL(ioasid_set_find_mm);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_set_find_mm);
 
 /**
  * ioasid_set_set_quota() - Lower a set's own quota.
@@ -446,7 +449,7 @@ int ioasid_set_set_quota(struct ioasid_set *set, unsigned int quota)
 	mutex_unlock(&set->lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_set_set_quota);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_set_set_quota);
 
 /**
  * ioasid_set_set_cgroup() - Charge a set's IDs to another cgroup.
@@ -490,7 +493,6 @@ int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg)
 	ioasids_cg_put(old);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ioasid_set_set_cgroup);
 
 /**
  * ioasid_set_get_cgroup() - The cgroup a set's IDs are charged to now.
@@ -544,7 +546,7 @@ void ioasid_set_get_info(struct ioasid_set *set, struct ioasid_set_info *info)
 	info->capacity = limit > IOASID_MIN ? limit - IOASID_MIN : 0;
 	info->room = min(room, info->capacity);
 }
-EXPORT_SYMBOL_GPL(ioasid_set_get_info);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_set_get_info);
 
 static const char *ioasid_device_name(struct ioasid_device *idev)
 {
@@ -640,7 +642,6 @@ void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set)
 	}
 	mutex_unlock(&ioasid_devices_lock);
 }
-EXPORT_SYMBOL_GPL(ioasid_set_show_fdinfo);
 
 static struct notifier_block *ioasid_nb_next(struct notifier_block *nb)
 {
@@ -1347,7 +1348,7 @@ int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 
 	return ioasid_reserve(set, min, max, n, spid, ids, &live);
 }
-EXPORT_SYMBOL_GPL(ioasid_alloc_reserve);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc_reserve);
 
 /**
  * ioasid_alloc_finalize() - Hand out IDs from ioasid_alloc_reserve().
@@ -1403,7 +1404,7 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 	}
 	xas_unlock(&xas);
 }
-EXPORT_SYMBOL_GPL(ioasid_alloc_finalize);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc_finalize);
 
 /**
  * ioasid_alloc_abort() - Give back IDs from ioasid_alloc_reserve().
@@ -1432,7 +1433,6 @@ void ioasid_alloc_abort(struct ioasid_set *set, const ioasid_t *ids,
 	smp_mb__before_atomic();
 	atomic_sub(n, &set->nr);
 }
-EXPORT_SYMBOL_GPL(ioasid_alloc_abort);
 
 static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 			  unsigned int n, ioasid_t spid, ioasid_t *ids)
@@ -1468,7 +1468,7 @@ int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 {
 	return __ioasid_alloc(set, min, max, 1, spid, id);
 }
-EXPORT_SYMBOL_GPL(ioasid_alloc);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc);
 
 /**
  * ioasid_alloc_batch() - Allocate @n IDs in a set, all or nothing.
@@ -1489,7 +1489,7 @@ int ioasid_alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 {
 	return __ioasid_alloc(set, min, max, n, IOMMU_PASID_INVALID, ids);
 }
-EXPORT_SYMBOL_GPL(ioasid_alloc_batch);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc_batch);
 
 /* The set's live data for @id, with set->lock held. */
 /*
@@ -1792,7 +1792,7 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ioasid_free_batch);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_free_batch);
 
 /**
  * ioasid_free() - Give an ID back.
@@ -1815,7 +1815,7 @@ int ioasid_free(struct ioasid_set *set, ioasid_t id)
 {
 	return ioasid_free_batch(set, &id, 1);
 }
-EXPORT_SYMBOL_GPL(ioasid_free);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_free);
 
 /**
  * ioasid_get() - Take a reference on a live ID.
@@ -1835,7 +1835,7 @@ int ioasid_get(struct ioasid_set *set, ioasid_t id)
 {
 	return PTR_ERR_OR_ZERO(ioasid_hold(set, id, false));
 }
-EXPORT_SYMBOL_GPL(ioasid_get);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_get);
 
 /**
  * ioasid_put() - Drop a reference taken with ioasid_get().
@@ -1863,7 +1863,7 @@ void ioasid_put(struct ioasid_set *set, ioasid_t id)
 	xa_unlock(&ioasid_xa);
 	ioasid_unref_done(data, how);
 }
-EXPORT_SYMBOL_GPL(ioasid_put);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_put);
 
 /**
  * ioasid_attach_spid() - Attach a private ID (e.g. a guest PASID) to an ID.
@@ -1910,7 +1910,7 @@ out:
 	ioasid_unref(data, false);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_attach_spid);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_attach_spid);
 
 /**
  * ioasid_detach_spid() - Detach the private ID of an ID.
@@ -1945,7 +1945,7 @@ int ioasid_detach_spid(struct ioasid_set *set, ioasid_t id)
 	ioasid_unref(data, false);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_detach_spid);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_detach_spid);
 
 /**
  * ioasid_find_by_spid() - The ID a private ID is attached to.
@@ -1971,7 +1971,7 @@ int ioasid_find_by_spid(struct ioasid_set *set, ioasid_t spid, ioasid_t *id)
 	rcu_read_unlock();
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_find_by_spid);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_find_by_spid);
 
 /**
  * ioasid_find_spid() - The private ID attached to an ID.
@@ -2000,7 +2000,7 @@ int ioasid_find_spid(struct ioasid_set *set, ioasid_t id, ioasid_t *spid)
 	rcu_read_unlock();
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_find_spid);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_find_spid);
 
 /**
  * ioasid_register_notifier() - Be told about a set's IDs, or everyone's.
@@ -2037,7 +2037,7 @@ int ioasid_register_notifier(struct ioasid_set *set, struct notifier_block *nb)
 	xa_unlock(&ioasid_xa);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_register_notifier);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_register_notifier);
 
 /**
  * ioasid_unregister_notifier() - Undo ioasid_register_notifier().
@@ -2052,32 +2052,7 @@ void ioasid_unregister_notifier(struct ioasid_set *set,
 	blocking_notifier_chain_unregister(set ? &set->nh : &ioasid_global_nh,
 					   nb);
 }
-EXPORT_SYMBOL_GPL(ioasid_unregister_notifier);
-
-/**
- * ioasid_notify() - Tell an ID's set and everyone about a BIND or UNBIND.
- * @set: the set
- * @id: an ID of @set, live or freed but still referenced
- * @event: %IOASID_NOTIFY_BIND or %IOASID_NOTIFY_UNBIND
- * @priv: the consumer's cookie
- *
- * The ID is held for the length of the call.
- *
- * Context: Process context.
- */
-void ioasid_notify(struct ioasid_set *set, enum ioasid_event event,
-		   ioasid_t id, void *priv)
-{
-	struct ioasid_data *data;
-
-	data = ioasid_hold(set, id, true);
-	if (IS_ERR(data))
-		return;
-	ioasid_call(set, event, id, READ_ONCE(data->spid), priv,
-		    IOASID_STAGE_ALL);
-	ioasid_unref(data, false);
-}
-EXPORT_SYMBOL_GPL(ioasid_notify);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_unregister_notifier);
 
 /**
  * ioasid_device_register() - Tell the core about a device's PASID table.
@@ -2122,7 +2097,7 @@ int ioasid_device_register(struct ioasid_device *idev)
 		ida_free(&ioasid_device_ida, idev->index);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_device_register);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_device_register);
 
 /**
  * ioasid_device_unregister() - Clear a device's table and forget it.
@@ -2148,7 +2123,7 @@ void ioasid_device_unregister(struct ioasid_device *idev)
 	xa_destroy(&idev->table);
 	ida_free(&ioasid_device_ida, idev->index);
 }
-EXPORT_SYMBOL_GPL(ioasid_device_unregister);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_device_unregister);
 
 static int ioasid_bind_locked(struct ioasid_set *set,
 			      struct ioasid_device *idev, ioasid_t id)
@@ -2258,7 +2233,7 @@ int ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
 	mutex_unlock(&ioasid_devices_lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_bind);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_bind);
 
 /**
  * ioasid_unbind() - Clear an ID from a device's PASID table.
@@ -2282,7 +2257,7 @@ int ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
 	mutex_unlock(&ioasid_devices_lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_unbind);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_unbind);
 
 /* The device a file of its node belongs to, if its own driver opened it. */
 static struct ioasid_device *ioasid_device_find(struct file *file)
@@ -2334,7 +2309,6 @@ int ioasid_bind_file(struct ioasid_set *set, struct file *file, ioasid_t id,
 	mutex_unlock(&ioasid_devices_lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_bind_file);
 
 static void ioasid_set_free_ids(struct ioasid_set *set, const ioasid_t *ids,
 				unsigned int n)
@@ -2386,7 +2360,7 @@ void ioasid_set_free(struct ioasid_set *set)
 		ioasid_set_free_ids(set, ids, n);
 	ioasid_set_put(set);
 }
-EXPORT_SYMBOL_GPL(ioasid_set_free);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_set_free);
 
 /**
  * ioasid_mm_alloc() - Create @mm's set and allocate its PASID.
@@ -2420,7 +2394,7 @@ int ioasid_mm_alloc(struct mm_struct *mm, ioasid_t max, ioasid_t *pasid)
 		ioasid_set_free(set);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ioasid_mm_alloc);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_mm_alloc);
 
 /**
  * ioasid_mm_drop() - Release @mm's set and its PASID.
@@ -2442,7 +2416,7 @@ void ioasid_mm_drop(struct mm_struct *mm, ioasid_t pasid)
 		return;
 	queue_work(ioasid_wq, &set->free_work);
 }
-EXPORT_SYMBOL_GPL(ioasid_mm_drop);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_mm_drop);
 
 /**
  * ioasid_flush_mm_drops() - Wait until the sets of every mm dropped so far
@@ -2454,7 +2428,7 @@ void ioasid_flush_mm_drops(void)
 {
 	flush_workqueue(ioasid_wq);
 }
-EXPORT_SYMBOL_GPL(ioasid_flush_mm_drops);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_flush_mm_drops);
 
 /* A set's count, for debugfs: not while its cgroup changes. */
 static unsigned int ioasid_set_count(struct ioasid_set *set)

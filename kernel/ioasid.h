@@ -174,8 +174,6 @@ int ioasid_find_spid(struct ioasid_set *set, ioasid_t id, ioasid_t *spid);
 int ioasid_register_notifier(struct ioasid_set *set, struct notifier_block *nb);
 void ioasid_unregister_notifier(struct ioasid_set *set,
 				struct notifier_block *nb);
-void ioasid_notify(struct ioasid_set *set, enum ioasid_event event,
-		   ioasid_t id, void *priv);
 
 void ioasid_register_max_pasids(u32 max_pasids);
 u32 ioasid_max_pasids(void);
@@ -194,11 +192,6 @@ extern struct ioasid_set *ioasid_kernel_set;
 
 int ioasid_mm_alloc(struct mm_struct *mm, ioasid_t max, ioasid_t *pasid);
 void ioasid_mm_drop(struct mm_struct *mm, ioasid_t pasid);
-void ioasid_flush_mm_drops(void);
-
-#if IS_ENABLED(CONFIG_IOASID_KUNIT_TEST)
-u32 ioasid_test_swap_hw_max_pasids(u32 hw);
-#endif
 
 #else /* !CONFIG_IOASID */
 

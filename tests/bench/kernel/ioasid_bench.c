@@ -33,6 +33,8 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "ioasid_internal.h"
+
 static DEFINE_MUTEX(bench_lock);
 static DEFINE_IDA(bench_ida);
 static DEFINE_XARRAY_ALLOC(bench_xa);
