@@ -105,13 +105,11 @@ void ioasids_cg_set_capacity(unsigned int capacity);
 unsigned int ioasids_cg_capacity(void);
 
 /*
- * For the IOASID core only, which is built in. A charge in two halves, so
- * that a request the core refuses after the limits passed it never shows in
- * ioasids.peak: not exported (the KUnit suites charge through
- * ioasids_cg_try_charge(), which is both halves in one). The "sets" key of
- * ioasids.stat, and the room a set's owner is told it has: exported only to
- * the controller's KUnit suite (EXPORT_SYMBOL_IF_KUNIT), which may be a
- * module.
+ * For the IOASID core only, which is built in: a charge in two halves, so
+ * that a request the core refuses after the limits passed it never shows
+ * in ioasids.peak; the "sets" key of ioasids.stat; the room a set's owner
+ * is told it has. Exported to the KUnit suites alone
+ * (EXPORT_SYMBOL_IF_KUNIT), which may be modules.
  */
 int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n);
 void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
@@ -120,6 +118,26 @@ void ioasids_cg_cancel(struct ioasids_cgroup *cg, unsigned int n);
 void ioasids_cg_set_attach(struct ioasids_cgroup *cg);
 void ioasids_cg_set_detach(struct ioasids_cgroup *cg);
 unsigned int ioasids_cg_room(struct ioasids_cgroup *cg);
+
+/* The ID of @cg's cgroup, for tracepoints; 0 for none. */
+static inline u64 ioasids_cg_id(struct ioasids_cgroup *cg)
+{
+	return cg ? cgroup_id(cg->css.cgroup) : 0;
+}
+
+/*
+ * The path of @cg's cgroup as seen from @ns (it takes cgroup_mutex), or
+ * with @ns %NULL from the root of the hierarchy (it does not sleep).
+ * Returns its length, or a negative errno (-ENOENT without a cgroup).
+ */
+static inline int ioasids_cg_path(struct ioasids_cgroup *cg, char *buf,
+				  size_t len, struct cgroup_namespace *ns)
+{
+	if (!cg)
+		return -ENOENT;
+	return ns ? cgroup_path_ns(cg->css.cgroup, buf, len, ns) :
+		    cgroup_path(cg->css.cgroup, buf, len);
+}
 
 #else /* !CONFIG_CGROUP_IOASIDS */
 
@@ -189,6 +207,17 @@ static inline void ioasids_cg_set_detach(struct ioasids_cgroup *cg)
 static inline unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 {
 	return IOASIDS_MAX_IDS;
+}
+
+static inline u64 ioasids_cg_id(struct ioasids_cgroup *cg)
+{
+	return 0;
+}
+
+static inline int ioasids_cg_path(struct ioasids_cgroup *cg, char *buf,
+				  size_t len, struct cgroup_namespace *ns)
+{
+	return -ENOENT;
 }
 
 #endif /* CONFIG_CGROUP_IOASIDS */

@@ -277,7 +277,8 @@ static void ioasid_update_limit(void)
  * bounded by that device's own PASID count (iommu_alloc_global_pasid(),
  * SVA, ioasid_bind()).
  *
- * Context: Any context.
+ * Context: Process or atomic context, not an interrupt: it takes a plain
+ * spinlock, which is also taken with interrupts on.
  */
 void ioasid_register_max_pasids(u32 max_pasids)
 {
@@ -595,35 +596,28 @@ void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set)
 	struct ioasid_device *idev;
 	unsigned int quota, nr;
 	const char *cgroup = "-";
+	struct ioasids_cgroup *cg;
 	char *path = NULL;
 	void *bonds;
-#ifdef CONFIG_CGROUP_IOASIDS
-	struct ioasids_cgroup *cg;
-#endif
 
 	/* Under the lock: never frozen, and the cgroup cannot change. */
 	mutex_lock(&set->lock);
 	nr = atomic_read(&set->nr);
 	quota = set->quota;
-#ifdef CONFIG_CGROUP_IOASIDS
 	cg = set->cg;
-	if (cg)
-		css_get(&cg->css);
-#endif
+	ioasids_cg_get(cg);
 	mutex_unlock(&set->lock);
 
-#ifdef CONFIG_CGROUP_IOASIDS
-	/* cgroup_path_ns() takes cgroup_mutex: not under the set's lock. */
+	/* The path takes cgroup_mutex: not under the set's lock. */
 	if (cg) {
 		path = kmalloc(PATH_MAX, GFP_KERNEL);
-		if (path && cgroup_path_ns(cg->css.cgroup, path, PATH_MAX,
-					   current->nsproxy->cgroup_ns) >= 0)
+		if (path && ioasids_cg_path(cg, path, PATH_MAX,
+					    current->nsproxy->cgroup_ns) >= 0)
 			cgroup = path;
 		else
 			cgroup = "?";
 		ioasids_cg_put(cg);
 	}
-#endif
 	seq_printf(m, "ioasid-set:\t%llu\n", set->id);
 	seq_printf(m, "ioasid-count:\t%u\n", nr);
 	if (quota)
@@ -755,19 +749,12 @@ static void *ioasid_seek(struct xa_state *xas, ioasid_t id)
  */
 static u64 ioasid_cgroup_id(struct ioasid_set *set)
 {
-#ifdef CONFIG_CGROUP_IOASIDS
-	struct ioasids_cgroup *cg;
-	u64 id = 0;
+	u64 id;
 
 	rcu_read_lock();
-	cg = READ_ONCE(set->cg);
-	if (cg)
-		id = cgroup_id(cg->css.cgroup);
+	id = ioasids_cg_id(READ_ONCE(set->cg));
 	rcu_read_unlock();
 	return id;
-#else
-	return 0;
-#endif
 }
 
 /* Uncharge @n IDs of @set that went back to the pool. */
@@ -863,11 +850,10 @@ static void ioasid_unref(struct ioasid_data *data, bool bond)
 }
 
 /*
- * Take a reference on @id, a live ID of @set (or, with @freed, one freed
- * but still referenced), and return its object: a plain ID gets one.
+ * Take a reference on @id, a live ID of @set, and return its object: a
+ * plain ID gets one.
  */
-static struct ioasid_data *ioasid_hold(struct ioasid_set *set, ioasid_t id,
-				       bool freed)
+static struct ioasid_data *ioasid_hold(struct ioasid_set *set, ioasid_t id)
 {
 	struct ioasid_data *data, *spare = NULL;
 	void *entry;
@@ -900,8 +886,7 @@ static struct ioasid_data *ioasid_hold(struct ioasid_set *set, ioasid_t id,
 		} else {
 			data = ioasid_object(entry);
 			if (!data || data->set != set ||
-			    !(data->state == IOASID_LIVE ||
-			      (freed && data->state == IOASID_FREED))) {
+			    data->state != IOASID_LIVE) {
 				data = ERR_PTR(-ENOENT);
 				break;
 			}
@@ -1824,16 +1809,17 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_free);
  *
  * A consumer that programs @id into hardware holds a reference until the
  * hardware no longer uses it, so that the ID is not handed out again
- * before. Taken under the namespace's lock: either the reference is taken
- * before the ID is freed, and the consumer is told %IOASID_NOTIFY_FREE, or
- * the call fails. The ID gets a struct ioasid_data while referenced.
+ * before. The reference is counted under the namespace's lock: either it
+ * is taken before the ID is freed, and the consumer is told
+ * %IOASID_NOTIFY_FREE, or the call fails. The ID gets a struct ioasid_data
+ * while referenced, allocated (it may sleep) with the lock given up.
  *
- * Context: Process context.
+ * Context: Process context; sleeps.
  * Return: 0; -ENOENT if @id is not a live ID of @set; -ENOMEM.
  */
 int ioasid_get(struct ioasid_set *set, ioasid_t id)
 {
-	return PTR_ERR_OR_ZERO(ioasid_hold(set, id, false));
+	return PTR_ERR_OR_ZERO(ioasid_hold(set, id));
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_get);
 
@@ -1883,7 +1869,7 @@ int ioasid_attach_spid(struct ioasid_set *set, ioasid_t id, ioasid_t spid)
 
 	if (spid == IOMMU_PASID_INVALID)
 		return -EINVAL;
-	data = ioasid_hold(set, id, false);
+	data = ioasid_hold(set, id);
 	if (IS_ERR(data))
 		return PTR_ERR(data);
 
@@ -1927,7 +1913,7 @@ int ioasid_detach_spid(struct ioasid_set *set, ioasid_t id)
 	ioasid_t spid;
 	int ret = -ENOENT;
 
-	data = ioasid_hold(set, id, false);
+	data = ioasid_hold(set, id);
 	if (IS_ERR(data))
 		return PTR_ERR(data);
 
@@ -2134,7 +2120,7 @@ static int ioasid_bind_locked(struct ioasid_set *set,
 	lockdep_assert_held(&ioasid_devices_lock);
 
 	/* The entry's reference, if all goes well. */
-	data = ioasid_hold(set, id, false);
+	data = ioasid_hold(set, id);
 	if (IS_ERR(data))
 		return PTR_ERR(data);
 	xa_lock(&ioasid_xa);
@@ -2401,11 +2387,12 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_mm_alloc);
  * @mm: the address space
  * @pasid: its PASID
  *
- * Called from mm_pasid_drop() when the mm goes, in whatever task and context
- * that happens; the set is destroyed from a workqueue, which uncharges the
- * cgroup recorded at ioasid_mm_alloc().
+ * Called from mm_pasid_drop() when the mm goes, in whatever task that
+ * happens, possibly atomic (__mmdrop() from finish_task_switch()): it only
+ * takes a plain spinlock and queues the set's destruction on a workqueue,
+ * which uncharges the cgroup recorded at ioasid_mm_alloc().
  *
- * Context: Any context but interrupts. O(1).
+ * Context: Process or atomic context, not an interrupt. O(1).
  */
 void ioasid_mm_drop(struct mm_struct *mm, ioasid_t pasid)
 {
@@ -2456,10 +2443,7 @@ static int ioasid_sets_show(struct seq_file *m, void *v)
 	spin_lock(&ioasid_sets_lock);
 	list_for_each_entry(set, &ioasid_sets, list) {
 		path[0] = '\0';
-#ifdef CONFIG_CGROUP_IOASIDS
-		if (set->cg)
-			cgroup_path(set->cg->css.cgroup, path, PATH_MAX);
-#endif
+		ioasids_cg_path(set->cg, path, PATH_MAX, NULL);
 		seq_printf(m, "%s %s %u %u%s\n", ioasid_type_name[set->type],
 			   path[0] ? path : "-", READ_ONCE(set->quota),
 			   ioasid_set_count(set),
