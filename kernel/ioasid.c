@@ -469,14 +469,20 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_set_set_quota);
 int ioasid_set_set_cgroup(struct ioasid_set *set, struct ioasids_cgroup *cg)
 {
 	struct ioasids_cgroup *old;
+	int frozen = IOASID_NR_FROZEN;
 
 	mutex_lock(&set->lock);
 	if (set->cg_named) {
 		mutex_unlock(&set->lock);
 		return -EPERM;
 	}
-	/* No ID, and none can be allocated until we are done. */
-	if (atomic_cmpxchg(&set->nr, 0, IOASID_NR_FROZEN)) {
+	/*
+	 * No ID, and none can be allocated until we are done. (Not a
+	 * constant there: sparse would warn in arm64's cmpxchg, whose 8- and
+	 * 16-bit cases, never taken, truncate it.)
+	 */
+	OPTIMIZER_HIDE_VAR(frozen);
+	if (atomic_cmpxchg(&set->nr, 0, frozen)) {
 		mutex_unlock(&set->lock);
 		return -EBUSY;
 	}

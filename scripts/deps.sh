@@ -5,6 +5,8 @@
 # prometheus-node-exporter (with curl) in the guest. podman (4.3, with its
 # conmon; no recommends: no registry, network or rootless helpers) runs
 # containers from a plain --rootfs with the OCI hook in the guest.
+# The arm64 cross compiler and clang build the kernel objects for the
+# configurations a robot builds (tests/harness/config-builds).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 
@@ -12,6 +14,7 @@ pkgs=(
 	linux-source-6.12
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
 	ccache sparse python3 perl python3-docutils
+	gcc-aarch64-linux-gnu clang lld llvm
 	dpkg-dev rsync
 	qemu-system-x86 busybox-static
 	cgroup-tools crun runc systemd dbus podman
