@@ -80,11 +80,15 @@
  * @token: the mm for %IOASID_SET_TYPE_MM, the owner's cookie otherwise
  * @cg: the ioasids cgroup charged for every ID; changes only while @nr is
  *	0 (ioasid_set_set_cgroup()), so it is stable for whoever holds an ID
- * @lock: serialises changes to @cg, @quota, @dead and @spids
+ * @lock: serialises changes to @cg, @quota, @dead and @spids; held by a
+ *	FREE of more than %IOASID_RESCHED_EVERY while it claims, and by
+ *	ioasid_alloc_finalize() while it makes such a batch visible
  * @quota: the set's own quota, 0 for none; only lowered
  * @nr: IDs charged to the set or being allocated, freed-but-referenced ones
  *	included; %IOASID_NR_FROZEN while @cg changes
  * @dead: the owner destroyed the set; no more allocations
+ * @finalizing: a batch of more than %IOASID_RESCHED_EVERY is being made
+ *	visible, under @lock: lookups wait for it (ioasid_wait_visible())
  * @cg_named: ioasid_set_set_cgroup() named @cg; it cannot name another
  * @ids: the set's index: ID / %IOASID_CHUNK -> a value entry with a bit
  *	for each ID of that chunk the set holds or is allocating (not freed)
@@ -105,6 +109,7 @@ struct ioasid_set {
 	unsigned int quota;
 	atomic_t nr;
 	bool dead;
+	bool finalizing;
 	bool cg_named;
 	struct xarray ids;
 	struct xarray spids;
@@ -187,8 +192,12 @@ static DEFINE_XARRAY_FLAGS(ioasid_mm_sets, XA_FLAGS_ACCOUNT);
 
 /*
  * Registered devices and their PASID tables; taken before any set's lock.
- * Each holder does O(1) work per device or per ID it is given, never per ID
- * of a set: a tenant cannot keep it from everyone else's BIND and UNBIND.
+ * A tenant's call holds it for O(1) work per device or per ID it names,
+ * never per ID of its set (fdinfo reads counts), so that reading its own
+ * state cannot keep it from everyone else's BIND and UNBIND. A BIND's
+ * allocations (a table entry, a set's first bond on a device) are made
+ * under it, reclaiming from the tenant's memory cgroup if need be; a
+ * device's removal holds it across the device's whole table.
  */
 static LIST_HEAD(ioasid_devices);
 static DEFINE_MUTEX(ioasid_devices_lock);
@@ -571,6 +580,8 @@ static int ioasid_bonds_add(struct ioasid_set *set, struct ioasid_device *idev,
 
 	lockdep_assert_held(&ioasid_devices_lock);
 	entry = xa_load(&set->bonds, idev->index);
+	if (WARN_ON_ONCE(!entry && delta < 0))
+		return 0;
 	delta += entry ? xa_to_value(entry) : 0;
 	if (!delta) {
 		xa_erase(&set->bonds, idev->index);
@@ -856,6 +867,21 @@ static void ioasid_unref(struct ioasid_data *data, bool bond)
 }
 
 /*
+ * Before a lookup of @set's IDs: if a batch is being made visible, wait
+ * until it is whole (ioasid_alloc_finalize() holds the set's lock
+ * meanwhile), so that no lookup finds some of a batch's IDs and then not
+ * the others. One who found one of them sees @finalizing set, through
+ * the namespace's lock.
+ */
+static void ioasid_wait_visible(struct ioasid_set *set)
+{
+	if (READ_ONCE(set->finalizing)) {
+		mutex_lock(&set->lock);
+		mutex_unlock(&set->lock);
+	}
+}
+
+/*
  * Take a reference on @id, a live ID of @set, and return its object: a
  * plain ID gets one.
  */
@@ -864,6 +890,7 @@ static struct ioasid_data *ioasid_hold(struct ioasid_set *set, ioasid_t id)
 	struct ioasid_data *data, *spare = NULL;
 	void *entry;
 
+	ioasid_wait_visible(set);
 	xa_lock(&ioasid_xa);
 	for (;;) {
 		entry = xa_load(&ioasid_xa, id);
@@ -1349,16 +1376,19 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc_reserve);
  *
  * Commits the charge (ioasids.current and ioasids.peak show it from
  * here), sends %IOASID_NOTIFY_ALLOC for each, then makes them visible:
- * from here on they are the set's like any other. Finalizing cannot fail;
- * a batch of more than %IOASID_RESCHED_EVERY becomes visible that many at
- * a time, the namespace's lock given up between, so a lookup racing with
- * the end of the call may find some of its IDs before the others.
+ * from here on they are the set's like any other. Finalizing cannot fail.
+ * The batch becomes visible at once: a batch of more than
+ * %IOASID_RESCHED_EVERY is made visible that many at a time, the
+ * namespace's lock given up between, with the set's @lock held and the
+ * set marked finalizing; every lookup of the set's IDs (FREE, BIND, a
+ * reference, a private ID) that starts meanwhile waits until it is whole.
  *
  * Context: Process context; sleeps.
  */
 void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 			   unsigned int n)
 {
+	bool whole = n > IOASID_RESCHED_EVERY;
 	XA_STATE(xas, &ioasid_xa, 0);
 	struct ioasid_data *data;
 	unsigned int i;
@@ -1381,6 +1411,11 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 	if (trace_ioasid_alloc_enabled())
 		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), ids, n);
 
+	if (whole) {
+		mutex_lock(&set->lock);
+		/* Before the first is visible: seen by whoever sees one. */
+		WRITE_ONCE(set->finalizing, true);
+	}
 	xas_lock(&xas);
 	for (i = 0; i < n; i++) {
 		ioasid_xa_yield(&xas, i);
@@ -1394,6 +1429,10 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
 	}
 	xas_unlock(&xas);
+	if (whole) {
+		WRITE_ONCE(set->finalizing, false);
+		mutex_unlock(&set->lock);
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc_finalize);
 
@@ -1563,16 +1602,13 @@ static void ioasid_teardown(struct ioasid_set *set, ioasid_t id,
  */
 #define IOASID_MARK_CLAIMED	XA_MARK_1
 
-/* Whether @entry, at @xas, is a live ID of @set that no FREE has marked. */
-static bool ioasid_claimable(struct xa_state *xas, struct ioasid_set *set,
-			     void *entry)
+/* Whether @entry is a live ID of @set. */
+static bool ioasid_live_of(struct ioasid_set *set, void *entry)
 {
 	struct ioasid_data *data = ioasid_object(entry);
 
-	if (entry != ioasid_tag(set, IOASID_TAG_LIVE) &&
-	    !(data && data->set == set && data->state == IOASID_LIVE))
-		return false;
-	return !xas_get_mark(xas, IOASID_MARK_CLAIMED);
+	return entry == ioasid_tag(set, IOASID_TAG_LIVE) ||
+	       (data && data->set == set && data->state == IOASID_LIVE);
 }
 
 /* Make the live ID at @xas invisible: a plain one BUSY, an object FREED. */
@@ -1607,10 +1643,12 @@ static int ioasid_free_claim_locked(struct xa_state *xas, struct ioasid_set *set
 
 	for (i = 0; i < n; i++) {
 		entry = ioasid_seek(xas, ids[i]);
-		if (!ioasid_claimable(xas, set, entry)) {
-			marked = xas_get_mark(xas, IOASID_MARK_CLAIMED);
+		if (!ioasid_live_of(set, entry))
 			break;
-		}
+		/* Checked by a larger FREE of the set: wait for its verdict. */
+		marked = xas_get_mark(xas, IOASID_MARK_CLAIMED);
+		if (marked)
+			break;
 		ioasid_claim(xas, set, entry, objects);
 	}
 	if (i == n)
@@ -1660,7 +1698,8 @@ static int ioasid_free_claim(struct xa_state *xas, struct ioasid_set *set,
 	for (i = 0; i < n; i++) {
 		ioasid_xa_yield(xas, i);
 		entry = ioasid_seek(xas, ids[i]);
-		if (!ioasid_claimable(xas, set, entry))
+		if (!ioasid_live_of(set, entry) ||
+		    xas_get_mark(xas, IOASID_MARK_CLAIMED))
 			break;	/* not live, or listed twice */
 		xas_set_mark(xas, IOASID_MARK_CLAIMED);
 	}
@@ -1687,10 +1726,12 @@ static int ioasid_free_claim(struct xa_state *xas, struct ioasid_set *set,
  * %IOASID_RESCHED_EVERY are checked and claimed under one hold of the
  * namespace's lock; a larger batch is checked first, giving the lock up
  * every %IOASID_RESCHED_EVERY IDs, and goes out of sight that many at a
- * time only once all are checked. When no notifier listens and no ID has a bond, a private ID or a
- * reference, they go back under that same lock, with one uncharge;
- * otherwise they are torn down and given back 64 at a time, each group
- * uncharged once.
+ * time only once all are checked. A lookup that meets a batch being made
+ * visible (ioasid_alloc_finalize()) waits until it is whole. When no
+ * notifier listens and no ID has a bond, a private ID or a reference,
+ * they go back under the namespace's lock right after, with one
+ * uncharge (given up every %IOASID_RESCHED_EVERY IDs); otherwise they
+ * are torn down and given back 64 at a time, each group uncharged once.
  *
  * Context: Process context.
  * Return: 0; -ENOENT and nothing freed; -EINVAL for @n above
@@ -1707,6 +1748,7 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 
 	if (n > IOASID_MAX_BATCH)
 		return -EINVAL;
+	ioasid_wait_visible(set);
 	xas_lock(&xas);
 	if (n == 1 && ioasid_quiet(set) &&
 	    ioasid_seek(&xas, ids[0]) == ioasid_tag(set, IOASID_TAG_LIVE) &&

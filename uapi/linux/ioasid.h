@@ -92,8 +92,9 @@ enum ioasid_alloc_flags {
  * All or nothing: on any error no ID is held and nothing is charged. The
  * IDs become visible to this file's other calls (FREE, FIND, BIND, from
  * any thread) only once the whole allocation succeeded, copy to @ids
- * included (from then on it cannot fail; a batch of more than 64 becomes
- * visible 64 at a time before the call returns); an allocation refused by
+ * included, and all at once (from then on it cannot fail; another call
+ * that would see one of them meanwhile waits until it sees all); an
+ * allocation refused by
  * a quota, a limit or a full range
  * leaves nothing behind but the ioasids.events count of a refusing limit,
  * and never shows in ioasids.peak.

@@ -453,11 +453,13 @@ TEST_F_TIMEOUT(race, set_cgroup_and_quota_during_allocs, 120)
 		/*
 		 * Two IDs per call, two threads: a quota of 2 lets one in.
 		 * An allocation under way may finish (one per thread); the
-		 * third to succeed began after the quota and found the file
-		 * empty, and from then on the file never holds more than 2.
+		 * third to succeed after the quota was set began after it
+		 * and found the file empty, and from then on the file never
+		 * holds more than 2. (Counted from before the quota, the
+		 * three could all have begun before it.)
 		 */
-		before = atomic_load(&c.allocs);
 		EXPECT_EQ(0, ioctl(c.fd, IOASID_SET_QUOTA, &q));
+		before = atomic_load(&c.allocs);
 		deadline = now_seconds() + settle_seconds();
 		while (atomic_load(&c.allocs) < before + 3 &&
 		       now_seconds() < deadline)
@@ -600,10 +602,40 @@ static void *one_freer(void *arg)
 	return NULL;
 }
 
+/*
+ * One ID of the whole batch, freed alone while the whole is freed and
+ * allocated again: 0 (then allocated again at once) or ENOENT (the whole
+ * batch was freed first), whether or not it met a larger FREE checking it.
+ */
+static void *whole_one_freer(void *arg)
+{
+	struct race *r = arg;
+	__u32 id;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		id = WHOLE_MIN + 1234;
+		ret = ioasid_free_ids(r->fd, 1, &id);
+		if (ret == -ENOENT)
+			continue;
+		if (ret) {
+			race_bad(r, "FREE of one ID of the whole batch", ret);
+			break;
+		}
+		ret = ioasid_alloc_ids(r->fd, id, id, 1, &id);
+		if (ret) {
+			race_bad(r, "ALLOC of the one ID just freed", ret);
+			break;
+		}
+		atomic_fetch_add(&r->unbinds, 1);
+	}
+	return NULL;
+}
+
 TEST_F_TIMEOUT(race, free_all_or_nothing_while_others_free, 120)
 {
 	void *(*fn[])(void *) = { whole_freer, whole_freer, failing_freer,
-				  first_binder, one_freer };
+				  first_binder, one_freer, whole_one_freer };
 	static __u32 ids[MAX_COUNT];
 	struct ioasid_info info;
 
@@ -613,8 +645,9 @@ TEST_F_TIMEOUT(race, free_all_or_nothing_while_others_free, 120)
 				      FAIL_MIN + MAX_COUNT - 2, MAX_COUNT - 1,
 				      ids));
 	run_threads(&self->r, fn, ARRAY_SIZE(fn), RUN_SECONDS);
-	TH_LOG("whole frees %ld, failed frees %ld, binds %ld, single frees %ld",
-	       self->r.frees, self->r.finds, self->r.binds, self->r.allocs);
+	TH_LOG("whole frees %ld, failed frees %ld, binds %ld, single frees %ld and %ld",
+	       self->r.frees, self->r.finds, self->r.binds, self->r.allocs,
+	       self->r.unbinds);
 	EXPECT_EQ(0, self->r.bad) TH_LOG("%s", self->r.why);
 	EXPECT_LT(0, self->r.frees);
 	EXPECT_LT(0, self->r.finds);
@@ -623,6 +656,114 @@ TEST_F_TIMEOUT(race, free_all_or_nothing_while_others_free, 120)
 	ASSERT_EQ(0, get_info(self->r.fd, &info));
 	EXPECT_EQ(2 * MAX_COUNT - 1, info.count);
 	EXPECT_EQ(2 * MAX_COUNT - 1, cg_current(self->cg));
+	close(self->r.fd);
+	self->r.fd = -1;
+}
+
+/*
+ * A batch becomes visible at once: whoever finds one of its IDs finds
+ * all. One thread allocates all 4096 IDs of VIS_MIN's range in one ALLOC,
+ * waits until the other has looked, and frees them; the other binds the
+ * first ID as soon as it can, and then the last, which must be there too.
+ */
+#define VIS_MIN		24576
+
+struct visible {
+	struct race *r;
+	atomic_int allocated;	/* the ALLOC of this batch returned */
+	atomic_int acked;	/* the looker is done with it */
+	atomic_long freed;	/* batches freed */
+	atomic_long first_only;	/* found with the first ID, not the last */
+};
+
+static bool wait_for(struct visible *v, atomic_int *flag)
+{
+	while (!atomic_load(flag)) {
+		if (atomic_load(&v->r->stop))
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+/* Allocate the whole range in one ALLOC; free it once the looker looked. */
+static void *batch_allocator(void *arg)
+{
+	static __thread __u32 ids[MAX_COUNT];
+	struct visible *v = arg;
+	struct race *r = v->r;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		ret = ioasid_alloc_ids(r->fd, VIS_MIN, VIS_MIN + MAX_COUNT - 1,
+				       MAX_COUNT, ids);
+		if (ret) {
+			race_bad(r, "ALLOC of the whole range", ret);
+			break;
+		}
+		atomic_store(&v->allocated, 1);
+		if (!wait_for(v, &v->acked))
+			break;
+		atomic_store(&v->acked, 0);
+		atomic_store(&v->allocated, 0);
+		ret = ioasid_free_ids(r->fd, MAX_COUNT, ids);
+		if (ret) {
+			race_bad(r, "FREE of the batch", ret);
+			break;
+		}
+		atomic_fetch_add(&v->freed, 1);
+	}
+	return NULL;
+}
+
+/*
+ * Bind the first ID as soon as it can be, then the last: the batch is not
+ * freed until this thread says so, so the last must be there too.
+ */
+static void *batch_looker(void *arg)
+{
+	struct visible *v = arg;
+	struct race *r = v->r;
+	long freed;
+
+	while (!atomic_load(&r->stop)) {
+		freed = atomic_load(&v->freed);
+		if (bind_cmd(r->fd, IOASID_BIND, r->dev, VIS_MIN))
+			continue;	/* not visible yet */
+		if (bind_cmd(r->fd, IOASID_BIND, r->dev,
+			     VIS_MIN + MAX_COUNT - 1))
+			atomic_fetch_add(&v->first_only, 1);
+		else if (bind_cmd(r->fd, IOASID_UNBIND, r->dev,
+				  VIS_MIN + MAX_COUNT - 1))
+			race_bad(r, "UNBIND of the last ID", -1);
+		if (bind_cmd(r->fd, IOASID_UNBIND, r->dev, VIS_MIN))
+			race_bad(r, "UNBIND of the first ID", -1);
+		if (!wait_for(v, &v->allocated))
+			break;
+		atomic_store(&v->acked, 1);
+		while (atomic_load(&v->freed) == freed &&
+		       !atomic_load(&r->stop))
+			sched_yield();
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, batch_visible_at_once, 120)
+{
+	struct visible v = { .r = &self->r };
+	pthread_t t[2];
+
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, batch_allocator, &v));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, batch_looker, &v));
+	sleep(RUN_SECONDS);
+	atomic_store(&self->r.stop, true);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	TH_LOG("%ld batches, %ld found with their first ID but not their last",
+	       v.freed, v.first_only);
+	EXPECT_EQ(0, self->r.bad) TH_LOG("%s", self->r.why);
+	EXPECT_LT(0, v.freed);
+	EXPECT_EQ(0, v.first_only);
 	close(self->r.fd);
 	self->r.fd = -1;
 }
