@@ -291,20 +291,28 @@ static void ioasids_release(struct ioasids_cgroup *cg, unsigned int n)
 						 held_peak(old))));
 }
 
+/*
+ * A reservation of @n at @cg refused by @refuser, before it is rolled back:
+ * nothing here, but where the KUnit suite looks at a refusal in flight.
+ */
+VISIBLE_IF_KUNIT void ioasids_refused(struct ioasids_cgroup *cg,
+				      struct ioasids_cgroup *refuser,
+				      unsigned int n)
+{
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_refused, cg, refuser, n);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_refused);
+
 /* Undo a refused reservation of @n, from @cg up to @refuser included. */
-VISIBLE_IF_KUNIT void ioasids_rollback(struct ioasids_cgroup *cg,
-				       struct ioasids_cgroup *refuser,
-				       unsigned int n)
+static void ioasids_rollback(struct ioasids_cgroup *cg,
+			     struct ioasids_cgroup *refuser, unsigned int n)
 {
 	struct ioasids_cgroup *i;
-
-	KUNIT_STATIC_STUB_REDIRECT(ioasids_rollback, cg, refuser, n);
 
 	for (i = cg; i != refuser; i = parent_ioasids(i))
 		ioasids_cancel(i, n);
 	ioasids_cancel(refuser, n);
 }
-EXPORT_SYMBOL_IF_KUNIT(ioasids_rollback);
 
 /**
  * ioasids_cg_try_reserve() - Hold room for IOASIDs under every limit.
@@ -361,6 +369,7 @@ int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 
 refused:
 	/* Give the room back first: nothing else is refused for it meanwhile. */
+	ioasids_refused(cg, i, n);
 	ioasids_rollback(cg, i, n);
 	if (ret == -EDQUOT) {
 		ioasids_event(i);

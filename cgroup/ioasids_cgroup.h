@@ -91,8 +91,9 @@ struct ioasids_cgroup {
 };
 
 /*
- * What any user of PASIDs calls, exported as misc exports its own: who to
- * charge, charging and uncharging, and the capacity the allocator registers.
+ * What any user of PASIDs calls, in misc's shape: who to charge, charging
+ * and uncharging, and the capacity the allocator registers. Every user is
+ * built in; only the KUnit suites, which may be modules, get exports.
  */
 struct ioasids_cgroup *ioasids_cg_get_current(void);
 void ioasids_cg_get(struct ioasids_cgroup *cg);
@@ -108,8 +109,8 @@ unsigned int ioasids_cg_capacity(void);
  * For the IOASID core only, which is built in: a charge in two halves, so
  * that a request the core refuses after the limits passed it never shows
  * in ioasids.peak; the "sets" key of ioasids.stat; the room a set's owner
- * is told it has. Exported to the KUnit suites alone
- * (EXPORT_SYMBOL_IF_KUNIT), which may be modules.
+ * is told it has. All but ioasids_cg_commit() are exported to the KUnit
+ * suites alone (EXPORT_SYMBOL_IF_KUNIT), which may be modules.
  */
 int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n);
 void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,

@@ -12,8 +12,8 @@
 void ioasids_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		    unsigned int n);
 void ioasids_event(struct ioasids_cgroup *cg);
-void ioasids_rollback(struct ioasids_cgroup *cg, struct ioasids_cgroup *refuser,
-		      unsigned int n);
+void ioasids_refused(struct ioasids_cgroup *cg, struct ioasids_cgroup *refuser,
+		     unsigned int n);
 void ioasids_peak_raise(struct ioasids_cgroup *cg, u64 mark);
 u64 ioasids_current(struct ioasids_cgroup *cg);
 u64 ioasids_kind_count(struct ioasids_cgroup *cg, enum ioasids_kind kind);

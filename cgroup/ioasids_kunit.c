@@ -52,12 +52,6 @@ static struct ioasids_cgroup *node(struct kunit *test,
 	return cg;
 }
 
-static struct ioasids_cgroup *parent_of(struct ioasids_cgroup *cg)
-{
-	return cg->css.parent ?
-	       container_of(cg->css.parent, struct ioasids_cgroup, css) : NULL;
-}
-
 /* What the limits are checked against: includes charges in flight. */
 static s64 usage(struct ioasids_cgroup *cg)
 {
@@ -158,16 +152,14 @@ static void racer_set_max(struct racer *r)
 }
 
 /* Stub: the racer's charge stops at its refusal, before it is rolled back. */
-static void rollback_paused(struct ioasids_cgroup *cg,
-			    struct ioasids_cgroup *refuser, unsigned int n)
+static void refused_paused(struct ioasids_cgroup *cg,
+			   struct ioasids_cgroup *refuser, unsigned int n)
 {
 	struct kunit *test = kunit_get_current_test();
 	struct racer *r = test->priv;
 
-	kunit_deactivate_static_stub(test, ioasids_rollback);
 	complete(&r->paused);
 	KUNIT_EXPECT_TRUE(test, wait(&r->resume));
-	ioasids_rollback(cg, refuser, n);
 }
 
 /* Stub: the test's charge stops between its walks until the racer ran. */
@@ -441,7 +433,7 @@ static void ioasids_test_refused_never_peaks(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 5), 0);
 
 	big = new_racer(test, racer_charge, c, 100);
-	kunit_activate_static_stub(test, ioasids_rollback, rollback_paused);
+	kunit_activate_static_stub(test, ioasids_refused, refused_paused);
 	kunit_activate_static_stub(test, ioasids_commit, commit_after_racer);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 1), 0);
 
@@ -603,7 +595,7 @@ struct contender {
 	unsigned long charged, refused, errors;
 };
 
-/* What the contenders saw at their refusals (rollback_in_flight()). */
+/* What the contenders saw at their refusals (refused_in_flight()). */
 struct refusals {
 	atomic_long_t seen;		/* refusals the stub saw */
 	atomic_long_t not_in_flight;	/* usage did not hold the charge */
@@ -612,30 +604,23 @@ struct refusals {
 
 /*
  * Stub, in a contender, at the moment its charge is refused: the charge
- * took @refuser's usage above the limit and is still in it (the other
- * contender may have released since, so usage is only known to hold this
- * charge). Neither the granted count nor the peak may show it: both within
- * the limit, and peak at least current. Then the rollback, as
- * ioasids_rollback() makes it (the stub applies to both contenders, so it
- * cannot call it), and the refusal is counted after.
+ * took @refuser's usage above the limit and is still in it, rolled back
+ * right after (the other contender may have released since, so usage is
+ * only known to hold this charge). Neither the granted count nor the peak
+ * may show it: both within the limit, and peak at least current.
  */
-static void rollback_in_flight(struct ioasids_cgroup *cg,
-			       struct ioasids_cgroup *refuser, unsigned int n)
+static void refused_in_flight(struct ioasids_cgroup *cg,
+			      struct ioasids_cgroup *refuser, unsigned int n)
 {
 	struct refusals *rf = kunit_get_current_test()->priv;
 	u64 max = READ_ONCE(refuser->max), cur = ioasids_current(refuser);
 	u64 mark = peak(refuser);
-	struct ioasids_cgroup *i;
 
 	atomic_long_inc(&rf->seen);
 	if (usage(refuser) < 1)
 		atomic_long_inc(&rf->not_in_flight);
 	if (cur > max || mark > max || mark < cur)
 		atomic_long_inc(&rf->bad);
-
-	for (i = cg; i != refuser; i = parent_of(i))
-		atomic64_sub(n, &i->usage);
-	atomic64_sub(n, &refuser->usage);
 }
 
 /*
@@ -694,7 +679,7 @@ static void contention_finish(void *data)
 /*
  * Two kthreads contend for a limit of 2 from two sibling cgroups. At every
  * refusal, in the refused thread, while the refused charge is still in the
- * limit's usage (a stub of ioasids_rollback()), the granted count and the peak
+ * limit's usage (a stub of ioasids_refused()), the granted count and the peak
  * must not show it: so this fails on a controller whose current or peak
  * follows usage, on one CPU too. The test thread watches meanwhile: a
  * granted count never above the limit, a peak never below the current
@@ -715,24 +700,29 @@ static void ioasids_test_contention(struct kunit *test)
 
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c);
+	ct = c->ct;
+	/* The nodes first: deferred actions run last-registered first. */
+	for (i = 0; i < 2; i++) {
+		ct[i].cg = node(test, a);
+		ct[i].test = test;
+		init_completion(&ct[i].done);
+	}
 	init_completion(&c->start);
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, contention_finish, c),
 			0);
-	ct = c->ct;
 	a->max = 2;
 	test->priv = &c->rf;
-	kunit_activate_static_stub(test, ioasids_rollback, rollback_in_flight);
+	kunit_activate_static_stub(test, ioasids_refused, refused_in_flight);
 	for (i = 0; i < 2; i++) {
-		ct[i].cg = node(test, a);
-		ct[i].test = test;
 		ct[i].start = &c->start;
-		init_completion(&ct[i].done);
 		t = kthread_run(contender_fn, &ct[i], "ioasids_kunit/%d", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		if (IS_ERR(t))
+			break;
 		c->started++;
 	}
 	complete_all(&c->start);
+	KUNIT_ASSERT_EQ(test, c->started, 2);
 	while (!completion_done(&ct[0].done) || !completion_done(&ct[1].done)) {
 		cur = ioasids_current(a);
 		mark = peak(a);
@@ -748,7 +738,7 @@ static void ioasids_test_contention(struct kunit *test)
 	}
 	ioasids_peak_forget(&f);
 
-	kunit_deactivate_static_stub(test, ioasids_rollback);
+	kunit_deactivate_static_stub(test, ioasids_refused);
 
 	kunit_info(test, "charged %lu+%lu, refused %lu+%lu, watched %lu\n",
 		   ct[0].charged, ct[1].charged, ct[0].refused, ct[1].refused,
