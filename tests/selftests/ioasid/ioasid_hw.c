@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -83,6 +84,8 @@ static pid_t sva_child(const char *cg, int n, long *result)
 
 static void reap(pid_t pid)
 {
+	if (pid <= 0)	/* never kill(-1): every process */
+		return;
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
@@ -510,10 +513,12 @@ TEST_F(hw, fdinfo_devices)
 /* A child that dies with the test, running @fn(@arg) until killed. */
 static pid_t spawn(void (*fn)(int), int arg)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)	/* the test ended before prctl() */
+			_exit(1);
 		fn(arg);
 		_exit(0);
 	}
@@ -533,7 +538,8 @@ static void read_fdinfo_idle(int fd)
 	char path[64], buf[4096];
 	int f;
 
-	sched_setscheduler(0, SCHED_IDLE, &param);
+	if (sched_setscheduler(0, SCHED_IDLE, &param))
+		_exit(2);
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	for (;;) {
 		f = open(path, O_RDONLY);
@@ -545,40 +551,65 @@ static void read_fdinfo_idle(int fd)
 
 /*
  * No tenant stalls the others' BIND and UNBIND by reading its own fdinfo:
- * a tenant with a large set reads it in a loop at SCHED_IDLE while every
- * CPU is busy, so that it runs seldom; if it held the devices' lock while
- * it waits for the CPU, each BIND would wait for its turn. A deadline for
- * a hang, not a speed: 100 pairs take well under a second either way.
+ * a tenant with a large set reads it in a loop at SCHED_IDLE while a
+ * spinning process keeps every CPU busy, so that it runs seldom; if it
+ * held the devices' lock while it waits for the CPU, each BIND would wait
+ * for its turn. The pairs run in a child, as a BIND stuck on the lock
+ * cannot be killed: at the deadline the reader is, which lets the lock go.
+ * A deadline for a hang, not a speed: 100 pairs take well under a second.
  */
 TEST_F_TIMEOUT(hw, fdinfo_reader_does_not_stall_binds, 120)
 {
-	enum { IDS = 65536, BATCH = 4096, PAIRS = 100 };
+	enum { IDS = 65536, BATCH = 4096, PAIRS = 100, MAX_HOGS = 64 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	pid_t reader, binder, hog[MAX_HOGS];
+	int i, nhogs, status = -1, *done;
 	static __u32 ids[BATCH];
-	pid_t reader, hog[2];
+	bool in_time = false;
 	double deadline;
-	int i, done;
 
+	done = mmap(NULL, sizeof(*done), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, done);
+	*done = 0;
 	for (i = 0; i < IDS / BATCH; i++)
 		ASSERT_EQ(0, ioasid_alloc_ids(self->fd, SMALL_PASIDS, NAMESPACE,
 					      BATCH, ids));
 	reader = spawn(read_fdinfo_idle, self->fd);
 	ASSERT_LT(0, reader);
-	for (i = 0; i < ARRAY_SIZE(hog); i++)
+	nhogs = cpus > 0 && cpus < MAX_HOGS ? cpus : MAX_HOGS;
+	for (i = 0; i < nhogs; i++) {
 		hog[i] = spawn(spin, 0);
-	usleep(200000);	/* the reader is inside a read, most likely */
-
-	deadline = now_seconds() + 10;
-	for (done = 0; done < PAIRS && now_seconds() < deadline; done++) {
-		if (bind_id(self->fd, self->dev[0], ids[0]) ||
-		    unbind_id(self->fd, self->dev[0], ids[0]))
-			break;
+		ASSERT_LT(0, hog[i]);
 	}
-	for (i = 0; i < ARRAY_SIZE(hog); i++)
+	usleep(200000);	/* the reader is inside a read, most likely */
+	ASSERT_EQ(SCHED_IDLE, sched_getscheduler(reader));
+
+	binder = fork();
+	if (binder == 0) {
+		for (; *done < PAIRS; (*done)++)
+			if (bind_id(self->fd, self->dev[0], ids[0]) ||
+			    unbind_id(self->fd, self->dev[0], ids[0]))
+				_exit(1);
+		_exit(0);
+	}
+	ASSERT_LT(0, binder);
+	deadline = now_seconds() + 10;
+	while (!in_time && now_seconds() < deadline) {
+		in_time = waitpid(binder, &status, WNOHANG) == binder;
+		usleep(10000);
+	}
+	for (i = 0; i < nhogs; i++)
 		reap(hog[i]);
 	reap(reader);
-	EXPECT_EQ(PAIRS, done)
+	if (!in_time)
+		waitpid(binder, &status, 0);
+	EXPECT_TRUE(in_time)
 		TH_LOG("%d BIND/UNBIND pairs in 10 s beside an idle fdinfo reader",
-		       done);
+		       *done);
+	EXPECT_EQ(PAIRS, *done);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	munmap(done, sizeof(*done));
 }
 
 static void __attribute__((destructor)) remove_test_cgroup(void)
