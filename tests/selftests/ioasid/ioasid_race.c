@@ -578,27 +578,40 @@ static void *first_binder(void *arg)
 	return NULL;
 }
 
+/*
+ * Free @id alone and allocate it again at once, until told to stop,
+ * counting each round in @rounds. ENOENT is a failure unless @may_be_gone.
+ */
+static void free_one_again(struct race *r, __u32 id, bool may_be_gone,
+			   atomic_long *rounds)
+{
+	__u32 got;
+	int ret;
+
+	while (!atomic_load(&r->stop)) {
+		got = id;
+		ret = ioasid_free_ids(r->fd, 1, &got);
+		if (ret == -ENOENT && may_be_gone)
+			continue;
+		if (ret) {
+			race_bad(r, "FREE of one ID alone", ret);
+			break;
+		}
+		ret = ioasid_alloc_ids(r->fd, id, id, 1, &got);
+		if (ret) {
+			race_bad(r, "ALLOC of the one ID just freed", ret);
+			break;
+		}
+		atomic_fetch_add(rounds, 1);
+	}
+}
+
 /* One ID of the failing batch, freed alone: never refused for it. */
 static void *one_freer(void *arg)
 {
 	struct race *r = arg;
-	__u32 id;
-	int ret;
 
-	while (!atomic_load(&r->stop)) {
-		id = FAIL_ONE;
-		ret = ioasid_free_ids(r->fd, 1, &id);
-		if (ret) {
-			race_bad(r, "FREE of one ID a failing FREE names", ret);
-			break;
-		}
-		ret = ioasid_alloc_ids(r->fd, FAIL_ONE, FAIL_ONE, 1, &id);
-		if (ret) {
-			race_bad(r, "ALLOC of the ID just freed", ret);
-			break;
-		}
-		atomic_fetch_add(&r->allocs, 1);
-	}
+	free_one_again(r, FAIL_ONE, false, &r->allocs);
 	return NULL;
 }
 
@@ -610,25 +623,8 @@ static void *one_freer(void *arg)
 static void *whole_one_freer(void *arg)
 {
 	struct race *r = arg;
-	__u32 id;
-	int ret;
 
-	while (!atomic_load(&r->stop)) {
-		id = WHOLE_MIN + 1234;
-		ret = ioasid_free_ids(r->fd, 1, &id);
-		if (ret == -ENOENT)
-			continue;
-		if (ret) {
-			race_bad(r, "FREE of one ID of the whole batch", ret);
-			break;
-		}
-		ret = ioasid_alloc_ids(r->fd, id, id, 1, &id);
-		if (ret) {
-			race_bad(r, "ALLOC of the one ID just freed", ret);
-			break;
-		}
-		atomic_fetch_add(&r->unbinds, 1);
-	}
+	free_one_again(r, WHOLE_MIN + 1234, true, &r->unbinds);
 	return NULL;
 }
 
