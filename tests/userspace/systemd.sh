@@ -101,7 +101,8 @@ check percent-100 systemctl set-property --runtime vms-vm1.slice IOASIDsMax=100%
 check percent-100-limit eq $cap cat $SL/ioasids.max
 check percent-100-show eq $cap systemctl show -P IOASIDsMax vms-vm1.slice
 # Percentages fail closed. A capacity that cannot be read (in a cgroup
-# namespace there is no ioasids.capacity, as the first check shows; here
+# namespace there is no ioasids.capacity, as the first check shows, and as
+# podman-systemd.sh shows with systemd inside one; here
 # the file PID 1 reads holds no number) makes the limit 0, not "max", and
 # says so.
 mkdir -p /run/ioasids-cgns
