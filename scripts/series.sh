@@ -91,7 +91,8 @@ apply() {
 	fi
 	"${tgit[@]}" am --abort >/dev/null 2>&1 || true
 	"${tgit[@]}" checkout -q -f -B series pristine
-	if ! "${tgit[@]}" am -q "$out"/000[1-9]*.patch; then
+	# Every patch but the cover letter (0000), in order.
+	if ! "${tgit[@]}" am -q $(find "$out" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort); then
 		"${tgit[@]}" am --abort >/dev/null 2>&1 || true
 		echo "series: does not apply to linux-source-6.12" >&2
 		exit 1
