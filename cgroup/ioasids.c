@@ -12,11 +12,16 @@
  * for whatever is still charged to it, as pids.max, misc.max and
  * memory.max do: a limit never lifts by itself.
  *
- * The charge walk mirrors misc_cg_try_charge(): one atomic add per level from
- * the charged cgroup up to the root, all-or-nothing, with no lock. A charge
- * that passed every level is then granted by a second walk, one atomic add
- * per level to the word that ioasids.current and ioasids.peak are read from:
- * a refused charge never reaches it, so it shows in neither.
+ * The charge walk mirrors misc_cg_try_charge(): one atomic operation per
+ * level from the charged cgroup up to the root, all-or-nothing, with no lock.
+ * Each level's counts live in one word: what is granted (ioasids.current),
+ * what charges in flight hold against the limits, and the high-water mark. A
+ * charge reserves its room in every level below the root, where a limit
+ * above may still refuse it, and takes the root's at once, where nothing
+ * can; then a second walk turns the reservations below into grants. A
+ * refused charge never touches the word of the level that refused it, and
+ * only the reserved count of the levels below: it shows in no current and
+ * no peak. An uncharge is one operation per level.
  */
 
 #include <kunit/static_stub.h>
@@ -67,37 +72,43 @@ static DEFINE_MUTEX(ioasids_peaks_lock);
  * operation reads or moves them together:
  *
  *   bits  0-20  IOASIDs granted and not yet released (ioasids.current)
- *   bits 21-41  the high-water mark since the last write to ioasids.peak
- *   bits 42-62  the high-water mark since the cgroup was created
+ *   bits 21-41  IOASIDs reserved by charges in flight: held against the
+ *               limits, shown nowhere
+ *   bits 42-62  the high-water mark of the first count since the last write
+ *               to ioasids.peak
  *
- * Granted IOASIDs never exceed the capacity, at most 2^20: each count fits in
- * 21 bits. Granting only adds to the first count; a mark is raised to it when
- * it goes down (a release) or is reset (a write to ioasids.peak), and readers
- * take the larger of the two. So a mark, as read, is never below current, and
- * never moves down but by a write to ioasids.peak.
+ * A reservation is refused, without touching the word, when granted plus
+ * reserved would pass the level's limit or the largest capacity, 2^20: each
+ * count fits in 21 bits. Granting only adds to the first count; the mark is
+ * raised to it when it goes down (an uncharge) or is reset (a write to
+ * ioasids.peak), and readers take the larger of the two. So the mark, as
+ * read, is never below current, and never moves down but by a write to
+ * ioasids.peak. The mark since the cgroup was created is ioasids_cgroup.peak,
+ * which only a reset moves: it is the larger of the two marks.
  */
 #define IOASIDS_HELD_BITS	21
 #define IOASIDS_HELD_MASK	GENMASK_ULL(IOASIDS_HELD_BITS - 1, 0)
+#define IOASIDS_RESERVED_ONE	BIT_ULL(IOASIDS_HELD_BITS)
 
 static inline u64 held_now(u64 word)
 {
 	return word & IOASIDS_HELD_MASK;
 }
 
-static inline u64 held_local(u64 word)
+static inline u64 held_reserved(u64 word)
 {
-	return max((word >> IOASIDS_HELD_BITS) & IOASIDS_HELD_MASK,
-		   held_now(word));
+	return (word >> IOASIDS_HELD_BITS) & IOASIDS_HELD_MASK;
 }
 
-static inline u64 held_peak(u64 word)
+static inline u64 held_local(u64 word)
 {
 	return max(word >> (2 * IOASIDS_HELD_BITS), held_now(word));
 }
 
-static inline u64 held_pack(u64 now, u64 local, u64 peak)
+static inline u64 held_pack(u64 now, u64 reserved, u64 local)
 {
-	return now | local << IOASIDS_HELD_BITS | peak << (2 * IOASIDS_HELD_BITS);
+	return now | reserved << IOASIDS_HELD_BITS |
+	       local << (2 * IOASIDS_HELD_BITS);
 }
 
 static inline struct ioasids_cgroup *css_ioasids(struct cgroup_subsys_state *css)
@@ -251,32 +262,74 @@ VISIBLE_IF_KUNIT u64 ioasids_kind_count(struct ioasids_cgroup *cg,
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_kind_count);
 
-static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
+/*
+ * The most @cg may hold, granted and reserved: its limit, never above what
+ * the counts can hold. The root's max is the capacity.
+ */
+static inline u64 ioasids_limit(struct ioasids_cgroup *cg)
 {
-	WARN_ONCE(atomic64_sub_return(n, &cg->usage) < 0,
-		  "ioasids: cgroup usage went negative\n");
+	return min_t(u64, READ_ONCE(cg->max), IOASIDS_MAX_CAPACITY);
 }
 
 /*
- * The second walk of a charge that every level accepted: grant it. Each
- * level's count of granted IOASIDs only ever includes charges that passed
- * every limit, so it cannot exceed the capacity (21 bits).
+ * Take room for @n at @cg alone: reserve it, or grant it at once when no
+ * level above is left to refuse it (@grant). Refused without a change to
+ * the word when the limit would be passed.
+ */
+static bool ioasids_take(struct ioasids_cgroup *cg, unsigned int n, bool grant)
+{
+	u64 old = atomic64_read(&cg->held), limit = ioasids_limit(cg);
+	u64 add = grant ? n : n * IOASIDS_RESERVED_ONE;
+
+	do {
+		if (held_now(old) + held_reserved(old) + n > limit)
+			return false;
+	} while (!atomic64_try_cmpxchg(&cg->held, &old, old + add));
+	return true;
+}
+
+/* Give back room for @n that ioasids_take() reserved at @cg alone. */
+static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
+{
+	u64 old = atomic64_read(&cg->held), r;
+
+	do {
+		r = held_reserved(old);
+		if (WARN_ONCE(r < n, "ioasids: cancelling %u IOASIDs of %llu reserved\n",
+			      n, r))
+			n = r;
+	} while (!atomic64_try_cmpxchg(&cg->held, &old,
+				       old - n * IOASIDS_RESERVED_ONE));
+}
+
+/*
+ * The second walk of a charge that every level accepted: grant it, from
+ * @cg up, the root too unless the first walk granted it there already
+ * (@top_granted). One atomic add per level turns the reservation into a
+ * grant.
  */
 VISIBLE_IF_KUNIT void ioasids_commit(struct ioasids_cgroup *cg,
-				     enum ioasids_kind kind, unsigned int n)
+				     enum ioasids_kind kind, unsigned int n,
+				     bool top_granted)
 {
 	struct ioasids_cgroup *i;
+	u64 word;
 
-	KUNIT_STATIC_STUB_REDIRECT(ioasids_commit, cg, kind, n);
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_commit, cg, kind, n, top_granted);
 
-	for (i = cg; i; i = parent_ioasids(i))
-		WARN_ON_ONCE(held_now(atomic64_add_return(n, &i->held)) < n);
+	for (i = cg; i; i = parent_ioasids(i)) {
+		if (top_granted && !parent_ioasids(i))
+			break;
+		word = atomic64_add_return(n - n * IOASIDS_RESERVED_ONE,
+					   &i->held);
+		WARN_ON_ONCE(held_now(word) < n);
+	}
 	if (kind < IOASIDS_NR_KINDS)
 		this_cpu_add(cg->kind_usage->n[kind], n);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_commit);
 
-/* Release @n granted IOASIDs of @cg alone, folding the count into its marks. */
+/* Release @n granted IOASIDs of @cg alone, folding the count into its mark. */
 static void ioasids_release(struct ioasids_cgroup *cg, unsigned int n)
 {
 	u64 old = atomic64_read(&cg->held), now;
@@ -287,8 +340,8 @@ static void ioasids_release(struct ioasids_cgroup *cg, unsigned int n)
 			      n, now))
 			n = now;
 	} while (!atomic64_try_cmpxchg(&cg->held, &old,
-				       held_pack(now - n, held_local(old),
-						 held_peak(old))));
+				       held_pack(now - n, held_reserved(old),
+						 held_local(old))));
 }
 
 /*
@@ -303,15 +356,56 @@ VISIBLE_IF_KUNIT void ioasids_refused(struct ioasids_cgroup *cg,
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_refused);
 
-/* Undo a refused reservation of @n, from @cg up to @refuser included. */
-static void ioasids_rollback(struct ioasids_cgroup *cg,
-			     struct ioasids_cgroup *refuser, unsigned int n)
+/*
+ * The first walk: room for @n at every level from @cg up, reserved, or at
+ * the root granted at once (@grant_top). All or nothing: refused by a
+ * level, the levels below it give their reservations back, and the refusal
+ * is counted and logged after that.
+ */
+static int ioasids_try_take(struct ioasids_cgroup *cg, unsigned int n,
+			    bool grant_top)
 {
-	struct ioasids_cgroup *i;
+	struct ioasids_cgroup *i, *j, *parent;
+	int ret;
 
-	for (i = cg; i != refuser; i = parent_ioasids(i))
-		ioasids_cancel(i, n);
-	ioasids_cancel(refuser, n);
+	if (WARN_ON_ONCE(!cg))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	/* More than the whole namespace can never fit. */
+	if (n > IOASIDS_MAX_CAPACITY) {
+		ioasids_capacity_event(cg);
+		ioasids_log_refusal(NULL, cg, n);
+		return -ENOSPC;
+	}
+
+	for (i = cg; i; i = parent) {
+		parent = parent_ioasids(i);
+		if (!ioasids_take(i, n, grant_top && !parent))
+			goto refused;
+	}
+	return 0;
+
+refused:
+	/*
+	 * A limit refused it, or the counts' own bound, 2^20, which only
+	 * reservations that the capacity refuses anyway can reach: that is
+	 * the capacity's refusal.
+	 */
+	ret = parent && READ_ONCE(i->max) <= IOASIDS_MAX_CAPACITY ?
+	      -EDQUOT : -ENOSPC;
+	/* Give the room back first: nothing else is refused for it meanwhile. */
+	ioasids_refused(cg, i, n);
+	for (j = cg; j != i; j = parent_ioasids(j))
+		ioasids_cancel(j, n);
+	if (ret == -EDQUOT) {
+		ioasids_event(i);
+		ioasids_log_refusal(i, cg, n);
+	} else {
+		ioasids_capacity_event(cg);
+		ioasids_log_refusal(NULL, cg, n);
+	}
+	return ret;
 }
 
 /**
@@ -339,46 +433,7 @@ static void ioasids_rollback(struct ioasids_cgroup *cg,
  */
 int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 {
-	struct ioasids_cgroup *i;
-	s64 usage;
-	int ret;
-
-	if (WARN_ON_ONCE(!cg))
-		return -EINVAL;
-	if (!n)
-		return 0;
-	/* More than the whole namespace can never fit. */
-	if (n > IOASIDS_MAX_CAPACITY) {
-		ioasids_capacity_event(cg);
-		ioasids_log_refusal(NULL, cg, n);
-		return -ENOSPC;
-	}
-
-	for (i = cg; i; i = parent_ioasids(i)) {
-		usage = atomic64_add_return(n, &i->usage);
-		/*
-		 * The root's max is the capacity. A negative usage, a bug that
-		 * ioasids_cancel() warned about, compares huge: refused.
-		 */
-		if ((u64)usage > READ_ONCE(i->max)) {
-			ret = parent_ioasids(i) ? -EDQUOT : -ENOSPC;
-			goto refused;
-		}
-	}
-	return 0;
-
-refused:
-	/* Give the room back first: nothing else is refused for it meanwhile. */
-	ioasids_refused(cg, i, n);
-	ioasids_rollback(cg, i, n);
-	if (ret == -EDQUOT) {
-		ioasids_event(i);
-		ioasids_log_refusal(i, cg, n);
-	} else {
-		ioasids_capacity_event(cg);
-		ioasids_log_refusal(NULL, cg, n);
-	}
-	return ret;
+	return ioasids_try_take(cg, n, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_try_reserve);
 
@@ -401,7 +456,7 @@ void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		return;
 	/* A caller's bug: the charge still counts, under no kind. */
 	WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS);
-	ioasids_commit(cg, kind, n);
+	ioasids_commit(cg, kind, n, false);
 }
 
 /**
@@ -432,8 +487,8 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_cancel);
  *
  * All or nothing: either every level from @cg to the root is charged @n, or
  * none is: ioasids_cg_try_reserve() and ioasids_cg_commit() in one, with
- * the same events counted on a refusal. The caller must uncharge the same
- * @cg, @kind and @n later.
+ * the same events counted on a refusal, and the root's room granted at
+ * once. The caller must uncharge the same @cg, @kind and @n later.
  *
  * Context: Any context.
  * Return:
@@ -450,9 +505,9 @@ int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 
 	if (WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
 		return -EINVAL;
-	ret = ioasids_cg_try_reserve(cg, n);
+	ret = ioasids_try_take(cg, n, true);
 	if (!ret && n)
-		ioasids_commit(cg, kind, n);
+		ioasids_commit(cg, kind, n, true);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_try_charge);
@@ -476,10 +531,8 @@ void ioasids_cg_uncharge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 	/* A caller's bug: the IOASIDs still go back, under no kind. */
 	if (!WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
 		this_cpu_sub(cg->kind_usage->n[kind], n);
-	for (i = cg; i; i = parent_ioasids(i)) {
+	for (i = cg; i; i = parent_ioasids(i))
 		ioasids_release(i, n);
-		ioasids_cancel(i, n);
-	}
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_uncharge);
 
@@ -549,14 +602,15 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_capacity);
  */
 unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 {
-	u64 room = UINT_MAX, limit, usage;
+	u64 room = UINT_MAX, limit, word, used;
 	struct ioasids_cgroup *i;
 
 	/* As in ioasids_cg_try_charge(), the root's max is the capacity. */
 	for (i = cg; i; i = parent_ioasids(i)) {
-		limit = READ_ONCE(i->max);
-		usage = max_t(s64, atomic64_read(&i->usage), 0);
-		room = min(room, limit > usage ? limit - usage : 0);
+		limit = ioasids_limit(i);
+		word = atomic64_read(&i->held);
+		used = held_now(word) + held_reserved(word);
+		room = min(room, limit > used ? limit - used : 0);
 	}
 	return room;
 }
@@ -616,6 +670,15 @@ static int ioasids_max_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+/* What @cg holds against its limit: granted, and reserved by charges in flight. */
+VISIBLE_IF_KUNIT u64 ioasids_usage(struct ioasids_cgroup *cg)
+{
+	u64 word = atomic64_read(&cg->held);
+
+	return held_now(word) + held_reserved(word);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_usage);
+
 /* IOASIDs granted to @cg's subtree: a charge being checked is not yet in. */
 VISIBLE_IF_KUNIT u64 ioasids_current(struct ioasids_cgroup *cg)
 {
@@ -645,12 +708,15 @@ static int ioasids_peak_open(struct kernfs_open_file *of)
 VISIBLE_IF_KUNIT u64 ioasids_peak_value(struct ioasids_cgroup *cg,
 					struct cgroup_of_peak *ofp)
 {
-	/* Pairs with the cmpxchg in ioasids_peak_reset(). */
+	/*
+	 * Pairs with the cmpxchg in ioasids_peak_reset(): a word with the
+	 * mark reset comes with the cgroup's mark that took the old one.
+	 */
 	u64 word = atomic64_read_acquire(&cg->held);
 	unsigned long seen = ofp ? READ_ONCE(ofp->value) : OFP_PEAK_UNSET;
 
 	if (seen == OFP_PEAK_UNSET)
-		return held_peak(word);
+		return max(READ_ONCE(cg->peak), held_local(word));
 	return max_t(u64, seen, held_local(word));
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_peak_value);
@@ -682,11 +748,16 @@ VISIBLE_IF_KUNIT void ioasids_peak_reset(struct ioasids_cgroup *cg,
 	mutex_lock(&ioasids_peaks_lock);
 	old = atomic64_read(&cg->held);
 	do {
-		/* Raise the others before their mark can go down. */
+		/*
+		 * Raise the others, and the cgroup's own mark, before the
+		 * word's can go down.
+		 */
 		ioasids_peak_raise(cg, held_local(old));
+		if (held_local(old) > cg->peak)
+			WRITE_ONCE(cg->peak, held_local(old));
 		now = held_now(old);
 	} while (!atomic64_try_cmpxchg(&cg->held, &old,
-				       held_pack(now, now, held_peak(old))));
+				       held_pack(now, held_reserved(old), now)));
 
 	if (ofp->value == OFP_PEAK_UNSET)
 		list_add(&ofp->list, &cg->peak_watchers);
@@ -854,8 +925,8 @@ static void ioasids_css_free(struct cgroup_subsys_state *css)
 	struct ioasids_cgroup *cg = css_ioasids(css);
 
 	/* Every charge holds a reference: nothing can be charged here now. */
-	WARN_ON_ONCE(atomic64_read(&cg->usage) ||
-		     held_now(atomic64_read(&cg->held)));
+	WARN_ON_ONCE(held_now(atomic64_read(&cg->held)) ||
+		     held_reserved(atomic64_read(&cg->held)));
 	free_percpu(cg->kind_usage);
 	if (cg != &root_cg)
 		kfree(cg);

@@ -54,12 +54,12 @@ struct ioasids_kind_usage {
 /**
  * struct ioasids_cgroup - the ioasids state of one cgroup
  * @css: the cgroup subsystem state
- * @usage: IOASIDs charged to this cgroup and its descendants, including
- *	charges still being checked against the limits above; what the limits
- *	are checked against
- * @held: IOASIDs granted to this cgroup and its descendants (ioasids.current)
- *	and its two high-water marks (ioasids.peak), packed in one word so that
- *	they are read and moved together; see ioasids.c
+ * @held: IOASIDs granted to this cgroup and its descendants (ioasids.current),
+ *	IOASIDs that charges in flight reserved here, and the high-water mark
+ *	since the last reset (ioasids.peak), packed in one word so that they
+ *	are read and moved together; see ioasids.c
+ * @peak: the high-water mark since the cgroup was created, as of the last
+ *	reset; ioasids.peak shows the larger of it and @held's mark
  * @max: the limit; %U64_MAX stands for "max". The root's is the capacity.
  * @kind_usage: IOASIDs charged to this cgroup itself, per &enum ioasids_kind,
  *	counted per CPU so that charging takes no shared atomic for it
@@ -75,8 +75,8 @@ struct ioasids_kind_usage {
  */
 struct ioasids_cgroup {
 	struct cgroup_subsys_state css;
-	atomic64_t usage;
 	atomic64_t held;
+	u64 peak;
 	u64 max;
 	struct ioasids_kind_usage __percpu *kind_usage;
 	atomic_t nr_sets;

@@ -10,12 +10,13 @@
 
 #if IS_ENABLED(CONFIG_KUNIT)
 void ioasids_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
-		    unsigned int n);
+		    unsigned int n, bool top_granted);
 void ioasids_event(struct ioasids_cgroup *cg);
 void ioasids_refused(struct ioasids_cgroup *cg, struct ioasids_cgroup *refuser,
 		     unsigned int n);
 void ioasids_peak_raise(struct ioasids_cgroup *cg, u64 mark);
 u64 ioasids_current(struct ioasids_cgroup *cg);
+u64 ioasids_usage(struct ioasids_cgroup *cg);
 u64 ioasids_kind_count(struct ioasids_cgroup *cg, enum ioasids_kind kind);
 u64 ioasids_peak_value(struct ioasids_cgroup *cg, struct cgroup_of_peak *ofp);
 void ioasids_peak_reset(struct ioasids_cgroup *cg, struct cgroup_of_peak *ofp);

@@ -52,10 +52,10 @@ static struct ioasids_cgroup *node(struct kunit *test,
 	return cg;
 }
 
-/* What the limits are checked against: includes charges in flight. */
+/* What the limits are checked against: granted and reserved. */
 static s64 usage(struct ioasids_cgroup *cg)
 {
-	return atomic64_read(&cg->usage);
+	return ioasids_usage(cg);
 }
 
 static u64 peak(struct ioasids_cgroup *cg)
@@ -164,7 +164,8 @@ static void refused_paused(struct ioasids_cgroup *cg,
 
 /* Stub: the test's charge stops between its walks until the racer ran. */
 static void commit_after_racer(struct ioasids_cgroup *cg,
-			       enum ioasids_kind kind, unsigned int n)
+			       enum ioasids_kind kind, unsigned int n,
+			       bool top_granted)
 {
 	struct kunit *test = kunit_get_current_test();
 	struct racer *r = test->priv;
@@ -172,7 +173,7 @@ static void commit_after_racer(struct ioasids_cgroup *cg,
 	kunit_deactivate_static_stub(test, ioasids_commit);
 	racer_start(test, r);
 	KUNIT_EXPECT_TRUE(test, wait(&r->paused));
-	ioasids_commit(cg, kind, n);
+	ioasids_commit(cg, kind, n, top_granted);
 }
 
 /* A limit anywhere on the path refuses; every level below it is unchanged. */
@@ -551,38 +552,41 @@ static void ioasids_test_peak_files(struct kunit *test)
 }
 
 /*
- * Usage is 64-bit: 2048 charges of 2^20 in flight at once pass 2^31. Here
- * 2047 of them have been added at C and P and not yet refused at the root,
- * and one more is granted: nothing wraps, and current counts only what was
- * granted.
+ * The counts are 21 bits wide and never wrap: what is granted and reserved
+ * at a level without a limit stops at 2^20, the largest capacity, where the
+ * root would refuse it anyway (-ENOSPC, the capacity's refusal). Here
+ * 2^20 - 1 are reserved in flight at C and P, not yet refused at the root.
  */
-static void ioasids_test_wide_usage(struct kunit *test)
+static void ioasids_test_counts_bounded(struct kunit *test)
 {
 	struct ioasids_cgroup *r = node(test, NULL);
 	struct ioasids_cgroup *p = node(test, r);
 	struct ioasids_cgroup *c = node(test, p);
-	const s64 in_flight = 2047LL * IOASIDS_MAX_CAPACITY;
+	const s64 in_flight = (IOASIDS_MAX_CAPACITY - 1LL) << 21;
 
 	r->max = IOASIDS_MAX_CAPACITY;
-	atomic64_add(in_flight, &c->usage);
-	atomic64_add(in_flight, &p->usage);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL,
-						    IOASIDS_MAX_CAPACITY), 0);
-	KUNIT_EXPECT_EQ(test, usage(c), 2048LL * IOASIDS_MAX_CAPACITY);
-	KUNIT_EXPECT_EQ(test, usage(p), 2048LL * IOASIDS_MAX_CAPACITY);
-	KUNIT_EXPECT_EQ(test, ioasids_current(c), IOASIDS_MAX_CAPACITY);
-	KUNIT_EXPECT_EQ(test, peak(c), IOASIDS_MAX_CAPACITY);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_room(c), 0);
-	/* A limit under the in-flight total refuses: no wrap lets it by. */
-	p->max = 1ULL << 31;
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 1),
-			-EDQUOT);
+	atomic64_add(in_flight, &c->held);
+	atomic64_add(in_flight, &p->held);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 2),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, usage(c), IOASIDS_MAX_CAPACITY - 1);
+	KUNIT_EXPECT_EQ(test, usage(p), IOASIDS_MAX_CAPACITY - 1);
+	KUNIT_EXPECT_EQ(test, ioasids_current(c), 0);
+	KUNIT_EXPECT_EQ(test, peak(c), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->capacity_events_local), 1);
 
-	atomic64_sub(in_flight, &c->usage);
-	atomic64_sub(in_flight, &p->usage);
-	ioasids_cg_uncharge(c, IOASIDS_KERNEL, IOASIDS_MAX_CAPACITY);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 1), 0);
+	KUNIT_EXPECT_EQ(test, usage(c), IOASIDS_MAX_CAPACITY);
+	KUNIT_EXPECT_EQ(test, ioasids_current(c), 1);
+	KUNIT_EXPECT_EQ(test, peak(c), 1);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_room(c), 0);
+
+	atomic64_sub(in_flight, &c->held);
+	atomic64_sub(in_flight, &p->held);
+	ioasids_cg_uncharge(c, IOASIDS_KERNEL, 1);
 	KUNIT_EXPECT_EQ(test, usage(c), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_current(r), 0);
+	KUNIT_EXPECT_EQ(test, peak(c), 1);
 }
 
 #define CONTEND_LOOPS	20000
@@ -598,16 +602,17 @@ struct contender {
 /* What the contenders saw at their refusals (refused_in_flight()). */
 struct refusals {
 	atomic_long_t seen;		/* refusals the stub saw */
-	atomic_long_t not_in_flight;	/* usage did not hold the charge */
+	atomic_long_t not_in_flight;	/* no reservation held the charge */
 	atomic_long_t bad;		/* current or peak showed it */
 };
 
 /*
- * Stub, in a contender, at the moment its charge is refused: the charge
- * took @refuser's usage above the limit and is still in it, rolled back
- * right after (the other contender may have released since, so usage is
- * only known to hold this charge). Neither the granted count nor the peak
- * may show it: both within the limit, and peak at least current.
+ * Stub, in a contender, at the moment its charge is refused: the charge is
+ * still reserved in the contender's own cgroup, given back right after. It
+ * shows nowhere: not in the contender's cgroup, which held nothing when it
+ * asked, so its granted count is 0 and its peak within the limit; not in
+ * the refusing limit's granted count or peak, both within the limit, and
+ * peak at least current.
  */
 static void refused_in_flight(struct ioasids_cgroup *cg,
 			      struct ioasids_cgroup *refuser, unsigned int n)
@@ -617,9 +622,11 @@ static void refused_in_flight(struct ioasids_cgroup *cg,
 	u64 mark = peak(refuser);
 
 	atomic_long_inc(&rf->seen);
-	if (usage(refuser) < 1)
+	if (usage(cg) < n)
 		atomic_long_inc(&rf->not_in_flight);
 	if (cur > max || mark > max || mark < cur)
+		atomic_long_inc(&rf->bad);
+	if (ioasids_current(cg) || peak(cg) > max)
 		atomic_long_inc(&rf->bad);
 }
 
@@ -844,7 +851,7 @@ static struct kunit_case ioasids_test_cases[] = {
 	KUNIT_CASE(ioasids_test_peak_under_lowered_max),
 	KUNIT_CASE(ioasids_test_peak_reset_races_charge),
 	KUNIT_CASE(ioasids_test_peak_files),
-	KUNIT_CASE(ioasids_test_wide_usage),
+	KUNIT_CASE(ioasids_test_counts_bounded),
 	KUNIT_CASE(ioasids_test_contention),
 	KUNIT_CASE(ioasids_test_refusal_rolled_back_first),
 	KUNIT_CASE(ioasids_test_reserve_then_cancel),

@@ -30,7 +30,7 @@ struct ioasid_test_ctx {
 static s64 cg_usage(struct ioasid_test_ctx *ctx)
 {
 #ifdef CONFIG_CGROUP_IOASIDS
-	return atomic64_read(&ctx->cg->usage);
+	return ioasids_usage(ctx->cg);
 #else
 	return 0;
 #endif

@@ -12,6 +12,9 @@
  *           misc cgroup (resource "bench")
  *   ioasid  ioasid_alloc() + ioasid_free() in a set of the writer's
  *   ida     ida_alloc_range() + ida_free() over the same range
+ *   ida_misc  what a maintainer would use instead of the core: a misc
+ *           charge of 1 (resource "bench"), ida_alloc_range(), then
+ *           ida_free() and the misc uncharge, in the writer's misc cgroup
  *   xa      xa_alloc() + xa_erase() on an allocating xarray, the same range
  *   fill    allocate <iterations> IDs and keep them (for scaling); "fill 0"
  *           gives them back
@@ -102,6 +105,28 @@ static int bench_ida_run(unsigned long n)
 		ida_free(&bench_ida, id);
 	}
 	return 0;
+}
+
+/* 6.12's iommu_alloc_global_pasid() (an IDA) with a misc charge around it. */
+static int bench_ida_misc_run(unsigned long n)
+{
+	struct misc_cg *cg = get_current_misc_cg();
+	u32 max = ioasid_max_pasids() - 1;
+	int id, ret = 0;
+
+	while (n-- && !ret) {
+		ret = misc_cg_try_charge(MISC_CG_RES_BENCH, cg, 1);
+		if (ret)
+			break;
+		id = ida_alloc_range(&bench_ida, 1, max, GFP_KERNEL);
+		if (id < 0)
+			ret = id;
+		else
+			ida_free(&bench_ida, id);
+		misc_cg_uncharge(MISC_CG_RES_BENCH, cg, 1);
+	}
+	put_misc_cg(cg);
+	return ret;
 }
 
 /* The allocating xarray alone, as the core uses it for the namespace. */
@@ -278,6 +303,8 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 		ret = bench_ioasid(n);
 	else if (!strcmp(name, "ida"))
 		ret = bench_ida_run(n);
+	else if (!strcmp(name, "ida_misc"))
+		ret = bench_ida_misc_run(n);
 	else if (!strcmp(name, "xa"))
 		ret = bench_xa_run(n);
 	else if (!strcmp(name, "fill"))
