@@ -167,6 +167,6 @@ uninstall:
 	done
 
 clean:
-	rm -rf build/tests build/guest build/check build/install
+	rm -rf build/tests build/guest build/check build/install build/package
 
 .PHONY: help deps kernel selftests tools check demo run series deb userspace userspace-deb bench coverage install uninstall package clean
