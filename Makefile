@@ -20,6 +20,8 @@ help:
 	@echo "              (DESTDIR=, PREFIX=/usr, SYSCONFDIR=/etc); never"
 	@echo "              replaces a file in /etc/ioasids"
 	@echo "make uninstall  remove them (keeps changed /etc/ioasids files)"
+	@echo "make package  a Debian package of the same, ioasids-tools, in"
+	@echo "              build/package (dpkg-buildpackage; lintian clean)"
 	@echo "make deps     install what the build and tests need (Debian 12)"
 	@echo "make clean    remove build output (keeps the extracted tree)"
 
@@ -63,6 +65,11 @@ bench: deps
 
 coverage: deps
 	@bash tests/harness/coverage
+
+# ioasids-tools (debian/): what make install installs, as a .deb
+# (scripts/package.sh: dpkg-buildpackage -b, lintian, hardening-check).
+package: deps
+	@bash scripts/package.sh
 
 # Where Debian puts things. ioasidctl is built against uapi/ here, so
 # installing needs no kernel build. Every document goes to share/doc/ioasids
@@ -160,6 +167,6 @@ uninstall:
 	done
 
 clean:
-	rm -rf build/tests build/guest build/check build/install
+	rm -rf build/tests build/guest build/check build/install build/package
 
-.PHONY: help deps kernel selftests tools check demo run series deb userspace userspace-deb bench coverage install uninstall clean
+.PHONY: help deps kernel selftests tools check demo run series deb userspace userspace-deb bench coverage install uninstall package clean

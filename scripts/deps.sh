@@ -7,7 +7,16 @@
 # containers from a plain --rootfs with the OCI hook in the guest.
 # The arm64 cross compiler and clang build the kernel objects for the
 # configurations a robot builds (tests/harness/config-builds).
+# debhelper, lintian and devscripts (hardening-check) build and check the
+# ioasids-tools package (make package).
 # Idempotent and quiet when everything is already there.
+#
+# It leaves no service running on the host: Debian's postinsts start what
+# they install (prometheus-node-exporter listens on :9100 on every
+# interface), so every apt-get here runs under a policy-rc.d that refuses
+# every start (invoke-rc.d and deb-systemd-invoke ask it), and a network
+# service this run installed is disabled too, so that no boot starts it.
+# Only the guest runs such things, and starts them itself (on loopback).
 set -euo pipefail
 
 pkgs=(
@@ -20,14 +29,75 @@ pkgs=(
 	cgroup-tools crun runc systemd dbus podman
 	libsmartcols-dev pkg-config
 	prometheus-node-exporter curl
+	debhelper lintian devscripts
 )
-# make bench draws its plot with gnuplot; make deb's debian/rules uses
-# debhelper; make coverage reports with lcov (lcov, genhtml).
+# What a postinst here would start that listens on the network: disabled
+# when this run installed it (package unit).
+network_units=(prometheus-node-exporter:prometheus-node-exporter.service)
+# make bench draws its plot with gnuplot; make coverage reports with lcov
+# (lcov, genhtml). (make deb's debian/rules uses debhelper: in the list.)
 case "${1:-}" in
 bench) pkgs+=(gnuplot-nox) ;;
-deb) pkgs+=(debhelper) ;;
 coverage) pkgs+=(lcov) ;;
 esac
+
+# no_starts: until this script exits, /usr/sbin/policy-rc.d says 101 ("not
+# allowed") to every start, as in a container image build; the host's own
+# policy-rc.d, if any, is put back after. A lock keeps two runs from
+# putting back each other's.
+policy=/usr/sbin/policy-rc.d
+policy_mark='# ioasids scripts/deps.sh: no service starts while it installs'
+no_starts() {
+	[ -n "${no_starts_on:-}" ] && return 0
+	exec 9>/run/lock/ioasids-deps.lock
+	flock 9
+	# A file of ours left by a run that was killed is no admin's.
+	if { [ -e "$policy" ] || [ -L "$policy" ]; } && ! grep -qxF "$policy_mark" "$policy" 2>/dev/null; then
+		mv -f "$policy" "$policy.ioasids-saved"
+	fi
+	trap starts_back EXIT
+	printf '#!/bin/sh\n%s\nexit 101\n' "$policy_mark" > "$policy.ioasids-new"
+	chmod 0755 "$policy.ioasids-new"
+	mv -f "$policy.ioasids-new" "$policy"
+	no_starts_on=1
+}
+starts_back() {
+	if [ -e "$policy.ioasids-saved" ] || [ -L "$policy.ioasids-saved" ]; then
+		mv -f "$policy.ioasids-saved" "$policy"
+	elif grep -qxF "$policy_mark" "$policy" 2>/dev/null; then
+		rm -f "$policy"
+	fi
+}
+
+# quiet_units PACKAGE...: of those just installed, the network services
+# Debian enabled at boot are disabled (and stopped, where systemd runs).
+quiet_units() {
+	local p u now
+	for u in "${network_units[@]}"; do
+		for p in "$@"; do
+			[ "$p" = "${u%%:*}" ] || continue
+			now=()
+			[ -d /run/systemd/system ] && now=(--now)
+			if systemctl disable "${now[@]}" --quiet "${u#*:}"; then
+				echo "deps: disabled ${u#*:} (only the guest runs it, on loopback)"
+			else
+				echo "deps: could not disable ${u#*:}: systemctl disable --now ${u#*:}" >&2
+			fi
+		done
+	done
+}
+
+# running_units: say so when one of them runs anyway (installed before, by
+# the admin or by an older make deps): it is the admin's to stop.
+running_units() {
+	local u
+	[ -d /run/systemd/system ] || return 0
+	for u in "${network_units[@]}"; do
+		systemctl --quiet is-active "${u#*:}" 2>/dev/null || continue
+		echo "deps: ${u#*:} runs on this host; only the guest needs it:" \
+			"systemctl disable --now ${u#*:}" >&2
+	done
+}
 
 # make userspace builds systemd and crun from Debian's source packages:
 # a deb-src entry (Debian 12's debian.sources is deb822 with "Types: deb"
@@ -81,6 +151,7 @@ userspace_build_deps() {
 		exit 1
 	fi
 	echo "deps: installing the build dependencies of ${want[*]}"
+	no_starts
 	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq --no-install-recommends \
 		-o DPkg::Lock::Timeout=300 "${want[@]}" >/dev/null
 }
@@ -95,6 +166,7 @@ if [ ${#missing[@]} -eq 0 ]; then
 		userspace_sources
 		userspace_build_deps
 	fi
+	running_units
 	exit 0
 fi
 
@@ -105,9 +177,12 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+no_starts
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+quiet_units "${missing[@]}"
 
 if [ "${1:-}" = userspace ]; then
 	userspace_sources
 	userspace_build_deps
 fi
+running_units
