@@ -590,6 +590,15 @@ unsigned int ioasids_cg_capacity(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_capacity);
 
+/* What @cg holds against its limit: granted, and reserved by charges in flight. */
+VISIBLE_IF_KUNIT u64 ioasids_usage(struct ioasids_cgroup *cg)
+{
+	u64 word = atomic64_read(&cg->held);
+
+	return held_now(word) + held_reserved(word);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_usage);
+
 /**
  * ioasids_cg_room() - How many more IOASIDs @cg could be charged right now.
  * @cg: The ioasids cgroup.
@@ -602,14 +611,13 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_capacity);
  */
 unsigned int ioasids_cg_room(struct ioasids_cgroup *cg)
 {
-	u64 room = UINT_MAX, limit, word, used;
+	u64 room = UINT_MAX, limit, used;
 	struct ioasids_cgroup *i;
 
 	/* As in ioasids_cg_try_charge(), the root's max is the capacity. */
 	for (i = cg; i; i = parent_ioasids(i)) {
 		limit = ioasids_limit(i);
-		word = atomic64_read(&i->held);
-		used = held_now(word) + held_reserved(word);
+		used = ioasids_usage(i);
 		room = min(room, limit > used ? limit - used : 0);
 	}
 	return room;
@@ -669,15 +677,6 @@ static int ioasids_max_show(struct seq_file *sf, void *v)
 		seq_printf(sf, "%llu\n", max);
 	return 0;
 }
-
-/* What @cg holds against its limit: granted, and reserved by charges in flight. */
-VISIBLE_IF_KUNIT u64 ioasids_usage(struct ioasids_cgroup *cg)
-{
-	u64 word = atomic64_read(&cg->held);
-
-	return held_now(word) + held_reserved(word);
-}
-EXPORT_SYMBOL_IF_KUNIT(ioasids_usage);
 
 /* IOASIDs granted to @cg's subtree: a charge being checked is not yet in. */
 VISIBLE_IF_KUNIT u64 ioasids_current(struct ioasids_cgroup *cg)

@@ -42,7 +42,8 @@ logged() {
 owned_left() {
 	local f
 	while read -r f; do
-		[ -d "$f" ] && [ ! -L "$f" ] && continue
+		# Directories are shared (and /lib is a link to usr/lib).
+		[ -d "$f" ] && continue
 		{ [ -e "$f" ] || [ -L "$f" ]; } && echo "$f"
 	done < /tmp/pkg_t.files
 	for f in /etc/ioasids /usr/lib/ioasids /usr/include/ioasids \
@@ -79,15 +80,17 @@ for f in /lib/systemd/system/ioasids@.service /lib/systemd/system/ioasids-metric
 	/usr/lib/tmpfiles.d/ioasids.conf /lib/udev/rules.d/60-ioasid.rules \
 	/usr/share/man/man8/ioasidctl.8.gz /usr/share/bash-completion/completions/ioasidctl \
 	/usr/share/doc/ioasids/ioasids-ecosystem.rst /usr/include/ioasids/linux/ioasid.h; do
-	check "$f is the package's" eq $pkg dpkg-query -S "$f"
+	# dpkg -L's list: a dpkg-query -S reads every package's list, tens
+	# of seconds each under TCG.
+	check "$f is the package's" grep -qxF "$f" /tmp/pkg_t.files
 done
 check "the conffiles are /etc/ioasids' four files" \
 	eq "/etc/ioasids/machine.slice.conf /etc/ioasids/oci-hook.conf /etc/ioasids/user-.slice.conf /etc/ioasids/user.slice.conf" \
 	bash -c "dpkg-query -W -f='\${Conffiles}\n' $pkg | awk 'NF { print \$1 }' | sort | xargs"
 check "/usr/include/linux/ioasid.h is not the package's (linux-libc-dev's namespace)" \
-	fails dpkg-query -S /usr/include/linux/ioasid.h
+	fails grep -qxF /usr/include/linux/ioasid.h /tmp/pkg_t.files
 check "nothing enabled: ioasids-metrics.timer has no link" \
-	eq "" bash -c 'ls /etc/systemd/system/*/ioasids* 2>/dev/null'
+	eq "" bash -c 'ls /etc/systemd/system/*/ioasids* 2>/dev/null; true'
 
 # --- use it
 check "ioasidctl --version: the package's version" eq "ioasidctl $version" /usr/bin/ioasidctl --version
@@ -153,7 +156,7 @@ logged dpkg -r $pkg
 check "dpkg -r removes it" test $? = 0
 check "dpkg says config-files" eq "deinstall ok config-files" dpkg-query -W -f='${Status}' $pkg
 check "ioasidctl is gone" fails test -e /usr/bin/ioasidctl
-check "the units are gone" eq "" bash -c 'ls /lib/systemd/system/ioasids* 2>/dev/null'
+check "the units are gone" eq "" bash -c 'ls /lib/systemd/system/ioasids* 2>/dev/null; true'
 check "the admin's changed file stays" eq "IOASIDS_MAX=8" cat /etc/ioasids/user-.slice.conf
 check "and the others as shipped" grep -q '^IOASIDS_MAX=4096' /etc/ioasids/user.slice.conf
 check "nothing but /etc/ioasids and its four files is left" \
