@@ -274,13 +274,16 @@ static inline u64 ioasids_limit(struct ioasids_cgroup *cg)
 /*
  * Take room for @n at @cg alone: reserve it, or grant it at once when no
  * level above is left to refuse it (@grant). Refused without a change to
- * the word when the limit would be passed.
+ * the word when the limit would be passed; *@max is the limit it read.
  */
-static bool ioasids_take(struct ioasids_cgroup *cg, unsigned int n, bool grant)
+static bool ioasids_take(struct ioasids_cgroup *cg, unsigned int n, bool grant,
+			 u64 *max)
 {
-	u64 old = atomic64_read(&cg->held), limit = ioasids_limit(cg);
+	u64 old = atomic64_read(&cg->held), limit;
 	u64 add = grant ? n : n * IOASIDS_RESERVED_ONE;
 
+	*max = READ_ONCE(cg->max);
+	limit = min_t(u64, *max, IOASIDS_MAX_CAPACITY);
 	do {
 		if (held_now(old) + held_reserved(old) + n > limit)
 			return false;
@@ -303,45 +306,25 @@ static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
 }
 
 /*
- * Levels are numbered from the charged cgroup (0) up. A one-step charge
- * remembers which of the first IOASIDS_WALK_BITS levels it reserved at in
- * a mask; every level above those always reserves.
- */
-#define IOASIDS_WALK_BITS	64
-#define IOASIDS_RESERVED_ALL	(~0ULL)
-
-static inline bool walk_reserved(u64 reserved, unsigned int level)
-{
-	return level >= IOASIDS_WALK_BITS || (reserved & BIT_ULL(level));
-}
-
-/*
  * The second walk of a charge that every level accepted: grant it, from
- * @cg up. A level that reserved (@reserved, by level) turns the
- * reservation into a grant; one that did not, a level without a limit of
- * its own, is granted now, the decision being made; the root is skipped
- * if the first walk granted it already (@top_granted). One atomic add per
- * level.
+ * @cg up, the root too unless the first walk granted it there already
+ * (@top_granted). One atomic add per level turns the reservation into a
+ * grant.
  */
 VISIBLE_IF_KUNIT void ioasids_commit(struct ioasids_cgroup *cg,
 				     enum ioasids_kind kind, unsigned int n,
-				     u64 reserved, bool top_granted)
+				     bool top_granted)
 {
 	struct ioasids_cgroup *i;
-	unsigned int level = 0;
 	u64 word;
 
-	KUNIT_STATIC_STUB_REDIRECT(ioasids_commit, cg, kind, n, reserved,
-				   top_granted);
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_commit, cg, kind, n, top_granted);
 
-	for (i = cg; i; i = parent_ioasids(i), level++) {
+	for (i = cg; i; i = parent_ioasids(i)) {
 		if (top_granted && !parent_ioasids(i))
 			break;
-		if (walk_reserved(reserved, level))
-			word = atomic64_add_return(n - n * IOASIDS_RESERVED_ONE,
-						   &i->held);
-		else
-			word = atomic64_add_return(n, &i->held);
+		word = atomic64_add_return(n - n * IOASIDS_RESERVED_ONE,
+					   &i->held);
 		WARN_ON_ONCE(held_now(word) < n);
 	}
 	if (kind < IOASIDS_NR_KINDS)
@@ -377,31 +360,16 @@ VISIBLE_IF_KUNIT void ioasids_refused(struct ioasids_cgroup *cg,
 EXPORT_SYMBOL_IF_KUNIT(ioasids_refused);
 
 /*
- * Whether @cg's own limit can refuse a charge that the root lets through:
- * the root's, the capacity, always can; a limit of 2^20 or more never can,
- * since no level ever holds more than the root grants.
- */
-static inline bool ioasids_limited(struct ioasids_cgroup *cg)
-{
-	return !parent_ioasids(cg) || READ_ONCE(cg->max) < IOASIDS_MAX_CAPACITY;
-}
-
-/*
  * The first walk: room for @n at every level from @cg up, reserved, or at
- * the root granted at once (@grant_top). With @reserved, a one-step charge
- * skips the levels that have no limit of their own among the first
- * IOASIDS_WALK_BITS, as nothing there can refuse it, and gets back in
- * *@reserved the levels that reserved; they are granted once the walk is
- * through. Without it, every level reserves. All or nothing: refused by a
- * level, the levels below it give their reservations back, and the
- * refusal is counted and logged after that.
+ * the root granted at once (@grant_top). All or nothing: refused by a
+ * level, the levels below it give their reservations back, and the refusal
+ * is counted and logged after that.
  */
 static int ioasids_try_take(struct ioasids_cgroup *cg, unsigned int n,
-			    bool grant_top, u64 *reserved)
+			    bool grant_top)
 {
 	struct ioasids_cgroup *i, *j, *parent;
-	unsigned int level, l;
-	u64 took = 0;
+	u64 max;
 	int ret;
 
 	if (WARN_ON_ONCE(!cg))
@@ -415,17 +383,11 @@ static int ioasids_try_take(struct ioasids_cgroup *cg, unsigned int n,
 		return -ENOSPC;
 	}
 
-	for (i = cg, level = 0; i; i = parent, level++) {
+	for (i = cg; i; i = parent) {
 		parent = parent_ioasids(i);
-		if (reserved && level < IOASIDS_WALK_BITS && !ioasids_limited(i))
-			continue;
-		if (!ioasids_take(i, n, grant_top && !parent))
+		if (!ioasids_take(i, n, grant_top && !parent, &max))
 			goto refused;
-		if (level < IOASIDS_WALK_BITS)
-			took |= BIT_ULL(level);
 	}
-	if (reserved)
-		*reserved = took;
 	return 0;
 
 refused:
@@ -434,13 +396,11 @@ refused:
 	 * reservations that the capacity refuses anyway can reach: that is
 	 * the capacity's refusal.
 	 */
-	ret = parent && READ_ONCE(i->max) <= IOASIDS_MAX_CAPACITY ?
-	      -EDQUOT : -ENOSPC;
+	ret = parent && max <= IOASIDS_MAX_CAPACITY ? -EDQUOT : -ENOSPC;
 	/* Give the room back first: nothing else is refused for it meanwhile. */
 	ioasids_refused(cg, i, n);
-	for (j = cg, l = 0; j != i; j = parent_ioasids(j), l++)
-		if (!reserved || walk_reserved(took, l))
-			ioasids_cancel(j, n);
+	for (j = cg; j != i; j = parent_ioasids(j))
+		ioasids_cancel(j, n);
 	if (ret == -EDQUOT) {
 		ioasids_event(i);
 		ioasids_log_refusal(i, cg, n);
@@ -476,7 +436,7 @@ refused:
  */
 int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 {
-	return ioasids_try_take(cg, n, false, NULL);
+	return ioasids_try_take(cg, n, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_try_reserve);
 
@@ -499,7 +459,7 @@ void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		return;
 	/* A caller's bug: the charge still counts, under no kind. */
 	WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS);
-	ioasids_commit(cg, kind, n, IOASIDS_RESERVED_ALL, false);
+	ioasids_commit(cg, kind, n, false);
 }
 
 /**
@@ -544,14 +504,13 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_cancel);
 int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			  unsigned int n)
 {
-	u64 reserved;
 	int ret;
 
 	if (WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
 		return -EINVAL;
-	ret = ioasids_try_take(cg, n, true, &reserved);
+	ret = ioasids_try_take(cg, n, true);
 	if (!ret && n)
-		ioasids_commit(cg, kind, n, reserved, true);
+		ioasids_commit(cg, kind, n, true);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_try_charge);

@@ -10,7 +10,7 @@
 
 #if IS_ENABLED(CONFIG_KUNIT)
 void ioasids_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
-		    unsigned int n, u64 reserved, bool top_granted);
+		    unsigned int n, bool top_granted);
 void ioasids_event(struct ioasids_cgroup *cg);
 void ioasids_refused(struct ioasids_cgroup *cg, struct ioasids_cgroup *refuser,
 		     unsigned int n);

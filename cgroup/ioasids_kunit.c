@@ -165,7 +165,7 @@ static void refused_paused(struct ioasids_cgroup *cg,
 /* Stub: the test's charge stops between its walks until the racer ran. */
 static void commit_after_racer(struct ioasids_cgroup *cg,
 			       enum ioasids_kind kind, unsigned int n,
-			       u64 reserved, bool top_granted)
+			       bool top_granted)
 {
 	struct kunit *test = kunit_get_current_test();
 	struct racer *r = test->priv;
@@ -173,7 +173,7 @@ static void commit_after_racer(struct ioasids_cgroup *cg,
 	kunit_deactivate_static_stub(test, ioasids_commit);
 	racer_start(test, r);
 	KUNIT_EXPECT_TRUE(test, wait(&r->paused));
-	ioasids_commit(cg, kind, n, reserved, top_granted);
+	ioasids_commit(cg, kind, n, top_granted);
 }
 
 /* A limit anywhere on the path refuses; every level below it is unchanged. */
@@ -431,8 +431,6 @@ static void ioasids_test_refused_never_peaks(struct kunit *test)
 
 	r->max = 1000;
 	p->max = 10;
-	/* A limit of its own: C reserves, so the charge is in flight there. */
-	c->max = 1000;
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 5), 0);
 
 	big = new_racer(test, racer_charge, c, 100);
@@ -555,10 +553,9 @@ static void ioasids_test_peak_files(struct kunit *test)
 
 /*
  * The counts are 21 bits wide and never wrap: what is granted and reserved
- * at a level without a limit, where the two-step charge reserves too,
- * stops at 2^20, the largest capacity, where the root would refuse it
- * anyway (-ENOSPC, the capacity's refusal). Here 2^20 - 1 are reserved in
- * flight at C and P, not yet refused at the root.
+ * at a level without a limit stops at 2^20, the largest capacity, where the
+ * root would refuse it anyway (-ENOSPC, the capacity's refusal). Here
+ * 2^20 - 1 are reserved in flight at C and P, not yet refused at the root.
  */
 static void ioasids_test_counts_bounded(struct kunit *test)
 {
@@ -570,15 +567,15 @@ static void ioasids_test_counts_bounded(struct kunit *test)
 	r->max = IOASIDS_MAX_CAPACITY;
 	atomic64_add(in_flight, &c->held);
 	atomic64_add(in_flight, &p->held);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_reserve(c, 2), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 2),
+			-ENOSPC);
 	KUNIT_EXPECT_EQ(test, usage(c), IOASIDS_MAX_CAPACITY - 1);
 	KUNIT_EXPECT_EQ(test, usage(p), IOASIDS_MAX_CAPACITY - 1);
 	KUNIT_EXPECT_EQ(test, ioasids_current(c), 0);
 	KUNIT_EXPECT_EQ(test, peak(c), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&c->capacity_events_local), 1);
 
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_reserve(c, 1), 0);
-	ioasids_cg_commit(c, IOASIDS_KERNEL, 1);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 1), 0);
 	KUNIT_EXPECT_EQ(test, usage(c), IOASIDS_MAX_CAPACITY);
 	KUNIT_EXPECT_EQ(test, ioasids_current(c), 1);
 	KUNIT_EXPECT_EQ(test, peak(c), 1);
@@ -714,8 +711,6 @@ static void ioasids_test_contention(struct kunit *test)
 	/* The nodes first: deferred actions run last-registered first. */
 	for (i = 0; i < 2; i++) {
 		ct[i].cg = node(test, a);
-		/* A limit of their own: the contenders reserve there too. */
-		ct[i].cg->max = 1000;
 		ct[i].test = test;
 		init_completion(&ct[i].done);
 	}
@@ -812,63 +807,6 @@ static void ioasids_test_refusal_rolled_back_first(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
 }
 
-/* Stub: what the charged cgroup and its parent hold at a refusal. */
-static void refused_records_usage(struct ioasids_cgroup *cg,
-				  struct ioasids_cgroup *refuser,
-				  unsigned int n)
-{
-	s64 *seen = kunit_get_current_test()->priv;
-
-	seen[0] = usage(cg);
-	seen[1] = usage(container_of(cg->css.parent, struct ioasids_cgroup, css));
-}
-
-/*
- * Levels without a limit of their own take nothing until a one-step charge
- * is decided, and are then granted in one operation: R (the capacity), P
- * max 10, C and B without limits. A charge of 100 at B refused at P leaves
- * B and C as they were, even while it is refused; one of 2 is granted at
- * every level, the two-step charge still reserves at every level.
- */
-static void ioasids_test_unlimited_levels(struct kunit *test)
-{
-	struct ioasids_cgroup *r = node(test, NULL);
-	struct ioasids_cgroup *p = node(test, r);
-	struct ioasids_cgroup *c = node(test, p);
-	struct ioasids_cgroup *b = node(test, c);
-	s64 seen[2] = { -1, -1 };
-
-	p->max = 10;
-	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 5), 0);
-	test->priv = seen;
-	kunit_activate_static_stub(test, ioasids_refused, refused_records_usage);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 100),
-			-EDQUOT);
-	kunit_deactivate_static_stub(test, ioasids_refused);
-	KUNIT_EXPECT_EQ(test, seen[0], 5);
-	KUNIT_EXPECT_EQ(test, seen[1], 5);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 2), 0);
-	KUNIT_EXPECT_EQ(test, ioasids_current(b), 7);
-	KUNIT_EXPECT_EQ(test, ioasids_current(c), 7);
-	KUNIT_EXPECT_EQ(test, ioasids_current(p), 7);
-	KUNIT_EXPECT_EQ(test, ioasids_current(r), 7);
-	KUNIT_EXPECT_EQ(test, usage(b), 7);
-	KUNIT_EXPECT_EQ(test, peak(b), 7);
-	/* Two steps: reserved at B too, shown nowhere until the commit. */
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_reserve(b, 3), 0);
-	KUNIT_EXPECT_EQ(test, usage(b), 10);
-	KUNIT_EXPECT_EQ(test, ioasids_current(b), 7);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 1), -EDQUOT);
-	ioasids_cg_commit(b, IOASIDS_FD, 3);
-	KUNIT_EXPECT_EQ(test, ioasids_current(b), 10);
-	KUNIT_EXPECT_EQ(test, ioasids_current(r), 10);
-	ioasids_cg_uncharge(b, IOASIDS_FD, 10);
-	KUNIT_EXPECT_EQ(test, usage(b), 0);
-	KUNIT_EXPECT_EQ(test, usage(c), 0);
-	KUNIT_EXPECT_EQ(test, usage(r), 0);
-	KUNIT_EXPECT_EQ(test, peak(c), 10);
-}
-
 /*
  * The two-step charge given back: held against the limits meanwhile, never
  * shown in current or peak, and nothing left after the cancel.
@@ -917,7 +855,6 @@ static struct kunit_case ioasids_test_cases[] = {
 	KUNIT_CASE(ioasids_test_contention),
 	KUNIT_CASE(ioasids_test_refusal_rolled_back_first),
 	KUNIT_CASE(ioasids_test_reserve_then_cancel),
-	KUNIT_CASE(ioasids_test_unlimited_levels),
 	{}
 };
 

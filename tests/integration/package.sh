@@ -94,7 +94,7 @@ check "nothing enabled: ioasids-metrics.timer has no link" \
 
 # --- use it
 check "ioasidctl --version: the package's version" eq "ioasidctl $version" /usr/bin/ioasidctl --version
-check "ioasidctl alloc prints one ID" eq 1 bash -c "/usr/bin/ioasidctl alloc | wc -l"
+check "ioasidctl alloc prints one ID" eq 1 bash -o pipefail -c "/usr/bin/ioasidctl alloc | wc -l"
 check "ioasidctl info" ok_says '.' /usr/bin/ioasidctl info
 check "the OCI hook runs" eq "ioasids-oci-hook $version" /usr/lib/ioasids/ioasids-oci-hook --version
 check "the hooks.d file names the installed hook" python3 -c 'import json, sys
@@ -123,7 +123,7 @@ check "ioasids-limit user-4242.slice reads user-.slice.conf" \
 	says 'ioasids.max 512, from /etc/ioasids/user-\.slice\.conf' limit
 check "the slice's ioasids.max is the package's 512" eq 512 cat $CG/pkg_t/user-4242.slice/ioasids.max
 mkdir -p $CG/pkg_t/user-4242.slice/s.scope
-check "512 PASIDs fit" eq 512 bash -c \
+check "512 PASIDs fit" eq 512 bash -o pipefail -c \
 	"echo \$\$ > $CG/pkg_t/user-4242.slice/s.scope/cgroup.procs && /usr/bin/ioasidctl alloc --count 512 | wc -l"
 check "513 are refused by the slice's limit" \
 	refused /pkg_t/user-4242.slice in_cg pkg_t/user-4242.slice/s.scope /usr/bin/ioasidctl alloc --count 513
