@@ -83,8 +83,13 @@ else
 	check no-capacity-inside pm exec "$name" test ! -e /sys/fs/cgroup/ioasids.capacity
 	check percent-fails-closed eq 0 cat "$sl/ioasids.max"
 	check percent-said grep -qF "vms-vm1.slice: IOASIDsMax=25.00% cannot be resolved: the system's IOASID capacity (ioasids.capacity of the root cgroup) cannot be read" "$t/log"
-	# A request from the container's service: refused by the slice's 0.
-	check refused-in-container refused "${sl#/sys/fs/cgroup}" \
+	# A request from inside the container, in its cgroup namespace, from
+	# the slice's service: refused by the slice's 0, which ioasidctl names
+	# as the namespace shows it.
+	check refused-in-container refused /vms.slice/vms-vm1.slice \
+		pm exec "$name" bash -c 'echo $$ > /sys/fs/cgroup/vms.slice/vms-vm1.slice/ioasids-holder.service/cgroup.procs && exec ioasidctl alloc'
+	# And from the host, into the same cgroup: the same limit.
+	check refused-from-host refused "${sl#/sys/fs/cgroup}" \
 		bash -c 'echo $$ > "$0/cgroup.procs" && exec ioasidctl alloc' "$svc"
 fi
 pm rm -f -t 0 "$name" > /dev/null 2>&1
