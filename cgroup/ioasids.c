@@ -392,9 +392,11 @@ static int ioasids_try_take(struct ioasids_cgroup *cg, unsigned int n,
 
 refused:
 	/*
-	 * A limit refused it, or the counts' own bound, 2^20, which only
-	 * reservations that the capacity refuses anyway can reach: that is
-	 * the capacity's refusal.
+	 * A limit refused it (the one it compared, read once), or the
+	 * counts' own bound, 2^20 granted and reserved at a level without a
+	 * limit under it, which only charges in flight that the root or a
+	 * limit above refuse anyway can reach: that is the capacity's
+	 * refusal.
 	 */
 	ret = parent && max <= IOASIDS_MAX_CAPACITY ? -EDQUOT : -ENOSPC;
 	/* Give the room back first: nothing else is refused for it meanwhile. */
