@@ -6,12 +6,13 @@
  * Linux 6.12 has 15 subsystems with the debug controller; mainline has 16
  * since dmem, and the ioasids controller makes 17, one more than the masks
  * held before they were widened to 32 bits. These controllers stand in for
- * the ones 6.12 lacks: listed before ioasids, they put it at subsystem ID
- * 16 in a kernel with every other controller but rdma and debug, so that
- * every test of the ioasids controller runs on a bit the old masks did not
- * have. Each keeps nothing but its css, and has no files; an empty list of
- * files for the default hierarchy lets cgroup.subtree_control enable it
- * there, so that their bits, 13 to 15, move through the masks too.
+ * the ones 6.12 lacks: listed after pids, they put misc at subsystem ID 15
+ * and ioasids at 16 in a kernel with every other controller but rdma and
+ * debug, so that every test of the ioasids controller runs on a bit the
+ * old masks did not have. Each keeps nothing but its css, and has no
+ * files; an empty list of files for the default hierarchy lets
+ * cgroup.subtree_control enable it there, so that their bits, 12 to 14,
+ * move through the masks too.
  */
 
 #include <linux/cgroup.h>
