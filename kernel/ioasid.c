@@ -21,18 +21,17 @@
  * and the owner map. Its entry for an ID names the owning set, tagged with
  * the ID's state, so one store hands out an ID and records its owner
  * (about 9 bytes per live ID, dense); an ID that needs more than an owner
- * (a private ID, a bond to a device, a consumer's reference) has a
- * struct ioasid_data instead, made under the lock when first needed and
- * dropped when no longer. Each set keeps its own index of its IDs, a bit
- * per ID in an xarray of words, so that destroying a set walks its own IDs
- * and not the namespace. An allocation or a free takes the namespace's
- * lock once per batch (yielding every IOASID_RESCHED_EVERY IDs) and
- * charges or uncharges the cgroup once.
+ * (a private ID, a bond to a device) has a struct ioasid_data instead,
+ * made under the lock when first needed and dropped when no longer. Each
+ * set keeps its own index of its IDs, a bit per ID in an xarray of words,
+ * so that destroying a set walks its own IDs and not the namespace. An
+ * allocation or a free takes the namespace's lock once per batch (yielding
+ * every IOASID_RESCHED_EVERY IDs) and charges or uncharges the cgroup once.
  *
- * Freeing an ID tells the set's consumers (IOASID_NOTIFY_FREE) to tear down
- * what they programmed with it and drops the owner's reference; the ID goes
- * back to the pool, and is uncharged, only when the last reference goes, so
- * it is never handed out again while hardware may still use it.
+ * Freeing an ID clears it from every device's PASID table it is in (the
+ * device's driver first) and drops the owner's reference; the ID goes back
+ * to the pool, and is uncharged, only when the last reference goes, so it
+ * is never handed out again while hardware may still use it.
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
@@ -84,8 +83,8 @@
  *	FREE of more than %IOASID_RESCHED_EVERY while it claims, and by
  *	ioasid_alloc_finalize() while it makes such a batch visible
  * @quota: the set's own quota, 0 for none; only lowered
- * @nr: IDs charged to the set or being allocated, freed-but-referenced ones
- *	included; %IOASID_NR_FROZEN while @cg changes
+ * @nr: IDs charged to the set or being allocated, ones a FREE under way
+ *	holds included; %IOASID_NR_FROZEN while @cg changes
  * @dead: the owner destroyed the set; no more allocations
  * @finalizing: a batch of more than %IOASID_RESCHED_EVERY is being made
  *	visible, under @lock: lookups wait for it (ioasid_wait_visible())
@@ -96,7 +95,6 @@
  * @bonds: device index -> how many of the set's IDs are in that device's
  *	PASID table (a value entry; none for 0); under ioasid_devices_lock
  * @ref: one for the owner, one per struct ioasid_data, and lookups'
- * @nh: the set's notifiers
  * @list: entry in ioasid_sets
  * @free_work: destroys an mm's set outside of mmdrop's context
  */
@@ -115,7 +113,6 @@ struct ioasid_set {
 	struct xarray spids;
 	struct xarray bonds;
 	refcount_t ref;
-	struct blocking_notifier_head nh;
 	struct list_head list;
 	struct work_struct free_work;
 };
@@ -128,7 +125,7 @@ struct ioasid_set {
  *  - ioasid_tag(set, IOASID_TAG_LIVE): a plain ID of @set, handed out;
  *  - ioasid_tag(set, IOASID_TAG_BUSY): a plain ID of @set that a call under
  *    way holds: an allocation not finalized yet, or a free whose
- *    notifications are not done. Invisible to every lookup;
+ *    teardown is not done. Invisible to every lookup;
  *  - a struct ioasid_data (untagged), in the state its @state says.
  * Changed only under its lock, which is taken after any set's @lock and
  * before any set's @ids lock; read under RCU.
@@ -149,9 +146,9 @@ static DEFINE_XARRAY_FLAGS(ioasid_xa, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 
 /*
  * An ID's life: BUSY while its allocation is under way (in the namespace,
- * but invisible to every lookup, FREE, FIND, BIND and ioasid_get()
- * included), LIVE once the allocation fully succeeded, FREED once its
- * owner freed it while references remain.
+ * but invisible to every lookup, FREE, FIND and BIND included), LIVE once
+ * the allocation fully succeeded, FREED once its owner freed it while
+ * references remain (bonds being torn down, a BIND under way).
  */
 enum ioasid_state {
 	IOASID_BUSY,
@@ -162,9 +159,9 @@ enum ioasid_state {
 /*
  * An ID that needs more than its owner: 40 bytes from its own cache. All
  * fields but @set and @id change under ioasid_xa's lock; @spid also under
- * the set's lock. @users counts the owner (until FREE), each bond and each
- * consumer's reference; @nr_bonds the devices whose PASID table holds the
- * ID. An object that is down to its owner again becomes a plain entry.
+ * the set's lock. @users counts the owner (until FREE), each bond and a
+ * BIND under way; @nr_bonds the devices whose PASID table holds the ID.
+ * An object that is down to its owner again becomes a plain entry.
  */
 struct ioasid_data {
 	struct ioasid_set *set;
@@ -185,7 +182,6 @@ static atomic64_t ioasid_set_seq;
 /* Every set, for debugfs only: nothing on a hot path walks it. */
 static LIST_HEAD(ioasid_sets);
 static DEFINE_SPINLOCK(ioasid_sets_lock);
-static BLOCKING_NOTIFIER_HEAD(ioasid_global_nh);
 
 /* An mm's set, by the mm's PASID: found in O(1) however many sets exist. */
 static DEFINE_XARRAY_FLAGS(ioasid_mm_sets, XA_FLAGS_ACCOUNT);
@@ -240,17 +236,6 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_kernel_set);
  */
 #define IOASID_GFP_LOCKED	(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
 #define IOASID_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
-
-/*
- * Which notifiers to tell: the device side (above IOASID_PRIO_IOMMU), the
- * IOMMU and CPU sides, or all. On FREE and UNBIND the core clears PASID
- * table entries between the two.
- */
-enum ioasid_stage {
-	IOASID_STAGE_DEVICE,
-	IOASID_STAGE_HOST,
-	IOASID_STAGE_ALL,
-};
 
 static enum ioasids_kind ioasid_kind(struct ioasid_set *set)
 {
@@ -369,7 +354,6 @@ struct ioasid_set *ioasid_set_alloc(enum ioasid_set_type type, void *token,
 	xa_init_flags(&set->spids, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&set->bonds, XA_FLAGS_ACCOUNT);
 	refcount_set(&set->ref, 1);
-	BLOCKING_INIT_NOTIFIER_HEAD(&set->nh);
 	INIT_WORK(&set->free_work, ioasid_set_free_work);
 	set->cg = ioasids_cg_get_current();
 
@@ -654,65 +638,6 @@ void ioasid_set_show_fdinfo(struct seq_file *m, struct ioasid_set *set)
 	mutex_unlock(&ioasid_devices_lock);
 }
 
-static struct notifier_block *ioasid_nb_next(struct notifier_block *nb)
-{
-	return rcu_dereference_raw(nb->next);
-}
-
-/* Whether no notifier at all would hear about @set's IDs. */
-static bool ioasid_quiet(struct ioasid_set *set)
-{
-	return !rcu_access_pointer(set->nh.head) &&
-	       !rcu_access_pointer(ioasid_global_nh.head);
-}
-
-/*
- * Tell the set's and the global notifiers of @stage about @id: one walk
- * across both chains, highest priority first, the set's first among
- * equals. Both chains are sorted by priority.
- */
-static void ioasid_call(struct ioasid_set *set, enum ioasid_event event,
-			ioasid_t id, ioasid_t spid, void *priv,
-			enum ioasid_stage stage)
-{
-	int lo = stage == IOASID_STAGE_DEVICE ? IOASID_PRIO_IOMMU + 1 : INT_MIN;
-	int hi = stage == IOASID_STAGE_HOST ? IOASID_PRIO_IOMMU : INT_MAX;
-	struct ioasid_nb_args args = {
-		.id = id,
-		.spid = spid,
-		.set = set,
-		.priv = priv,
-	};
-	struct notifier_block *a, *b, *nb;
-
-	if (ioasid_quiet(set))
-		return;
-	down_read(&set->nh.rwsem);
-	down_read(&ioasid_global_nh.rwsem);
-	a = rcu_dereference_raw(set->nh.head);
-	b = rcu_dereference_raw(ioasid_global_nh.head);
-	while (a && a->priority > hi)
-		a = ioasid_nb_next(a);
-	while (b && b->priority > hi)
-		b = ioasid_nb_next(b);
-	for (;;) {
-		if (a && (!b || a->priority >= b->priority)) {
-			nb = a;
-			a = ioasid_nb_next(a);
-		} else if (b) {
-			nb = b;
-			b = ioasid_nb_next(b);
-		} else {
-			break;
-		}
-		if (nb->priority < lo)
-			break;
-		nb->notifier_call(nb, event, &args);
-	}
-	up_read(&ioasid_global_nh.rwsem);
-	up_read(&set->nh.rwsem);
-}
-
 static inline void *ioasid_tag(struct ioasid_set *set, unsigned long tag)
 {
 	return xa_tag_pointer(set, tag);
@@ -815,55 +740,36 @@ static void ioasid_data_free(struct ioasid_data *data)
 	ioasid_set_put(set);
 }
 
-/* What dropping a reference did to an object. */
-enum ioasid_unref {
-	IOASID_KEPT,		/* still needed */
-	IOASID_PLAIN,		/* down to its owner: a plain entry now */
-	IOASID_RELEASED,	/* the ID is back in the pool */
-};
-
 /*
- * Drop a reference to @data, and a bond with @bond, with the namespace
- * locked. The caller passes the result to ioasid_unref_done() once it has
- * unlocked.
+ * Drop a reference to @data, and a bond with @bond. An object down to its
+ * owner's reference becomes a plain entry again; one down to none gives
+ * its ID back to the pool, uncharged.
  */
-static enum ioasid_unref ioasid_unref_locked(struct ioasid_data *data,
-					     bool bond)
+static void ioasid_unref(struct ioasid_data *data, bool bond)
 {
 	XA_STATE(xas, &ioasid_xa, data->id);
+	bool released = false;
 
-	lockdep_assert_held(&ioasid_xa.xa_lock);
+	xas_lock(&xas);
 	if (bond)
 		data->nr_bonds--;
 	if (--data->users) {
 		if (data->users > 1 || data->state != IOASID_LIVE ||
-		    data->spid != IOMMU_PASID_INVALID || data->nr_bonds)
-			return IOASID_KEPT;
+		    data->spid != IOMMU_PASID_INVALID || data->nr_bonds) {
+			xas_unlock(&xas);
+			return;
+		}
 		/* Replacing an entry never allocates. */
 		xas_store(&xas, ioasid_tag(data->set, IOASID_TAG_LIVE));
-		return IOASID_PLAIN;
+	} else {
+		xas_load(&xas);
+		ioasid_vacate(&xas);
+		released = true;
 	}
-	xas_load(&xas);
-	ioasid_vacate(&xas);
-	return IOASID_RELEASED;
-}
-
-static void ioasid_unref_done(struct ioasid_data *data, enum ioasid_unref how)
-{
-	if (how == IOASID_RELEASED)
+	xas_unlock(&xas);
+	if (released)
 		ioasid_uncharge(data->set, 1);
-	if (how != IOASID_KEPT)
-		ioasid_data_free(data);
-}
-
-static void ioasid_unref(struct ioasid_data *data, bool bond)
-{
-	enum ioasid_unref how;
-
-	xa_lock(&ioasid_xa);
-	how = ioasid_unref_locked(data, bond);
-	xa_unlock(&ioasid_xa);
-	ioasid_unref_done(data, how);
+	ioasid_data_free(data);
 }
 
 /*
@@ -879,58 +785,6 @@ static void ioasid_wait_visible(struct ioasid_set *set)
 		mutex_lock(&set->lock);
 		mutex_unlock(&set->lock);
 	}
-}
-
-/*
- * Take a reference on @id, a live ID of @set, and return its object: a
- * plain ID gets one.
- */
-static struct ioasid_data *ioasid_hold(struct ioasid_set *set, ioasid_t id)
-{
-	struct ioasid_data *data, *spare = NULL;
-	void *entry;
-
-	ioasid_wait_visible(set);
-	xa_lock(&ioasid_xa);
-	for (;;) {
-		entry = xa_load(&ioasid_xa, id);
-		if (entry == ioasid_tag(set, IOASID_TAG_LIVE)) {
-			if (!spare) {
-				xa_unlock(&ioasid_xa);
-				spare = kmem_cache_alloc(ioasid_cache,
-							 IOASID_GFP);
-				if (!spare)
-					return ERR_PTR(-ENOMEM);
-				xa_lock(&ioasid_xa);
-				continue;
-			}
-			data = spare;
-			spare = NULL;
-			*data = (struct ioasid_data) {
-				.set = set,
-				.id = id,
-				.spid = IOMMU_PASID_INVALID,
-				.users = 1,
-				.state = IOASID_LIVE,
-			};
-			refcount_inc(&set->ref);
-			/* Replacing an entry never allocates. */
-			__xa_store(&ioasid_xa, id, data, 0);
-		} else {
-			data = ioasid_object(entry);
-			if (!data || data->set != set ||
-			    data->state != IOASID_LIVE) {
-				data = ERR_PTR(-ENOENT);
-				break;
-			}
-		}
-		data->users++;
-		break;
-	}
-	xa_unlock(&ioasid_xa);
-	if (spare)
-		kmem_cache_free(ioasid_cache, spare);
-	return data;
 }
 
 static int ioasid_range(ioasid_t *min, ioasid_t *max)
@@ -1108,118 +962,183 @@ static void ioasid_spid_release(struct ioasid_data *data)
 	mutex_unlock(&set->lock);
 }
 
-/* Give back @ids[0..n), taken under this hold of the namespace's lock. */
-static void ioasid_untake_locked(struct xa_state *xas, const ioasid_t *ids,
-				 unsigned int n)
-{
-	while (n--) {
-		xas_set(xas, ids[n]);
-		xas_load(xas);
-		ioasid_vacate(xas);
-	}
-}
-
 /*
- * The whole of an allocation no one needs to hear about (no notifier, no
- * private ID, at most %IOASID_RESCHED_EVERY IDs), under one hold of the
- * namespace's lock: the IDs are taken LIVE, put in @set's index and
- * charged before the lock is given up, so that no one sees them before
- * they are complete, and finalizing has nothing left to do. Nothing here
- * sleeps: -EAGAIN, with nothing taken, when memory is needed, for the
- * caller to go the way that may.
+ * The whole of an allocation of one ID without a private ID
+ * (ioasid_alloc()), under one hold of the namespace's lock: the ID is taken
+ * LIVE, put in @set's index and charged before the lock is given up, so
+ * that no one sees it before it is complete, and finalizing has nothing
+ * left to do. Nothing here sleeps: -EAGAIN, with nothing taken, when
+ * memory is needed, for the caller to go the way that may.
  */
 static int ioasid_take_live(struct ioasid_set *set, ioasid_t min, ioasid_t max,
-			    ioasid_t floor, unsigned int n, ioasid_t *ids)
+			    ioasid_t floor, ioasid_t *id)
 {
 	XA_STATE(xas, &ioasid_xa, floor ?: min);
-	void *entry = ioasid_tag(set, IOASID_TAG_LIVE);
-	unsigned int i = 0;
 	int ret;
 
 	xas_lock(&xas);
-	/* A notifier registered since the caller looked: two steps, then. */
-	ret = ioasid_quiet(set) ? 0 : -ENOMEM;
 	/* xas_store() tries GFP_NOWAIT itself: -ENOMEM is final here. */
-	while (!ret && i < n) {
-		ret = ioasid_take_locked(&xas, entry, min, &max, &floor,
-					 &ids[i]);
-		if (!ret)
-			i++;
+	ret = ioasid_take_locked(&xas, ioasid_tag(set, IOASID_TAG_LIVE), min,
+				 &max, &floor, id);
+	if (!ret) {
+		ret = ioasid_index_add(set, id, 1, IOASID_GFP_LOCKED);
+		if (ret) {
+			xas_set(&xas, *id);
+			xas_load(&xas);
+			ioasid_vacate(&xas);
+		}
 	}
-	if (!ret)
-		ret = ioasid_index_add(set, ids, n, IOASID_GFP_LOCKED);
 	if (ret) {
-		ioasid_untake_locked(&xas, ids, i);
 		xas_unlock(&xas);
 		xas_destroy(&xas);
 		return ret == -ENOMEM ? -EAGAIN : ret;
 	}
 	if (trace_ioasid_alloc_enabled())
-		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), ids, n);
-	ioasids_cg_commit(set->cg, ioasid_kind(set), n);
+		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), id, 1);
+	ioasids_cg_commit(set->cg, ioasid_kind(set), 1);
 	xas_unlock(&xas);
 	xas_destroy(&xas);
 	return 0;
 }
 
 /*
- * ioasid_alloc_reserve() itself, but for the refusal's tracepoint; with
- * *@live, the IDs are handed out at once if ioasid_take_live() can, and
- * *@live says whether it did.
+ * Check a request against the set and the namespace, and narrow [@min,
+ * @max] to the namespace; *@floor is where a user set's default placement
+ * starts, or 0.
  */
-static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
-				  ioasid_t max, unsigned int n, ioasid_t spid,
-				  ioasid_t *ids, bool *live)
+static int ioasid_alloc_check(struct ioasid_set *set, ioasid_t *min,
+			      ioasid_t *max, unsigned int n, ioasid_t spid,
+			      const ioasid_t *ids, ioasid_t *floor)
 {
-	XA_STATE(xas, &ioasid_xa, 0);
-	struct ioasid_data *data = NULL;
-	ioasid_t floor = 0;
-	unsigned int i = 0;
-	void *entry;
 	int ret;
 
+	*floor = 0;
 	if (!set || !ids || !n || n > IOASID_MAX_BATCH ||
 	    (spid != IOMMU_PASID_INVALID && n != 1))
 		return -EINVAL;
-	if (!min && set->type == IOASID_SET_TYPE_FD &&
+	if (!*min && set->type == IOASID_SET_TYPE_FD &&
 	    READ_ONCE(ioasid_limit) >= IOASID_USER_FLOOR_MIN)
-		floor = IOASID_USER_FLOOR;
-	ret = ioasid_range(&min, &max);
+		*floor = IOASID_USER_FLOOR;
+	ret = ioasid_range(min, max);
 	if (ret)
 		return ret;
-	if (n > max - min + 1)
+	if (n > *max - *min + 1)
 		return -ENOSPC;
-	if (floor <= min || floor > max)
-		floor = 0;
-	if (READ_ONCE(set->dead))
-		return -ENOENT;
+	if (*floor <= *min || *floor > *max)
+		*floor = 0;
+	return READ_ONCE(set->dead) ? -ENOENT : 0;
+}
 
+/*
+ * A BUSY object with private ID @spid, in @set's private IDs; -EEXIST if
+ * @spid is taken there.
+ */
+static struct ioasid_data *ioasid_spid_reserve(struct ioasid_set *set,
+					       ioasid_t spid)
+{
+	struct ioasid_data *data;
+	int ret;
+
+	data = kmem_cache_alloc(ioasid_cache, IOASID_GFP);
+	if (!data)
+		return ERR_PTR(-ENOMEM);
+	*data = (struct ioasid_data) {
+		.set = set,
+		.id = IOMMU_PASID_INVALID,
+		.spid = spid,
+		.users = 1,
+		.state = IOASID_BUSY,
+	};
+	refcount_inc(&set->ref);
+	mutex_lock(&set->lock);
+	ret = xa_insert(&set->spids, spid, data, IOASID_GFP);
+	mutex_unlock(&set->lock);
+	if (ret) {
+		data->spid = IOMMU_PASID_INVALID;
+		ioasid_data_free(data);
+		return ERR_PTR(ret == -EBUSY ? -EEXIST : ret);
+	}
+	return data;
+}
+
+/*
+ * Take @n IDs as @entry, a BUSY one, into @ids and @set's index, giving
+ * the namespace's lock up to allocate and every %IOASID_RESCHED_EVERY
+ * IDs; on failure nothing stays taken.
+ */
+static int ioasid_take_busy(struct ioasid_set *set, void *entry, ioasid_t min,
+			    ioasid_t max, ioasid_t floor, unsigned int n,
+			    ioasid_t *ids)
+{
+	XA_STATE(xas, &ioasid_xa, floor ?: min);
+	unsigned int i = 0;
+	int ret = 0;
+
+	xas_lock(&xas);
+	while (i < n) {
+		ret = ioasid_take_locked(&xas, entry, min, &max, &floor,
+					 &ids[i]);
+		if (ret == -ENOMEM) {
+			xas_unlock(&xas);
+			if (!xas_nomem(&xas, IOASID_GFP))
+				goto undo;
+			xas_lock(&xas);
+			xas_set(&xas, floor ?: min);
+			continue;
+		}
+		if (ret)
+			break;
+		if (++i < n && !(i % IOASID_RESCHED_EVERY)) {
+			xas_unlock(&xas);
+			cond_resched();
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto undo;
+			}
+			xas_lock(&xas);
+			xas_set(&xas, floor ?: min);
+		}
+	}
+	xas_unlock(&xas);
+	if (!ret)
+		ret = ioasid_index_add(set, ids, n, IOASID_GFP);
+	if (!ret) {
+		xas_destroy(&xas);
+		return 0;
+	}
+undo:
+	xas_destroy(&xas);
+	if (i)
+		ioasid_erase_busy(set, ids, i, false);
+	return ret;
+}
+
+/*
+ * ioasid_alloc_reserve() itself, but for the refusal's tracepoint. With
+ * @one_step (one ID, ioasid_alloc()), the ID is handed out at once where
+ * ioasid_take_live() can: 1 then, and 0 when it still wants
+ * ioasid_alloc_finalize().
+ */
+static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
+				  ioasid_t max, unsigned int n, ioasid_t spid,
+				  ioasid_t *ids, bool one_step)
+{
+	struct ioasid_data *data = NULL;
+	ioasid_t floor;
+	int ret;
+
+	ret = ioasid_alloc_check(set, &min, &max, n, spid, ids, &floor);
+	if (ret)
+		return ret;
 	/* Held against the quota while we work. */
 	ret = ioasid_nr_add(set, n);
 	if (ret)
 		return ret;
-
 	if (spid != IOMMU_PASID_INVALID) {
-		data = kmem_cache_alloc(ioasid_cache, IOASID_GFP);
-		if (!data) {
-			ret = -ENOMEM;
+		data = ioasid_spid_reserve(set, spid);
+		if (IS_ERR(data)) {
+			ret = PTR_ERR(data);
 			goto unquota;
-		}
-		*data = (struct ioasid_data) {
-			.set = set,
-			.id = IOMMU_PASID_INVALID,
-			.spid = spid,
-			.users = 1,
-			.state = IOASID_BUSY,
-		};
-		refcount_inc(&set->ref);
-		mutex_lock(&set->lock);
-		ret = xa_insert(&set->spids, spid, data, IOASID_GFP);
-		mutex_unlock(&set->lock);
-		if (ret) {
-			ret = ret == -EBUSY ? -EEXIST : ret;
-			data->spid = IOMMU_PASID_INVALID;
-			goto free_data;
 		}
 	}
 
@@ -1232,92 +1151,58 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 	if (ret)
 		goto unspid;
 
-	if (*live) {
-		if (data || n > IOASID_RESCHED_EVERY)
-			*live = false;
-		else
-			ret = ioasid_take_live(set, min, max, floor, n, ids);
-		if (ret == -EAGAIN)
-			*live = false;
-		else if (*live)
-			goto taken_live;
+	if (one_step && !data && n == 1) {
+		ret = ioasid_take_live(set, min, max, floor, ids);
+		if (!ret)
+			return 1;
+		if (ret != -EAGAIN)
+			goto cancel;
 	}
-
-	entry = data ?: ioasid_tag(set, IOASID_TAG_BUSY);
-	xas_set(&xas, floor ?: min);
-	xas_lock(&xas);
-	while (i < n) {
-		ret = ioasid_take_locked(&xas, entry, min, &max, &floor,
-					 &ids[i]);
-		if (ret == -ENOMEM) {
-			xas_unlock(&xas);
-			if (!xas_nomem(&xas, IOASID_GFP))
-				goto release;
-			xas_lock(&xas);
-			xas_set(&xas, floor ?: min);
-			continue;
-		}
-		if (ret)
-			break;
-		if (++i < n && !(i % IOASID_RESCHED_EVERY)) {
-			xas_unlock(&xas);
-			cond_resched();
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
-				goto release;
-			}
-			xas_lock(&xas);
-			xas_set(&xas, floor ?: min);
-		}
-	}
-	if (data && !ret)
-		data->id = ids[0];
-	xas_unlock(&xas);
-	xas_destroy(&xas);
-	if (!ret)
-		ret = ioasid_index_add(set, ids, n, IOASID_GFP);
+	ret = ioasid_take_busy(set, data ?: ioasid_tag(set, IOASID_TAG_BUSY),
+			       min, max, floor, n, ids);
 	if (ret)
-		goto release;
+		goto cancel;
+	/*
+	 * Read only once the object is LIVE (ioasid_find_by_spid(), with the
+	 * acquire that pairs with ioasid_alloc_finalize()'s release).
+	 */
+	if (data)
+		data->id = ids[0];
 	/* Committed by ioasid_alloc_finalize(), cancelled by the abort. */
 	return 0;
 
-taken_live:
-	if (!ret)
-		return 0;
-	/* ioasid_take_live() took nothing. */
-	i = 0;
-release:
-	xas_destroy(&xas);
-	if (i)
-		ioasid_erase_busy(set, ids, i, false);
+cancel:
 	ioasids_cg_cancel(set->cg, n);
 unspid:
-	if (data)
+	if (data) {
 		ioasid_spid_release(data);
-free_data:
-	if (data)
 		ioasid_data_free(data);
+	}
 unquota:
+	/* The cgroup is done with before the count lets set->cg change. */
+	smp_mb__before_atomic();
 	atomic_sub(n, &set->nr);
 	return ret;
 }
 
 /*
  * The refusal's tracepoint around __ioasid_alloc_reserve(), for both
- * halves of an allocation and for one in a single step (*@live).
+ * halves of an allocation and for one in a single step (@one_step). The
+ * KUnit suite calls it to see which way an allocation went.
  */
-static int ioasid_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
-			  unsigned int n, ioasid_t spid, ioasid_t *ids,
-			  bool *live)
+VISIBLE_IF_KUNIT int ioasid_reserve(struct ioasid_set *set, ioasid_t min,
+				    ioasid_t max, unsigned int n, ioasid_t spid,
+				    ioasid_t *ids, bool one_step)
 {
 	int ret;
 
-	ret = __ioasid_alloc_reserve(set, min, max, n, spid, ids, live);
-	if (ret && set && trace_ioasid_refused_enabled())
+	ret = __ioasid_alloc_reserve(set, min, max, n, spid, ids, one_step);
+	if (ret < 0 && set && trace_ioasid_refused_enabled())
 		trace_ioasid_refused(set->id, ioasid_cgroup_id(set), n, min,
 				     max, ret);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_reserve);
 
 /**
  * ioasid_alloc_reserve() - Take @n IDs for a set, invisible until finalized.
@@ -1331,9 +1216,8 @@ static int ioasid_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
  *
  * The first half of an allocation, as iommufd reserves an object's ID
  * before the object is complete: the IDs are taken, with room held under
- * every limit (charged at finalize), but no lookup, FREE, FIND, BIND,
- * ioasid_get() or notifier sees them until
- * ioasid_alloc_finalize(); ioasid_alloc_abort() gives them back as if
+ * every limit (charged at finalize), but no lookup, FREE, FIND or BIND
+ * sees them until ioasid_alloc_finalize(); ioasid_alloc_abort() gives them back as if
  * nothing happened. The caller must do one or the other.
  *
  * Everything the set itself can check (that it is alive, its quota, the
@@ -1362,9 +1246,7 @@ static int ioasid_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 int ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 			 unsigned int n, ioasid_t spid, ioasid_t *ids)
 {
-	bool live = false;
-
-	return ioasid_reserve(set, min, max, n, spid, ids, &live);
+	return ioasid_reserve(set, min, max, n, spid, ids, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc_reserve);
 
@@ -1375,13 +1257,13 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc_reserve);
  * @n: how many
  *
  * Commits the charge (ioasids.current and ioasids.peak show it from
- * here), sends %IOASID_NOTIFY_ALLOC for each, then makes them visible:
+ * here), then makes them visible:
  * from here on they are the set's like any other. Finalizing cannot fail.
  * The batch becomes visible at once: a batch of more than
  * %IOASID_RESCHED_EVERY is made visible that many at a time, the
  * namespace's lock given up between, with the set's @lock held and the
  * set marked finalizing; every lookup of the set's IDs (FREE, BIND, a
- * reference, a private ID) that starts meanwhile waits until it is whole.
+ * private ID) that starts meanwhile waits until it is whole.
  *
  * Context: Process context; sleeps.
  */
@@ -1396,16 +1278,6 @@ void ioasid_alloc_finalize(struct ioasid_set *set, const ioasid_t *ids,
 
 	/* set->nr counts them: set->cg cannot change meanwhile. */
 	ioasids_cg_commit(set->cg, ioasid_kind(set), n);
-
-	/* Still invisible: no one else can free or find them meanwhile. */
-	for (i = 0; i < n && !ioasid_quiet(set); i++) {
-		data = ioasid_object(xa_load(&ioasid_xa, ids[i]));
-		ioasid_call(set, IOASID_NOTIFY_ALLOC, ids[i],
-			    data ? data->spid : IOMMU_PASID_INVALID, NULL,
-			    IOASID_STAGE_ALL);
-		if (!((i + 1) % IOASID_RESCHED_EVERY))
-			cond_resched();
-	}
 
 	/* Before anyone can free them: a free's event always comes after. */
 	if (trace_ioasid_alloc_enabled())
@@ -1464,19 +1336,6 @@ void ioasid_alloc_abort(struct ioasid_set *set, const ioasid_t *ids,
 	atomic_sub(n, &set->nr);
 }
 
-static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
-			  unsigned int n, ioasid_t spid, ioasid_t *ids)
-{
-	/* No one to tell before the IDs are visible: all in one step. */
-	bool live = set && ioasid_quiet(set);
-	int ret;
-
-	ret = ioasid_reserve(set, min, max, n, spid, ids, &live);
-	if (!ret && !live)
-		ioasid_alloc_finalize(set, ids, n);
-	return ret;
-}
-
 /**
  * ioasid_alloc() - Allocate one ID in a set.
  * @set: the set
@@ -1487,8 +1346,7 @@ static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
  * @id: the ID, on success
  *
  * ioasid_alloc_reserve() and ioasid_alloc_finalize() in one; under one
- * hold of the namespace's lock when no notifier listens to @set and there
- * is no @spid.
+ * hold of the namespace's lock when there is no @spid.
  *
  * Context: Process context.
  * Return: 0 or a negative errno, as for ioasid_alloc_reserve().
@@ -1496,54 +1354,32 @@ static int __ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		 ioasid_t spid, ioasid_t *id)
 {
-	return __ioasid_alloc(set, min, max, 1, spid, id);
+	int ret = ioasid_reserve(set, min, max, 1, spid, id, true);
+
+	if (ret < 0)
+		return ret;
+	if (!ret)
+		ioasid_alloc_finalize(set, id, 1);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc);
 
-/**
- * ioasid_alloc_batch() - Allocate @n IDs in a set, all or nothing.
- * @set: the set
- * @min: the lowest acceptable ID
- * @max: the highest acceptable ID
- * @n: how many, at most %IOASID_MAX_BATCH
- * @ids: an array of @n, filled in on success
- *
- * One charge of @n; errors as for ioasid_alloc_reserve(), and nothing is
- * held after any of them.
- *
- * Context: Process context.
- * Return: 0 or a negative errno, as for ioasid_alloc_reserve().
- */
-int ioasid_alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
-		       unsigned int n, ioasid_t *ids)
-{
-	return __ioasid_alloc(set, min, max, n, IOMMU_PASID_INVALID, ids);
-}
-EXPORT_SYMBOL_IF_KUNIT(ioasid_alloc_batch);
-
-/* The set's live data for @id, with set->lock held. */
 /*
- * Remove @data's ID from one device's table and drop that entry's ref:
- * the device side is told first, then the entry goes, then the IOMMU and
- * CPU sides are told.
+ * Remove @data's ID from one device's table (the device's driver stops
+ * using it first) and drop that entry's reference.
  */
 static void ioasid_clear_entry(struct ioasid_device *idev,
 			       struct ioasid_data *data)
 {
 	struct ioasid_set *set = data->set;
-	ioasid_t spid = READ_ONCE(data->spid);
 
 	lockdep_assert_held(&ioasid_devices_lock);
-	ioasid_call(set, IOASID_NOTIFY_UNBIND, data->id, spid, idev,
-		    IOASID_STAGE_DEVICE);
 	idev->ops->clear_pasid(idev, data->id);
 	xa_erase(&idev->table, data->id);
 	ioasid_bonds_add(set, idev, -1);
 	if (trace_ioasid_unbind_enabled())
 		trace_ioasid_unbind(set->id, ioasid_cgroup_id(set),
 				    ioasid_device_name(idev), data->id, 0);
-	ioasid_call(set, IOASID_NOTIFY_UNBIND, data->id, spid, idev,
-		    IOASID_STAGE_HOST);
 	ioasid_unref(data, true);
 }
 
@@ -1560,36 +1396,22 @@ static void ioasid_unbind_all(struct ioasid_data *data)
 }
 
 /*
- * Tear down what a freed ID is used for, device first, then IOMMU, then
- * CPU; for an object, drop the owner's reference too.
+ * Tear down a freed object: its ID leaves every PASID table it is in, its
+ * private ID is forgotten, and the owner's reference goes (which gives the
+ * ID back unless a BIND that failed still holds it).
  */
-static void ioasid_teardown(struct ioasid_set *set, ioasid_t id,
-			    struct ioasid_data *data)
+static void ioasid_teardown(struct ioasid_data *data)
 {
-	ioasid_t spid = data ? data->spid : IOMMU_PASID_INVALID;
-	bool bonds = data && READ_ONCE(data->nr_bonds);
-
 	/*
 	 * No new bond can start on a freed ID; one that started before is
 	 * counted already, and holds ioasid_devices_lock from its check to
-	 * its BIND notification: wait for it before anyone hears FREE, so
-	 * that no consumer is told BIND after FREE.
+	 * its table entry: wait for it, so that no table keeps the ID.
 	 */
-	if (bonds)
+	if (READ_ONCE(data->nr_bonds)) {
 		mutex_lock(&ioasid_devices_lock);
-	ioasid_call(set, IOASID_NOTIFY_FREE, id, spid, NULL,
-		    IOASID_STAGE_DEVICE);
-	if (bonds) {
 		ioasid_unbind_all(data);
 		mutex_unlock(&ioasid_devices_lock);
 	}
-	ioasid_call(set, IOASID_NOTIFY_FREE, id, spid, NULL, IOASID_STAGE_HOST);
-	if (!data)
-		return;
-	/*
-	 * Everyone was told with the private ID still the ID's own; from here
-	 * on it is free, whatever references remain.
-	 */
 	ioasid_spid_release(data);
 	ioasid_unref(data, false);
 }
@@ -1613,16 +1435,14 @@ static bool ioasid_live_of(struct ioasid_set *set, void *entry)
 
 /* Make the live ID at @xas invisible: a plain one BUSY, an object FREED. */
 static void ioasid_claim(struct xa_state *xas, struct ioasid_set *set,
-			 void *entry, bool *objects)
+			 void *entry)
 {
 	struct ioasid_data *data = ioasid_object(entry);
 
-	if (data) {
+	if (data)
 		WRITE_ONCE(data->state, IOASID_FREED);
-		*objects = true;
-	} else {
+	else
 		xas_store(xas, ioasid_tag(set, IOASID_TAG_BUSY));
-	}
 }
 
 /*
@@ -1633,8 +1453,7 @@ static void ioasid_claim(struct xa_state *xas, struct ioasid_set *set,
  * changed, if one is marked by a larger FREE under way.
  */
 static int ioasid_free_claim_locked(struct xa_state *xas, struct ioasid_set *set,
-				    const ioasid_t *ids, unsigned int n,
-				    bool *objects)
+				    const ioasid_t *ids, unsigned int n)
 {
 	struct ioasid_data *data;
 	bool marked = false;
@@ -1649,7 +1468,7 @@ static int ioasid_free_claim_locked(struct xa_state *xas, struct ioasid_set *set
 		marked = xas_get_mark(xas, IOASID_MARK_CLAIMED);
 		if (marked)
 			break;
-		ioasid_claim(xas, set, entry, objects);
+		ioasid_claim(xas, set, entry);
 	}
 	if (i == n)
 		return 0;
@@ -1673,15 +1492,14 @@ static int ioasid_free_claim_locked(struct xa_state *xas, struct ioasid_set *set
  * live, unmarked). Called and returns with the namespace locked.
  */
 static int ioasid_free_claim(struct xa_state *xas, struct ioasid_set *set,
-			     const ioasid_t *ids, unsigned int n,
-			     bool *objects)
+			     const ioasid_t *ids, unsigned int n)
 {
 	unsigned int i, j;
 	void *entry;
 	int ret;
 
 	if (n <= IOASID_RESCHED_EVERY) {
-		ret = ioasid_free_claim_locked(xas, set, ids, n, objects);
+		ret = ioasid_free_claim_locked(xas, set, ids, n);
 		if (ret != -EAGAIN)
 			return ret;
 	}
@@ -1691,7 +1509,7 @@ static int ioasid_free_claim(struct xa_state *xas, struct ioasid_set *set,
 	xas_reset(xas);
 	if (n <= IOASID_RESCHED_EVERY) {
 		/* No FREE marks anything while we hold the set's lock. */
-		ret = ioasid_free_claim_locked(xas, set, ids, n, objects);
+		ret = ioasid_free_claim_locked(xas, set, ids, n);
 		mutex_unlock(&set->lock);
 		return ret;
 	}
@@ -1709,10 +1527,53 @@ static int ioasid_free_claim(struct xa_state *xas, struct ioasid_set *set,
 		entry = ioasid_seek(xas, ids[j]);
 		xas_clear_mark(xas, IOASID_MARK_CLAIMED);
 		if (i == n)
-			ioasid_claim(xas, set, entry, objects);
+			ioasid_claim(xas, set, entry);
 	}
 	mutex_unlock(&set->lock);
 	return i == n ? 0 : -ENOENT;
+}
+
+/*
+ * The rest of a FREE, its IDs claimed and out of the set's index, 64 at a
+ * time: the window's plain IDs go back to the pool under one hold of the
+ * namespace's lock, with one uncharge, and which are objects is read
+ * there, while all of the window's IDs are still ours; the objects are
+ * torn down after, each giving its ID back.
+ */
+static void ioasid_free_claimed(struct ioasid_set *set, const ioasid_t *ids,
+				unsigned int n)
+{
+	XA_STATE(xas, &ioasid_xa, 0);
+	unsigned int i, w, m, released;
+	unsigned long objs;
+	void *entry;
+
+	for (w = 0; w < n; w += m) {
+		m = min_t(unsigned int, n - w, BITS_PER_LONG);
+		objs = 0;
+		released = 0;
+		xas_lock(&xas);
+		xas_reset(&xas);
+		for (i = 0; i < m; i++) {
+			entry = ioasid_seek(&xas, ids[w + i]);
+			if (ioasid_object(entry)) {
+				objs |= BIT(i);
+				continue;
+			}
+			WARN_ON(entry != ioasid_tag(set, IOASID_TAG_BUSY));
+			ioasid_vacate(&xas);
+			released++;
+		}
+		xas_unlock(&xas);
+		if (released)
+			ioasid_uncharge(set, released);
+		/* FREED, and only this call drops their owner's reference. */
+		for (i = 0; i < m; i++) {
+			if (objs & BIT(i))
+				ioasid_teardown(xa_load(&ioasid_xa, ids[w + i]));
+		}
+		cond_resched();
+	}
 }
 
 /**
@@ -1727,11 +1588,9 @@ static int ioasid_free_claim(struct xa_state *xas, struct ioasid_set *set,
  * namespace's lock; a larger batch is checked first, giving the lock up
  * every %IOASID_RESCHED_EVERY IDs, and goes out of sight that many at a
  * time only once all are checked. A lookup that meets a batch being made
- * visible (ioasid_alloc_finalize()) waits until it is whole. When no
- * notifier listens and no ID has a bond, a private ID or a reference,
- * they go back under the namespace's lock right after, with one
- * uncharge (given up every %IOASID_RESCHED_EVERY IDs); otherwise they
- * are torn down and given back 64 at a time, each group uncharged once.
+ * visible (ioasid_alloc_finalize()) waits until it is whole. Then they go
+ * back %IOASID_RESCHED_EVERY at a time, each group uncharged once, an ID
+ * with a bond or a private ID once it is torn down (ioasid_free()).
  *
  * Context: Process context.
  * Return: 0; -ENOENT and nothing freed; -EINVAL for @n above
@@ -1741,19 +1600,15 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		      unsigned int n)
 {
 	XA_STATE(xas, &ioasid_xa, 0);
-	unsigned int i, w, m, released;
-	bool objects = false;
-	unsigned long objs;
-	void *entry;
 
 	if (n > IOASID_MAX_BATCH)
 		return -EINVAL;
 	ioasid_wait_visible(set);
 	xas_lock(&xas);
-	if (n == 1 && ioasid_quiet(set) &&
+	if (n == 1 &&
 	    ioasid_seek(&xas, ids[0]) == ioasid_tag(set, IOASID_TAG_LIVE) &&
 	    !xas_get_mark(&xas, IOASID_MARK_CLAIMED)) {
-		/* One plain ID and no one to tell: back at once, in one step. */
+		/* One plain ID: back at once, in one step. */
 		ioasid_index_clear(set, ids, 0, 1);
 		if (trace_ioasid_free_enabled())
 			trace_ioasid_free(set->id, ioasid_cgroup_id(set), ids, 1);
@@ -1762,7 +1617,7 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		ioasid_uncharge(set, 1);
 		return 0;
 	}
-	if (ioasid_free_claim(&xas, set, ids, n, &objects)) {
+	if (ioasid_free_claim(&xas, set, ids, n)) {
 		xas_unlock(&xas);
 		return -ENOENT;
 	}
@@ -1777,52 +1632,8 @@ int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 	 */
 	if (trace_ioasid_free_enabled())
 		trace_ioasid_free(set->id, ioasid_cgroup_id(set), ids, n);
-	if (!objects && ioasid_quiet(set)) {
-		/* No one to tell, nothing to tear down: back at once. */
-		for (i = 0; i < n; i++) {
-			ioasid_xa_yield(&xas, i);
-			ioasid_seek(&xas, ids[i]);
-			ioasid_vacate(&xas);
-		}
-		xas_unlock(&xas);
-		ioasid_uncharge(set, n);
-		return 0;
-	}
 	xas_unlock(&xas);
-
-	/*
-	 * Window by window: which IDs are objects is read while all of the
-	 * window's IDs are still ours; an object's teardown may give its ID
-	 * back, and the plain ones go back after their notifications.
-	 */
-	for (w = 0; w < n; w += m) {
-		m = min_t(unsigned int, n - w, BITS_PER_LONG);
-		objs = 0;
-		for (i = 0; i < m; i++) {
-			if (ioasid_object(xa_load(&ioasid_xa, ids[w + i])))
-				objs |= BIT(i);
-		}
-		for (i = 0; i < m; i++) {
-			entry = objs & BIT(i) ? xa_load(&ioasid_xa, ids[w + i]) :
-						NULL;
-			ioasid_teardown(set, ids[w + i], entry);
-		}
-		xas_lock(&xas);
-		xas_reset(&xas);
-		released = 0;
-		for (i = 0; i < m; i++) {
-			if (objs & BIT(i))
-				continue;
-			WARN_ON(ioasid_seek(&xas, ids[w + i]) !=
-				ioasid_tag(set, IOASID_TAG_BUSY));
-			ioasid_vacate(&xas);
-			released++;
-		}
-		xas_unlock(&xas);
-		if (released)
-			ioasid_uncharge(set, released);
-		cond_resched();
-	}
+	ioasid_free_claimed(set, ids, n);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_free_batch);
@@ -1832,12 +1643,9 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_free_batch);
  * @set: the set that allocated it
  * @id: the ID
  *
- * Tells the set's consumers (%IOASID_NOTIFY_FREE) to tear down what they
- * programmed with @id, clears it from every PASID table, and drops the
- * owner's reference. Its private ID is free once this returns; the ID stays
- * reserved
- * and charged while consumers hold references, and goes back to the pool,
- * uncharged, with the last ioasid_put().
+ * Clears @id from every PASID table it is in (waiting for a BIND under
+ * way), the device's driver first, and drops the owner's reference: when
+ * this returns, the ID and its private ID are free, and the ID uncharged.
  *
  * Context: Process context.
  * Return: 0, or -ENOENT if @id is not a live ID of @set: never allocated,
@@ -1849,137 +1657,6 @@ int ioasid_free(struct ioasid_set *set, ioasid_t id)
 	return ioasid_free_batch(set, &id, 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_free);
-
-/**
- * ioasid_get() - Take a reference on a live ID.
- * @set: the set the ID belongs to
- * @id: the ID
- *
- * A consumer that programs @id into hardware holds a reference until the
- * hardware no longer uses it, so that the ID is not handed out again
- * before. The reference is counted under the namespace's lock: either it
- * is taken before the ID is freed, and the consumer is told
- * %IOASID_NOTIFY_FREE, or the call fails. The ID gets a struct ioasid_data
- * while referenced, allocated (it may sleep) with the lock given up.
- *
- * Context: Process context; sleeps.
- * Return: 0; -ENOENT if @id is not a live ID of @set; -ENOMEM.
- */
-int ioasid_get(struct ioasid_set *set, ioasid_t id)
-{
-	return PTR_ERR_OR_ZERO(ioasid_hold(set, id));
-}
-EXPORT_SYMBOL_IF_KUNIT(ioasid_get);
-
-/**
- * ioasid_put() - Drop a reference taken with ioasid_get().
- * @set: the set the ID belongs to
- * @id: the ID
- *
- * Context: Process context.
- */
-void ioasid_put(struct ioasid_set *set, ioasid_t id)
-{
-	struct ioasid_data *data;
-	enum ioasid_unref how;
-	bool owner;
-
-	xa_lock(&ioasid_xa);
-	/* The caller's reference keeps @id's object in the namespace. */
-	data = ioasid_object(xa_load(&ioasid_xa, id));
-	owner = data && data->state == IOASID_LIVE;
-	if (WARN_ON(!data || data->set != set || data->state == IOASID_BUSY ||
-		    data->users <= owner + data->nr_bonds)) {
-		xa_unlock(&ioasid_xa);
-		return;
-	}
-	how = ioasid_unref_locked(data, false);
-	xa_unlock(&ioasid_xa);
-	ioasid_unref_done(data, how);
-}
-EXPORT_SYMBOL_IF_KUNIT(ioasid_put);
-
-/**
- * ioasid_attach_spid() - Attach a private ID (e.g. a guest PASID) to an ID.
- * @set: the set
- * @id: a live ID of @set
- * @spid: the private ID, unique in @set
- *
- * Context: Process context.
- * Return: 0; -ENOENT if @id is not a live ID of @set; -EBUSY if @id has a
- * private ID already; -EEXIST if @spid is taken in @set; -EINVAL for
- * %IOMMU_PASID_INVALID; -ENOMEM.
- */
-int ioasid_attach_spid(struct ioasid_set *set, ioasid_t id, ioasid_t spid)
-{
-	struct ioasid_data *data;
-	int ret;
-
-	if (spid == IOMMU_PASID_INVALID)
-		return -EINVAL;
-	data = ioasid_hold(set, id);
-	if (IS_ERR(data))
-		return PTR_ERR(data);
-
-	mutex_lock(&set->lock);
-	if (data->spid != IOMMU_PASID_INVALID) {
-		ret = -EBUSY;
-		goto out;
-	}
-	ret = xa_insert(&set->spids, spid, data, IOASID_GFP);
-	if (ret) {
-		ret = ret == -EBUSY ? -EEXIST : ret;
-		goto out;
-	}
-	xa_lock(&ioasid_xa);
-	if (data->state == IOASID_LIVE)
-		data->spid = spid;
-	else
-		ret = -ENOENT;	/* freed meanwhile: its teardown is done */
-	xa_unlock(&ioasid_xa);
-	if (ret)
-		xa_erase(&set->spids, spid);
-out:
-	mutex_unlock(&set->lock);
-	ioasid_unref(data, false);
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(ioasid_attach_spid);
-
-/**
- * ioasid_detach_spid() - Detach the private ID of an ID.
- * @set: the set
- * @id: a live ID of @set
- *
- * Context: Process context.
- * Return: 0, or -ENOENT if @id is not a live ID of @set or has no private
- * ID; -ENOMEM.
- */
-int ioasid_detach_spid(struct ioasid_set *set, ioasid_t id)
-{
-	struct ioasid_data *data;
-	ioasid_t spid;
-	int ret = -ENOENT;
-
-	data = ioasid_hold(set, id);
-	if (IS_ERR(data))
-		return PTR_ERR(data);
-
-	mutex_lock(&set->lock);
-	xa_lock(&ioasid_xa);
-	spid = data->spid;
-	if (data->state == IOASID_LIVE && spid != IOMMU_PASID_INVALID) {
-		data->spid = IOMMU_PASID_INVALID;
-		ret = 0;
-	}
-	xa_unlock(&ioasid_xa);
-	if (!ret)
-		xa_erase(&set->spids, spid);
-	mutex_unlock(&set->lock);
-	ioasid_unref(data, false);
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(ioasid_detach_spid);
 
 /**
  * ioasid_find_by_spid() - The ID a private ID is attached to.
@@ -2037,58 +1714,6 @@ int ioasid_find_spid(struct ioasid_set *set, ioasid_t id, ioasid_t *spid)
 EXPORT_SYMBOL_IF_KUNIT(ioasid_find_spid);
 
 /**
- * ioasid_register_notifier() - Be told about a set's IDs, or everyone's.
- * @set: the set, or %NULL for every set
- * @nb: the notifier; its priority orders it: %IOASID_PRIO_DEVICE, then
- *	%IOASID_PRIO_IOMMU, then %IOASID_PRIO_CPU
- *
- * The callback gets an &enum ioasid_event and a &struct ioasid_nb_args.
- * The set's and the global notifiers run as one list, higher priority
- * first, the set's first among equals. On FREE and UNBIND, notifiers above
- * %IOASID_PRIO_IOMMU (the device side) run before the core clears the ID
- * from PASID tables, the others after. %IOASID_NOTIFY_ALLOC comes before
- * the ID is visible to anyone but its allocator. Callbacks run in process
- * context and may sleep. They run with the notifier chains held, and BIND,
- * UNBIND and the device stage of FREE of an ID with bonds also with the
- * core's device lock: they may call ioasid_put(), for any set, and nothing
- * else of the core.
- *
- * Context: Process context.
- * Return: 0, or -EEXIST if @nb is registered already.
- */
-int ioasid_register_notifier(struct ioasid_set *set, struct notifier_block *nb)
-{
-	int ret;
-
-	ret = blocking_notifier_chain_register(set ? &set->nh :
-					       &ioasid_global_nh, nb);
-	/*
-	 * An allocation or a free in one step checks, under the namespace's
-	 * lock, that no notifier listens: once we have had that lock, every
-	 * such call has seen @nb or is over.
-	 */
-	xa_lock(&ioasid_xa);
-	xa_unlock(&ioasid_xa);
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(ioasid_register_notifier);
-
-/**
- * ioasid_unregister_notifier() - Undo ioasid_register_notifier().
- * @set: the set, or %NULL
- * @nb: the notifier
- *
- * Context: Process context.
- */
-void ioasid_unregister_notifier(struct ioasid_set *set,
-				struct notifier_block *nb)
-{
-	blocking_notifier_chain_unregister(set ? &set->nh : &ioasid_global_nh,
-					   nb);
-}
-EXPORT_SYMBOL_IF_KUNIT(ioasid_unregister_notifier);
-
-/**
  * ioasid_device_register() - Tell the core about a device's PASID table.
  * @idev: the device, with @dev, @devt, @fops, @max_pasids and @ops filled in
  *
@@ -2137,8 +1762,8 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_device_register);
  * ioasid_device_unregister() - Clear a device's table and forget it.
  * @idev: a device registered with ioasid_device_register()
  *
- * Every ID programmed into the device is cleared (%IOASID_NOTIFY_UNBIND) and
- * its entry's reference dropped.
+ * Every ID programmed into the device is cleared (clear_pasid) and its
+ * entry's reference dropped.
  *
  * Context: Process context.
  */
@@ -2159,34 +1784,71 @@ void ioasid_device_unregister(struct ioasid_device *idev)
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_device_unregister);
 
+/*
+ * Check that @id is a live ID of @set that @idev can take, and count the
+ * bond and its reference on the ID's object (made from @spare for a plain
+ * ID), all under one hold of the namespace's lock: a FREE either comes
+ * before and is seen, or after and sees the bond (and waits for
+ * ioasid_devices_lock, which the caller holds until the entry is made).
+ */
+static struct ioasid_data *ioasid_bond_locked(struct ioasid_set *set,
+					      struct ioasid_device *idev,
+					      ioasid_t id,
+					      struct ioasid_data **spare)
+{
+	struct ioasid_data *data;
+	void *entry;
+
+	lockdep_assert_held(&ioasid_xa.xa_lock);
+	entry = xa_load(&ioasid_xa, id);
+	data = ioasid_object(entry);
+	if (entry != ioasid_tag(set, IOASID_TAG_LIVE) &&
+	    (!data || data->set != set || data->state != IOASID_LIVE))
+		return ERR_PTR(-ENOENT);
+	if (id >= idev->max_pasids)
+		return ERR_PTR(-EOVERFLOW);
+	if (xa_load(&idev->table, id))
+		return ERR_PTR(-EEXIST);
+	if (data && data->nr_bonds == U16_MAX)
+		return ERR_PTR(-EBUSY);
+	if (!data) {
+		data = *spare;
+		*spare = NULL;
+		*data = (struct ioasid_data) {
+			.set = set,
+			.id = id,
+			.spid = IOMMU_PASID_INVALID,
+			.users = 1,
+			.state = IOASID_LIVE,
+		};
+		refcount_inc(&set->ref);
+		/* Replacing an entry never allocates. */
+		__xa_store(&ioasid_xa, id, data, 0);
+	}
+	data->nr_bonds++;
+	data->users++;
+	return data;
+}
+
 static int ioasid_bind_locked(struct ioasid_set *set,
 			      struct ioasid_device *idev, ioasid_t id)
 {
-	struct ioasid_data *data;
-	int ret = 0;
+	struct ioasid_data *data, *spare;
+	int ret;
 
 	lockdep_assert_held(&ioasid_devices_lock);
-
-	/* The entry's reference, if all goes well. */
-	data = ioasid_hold(set, id);
+	ioasid_wait_visible(set);
+	/* For a plain ID, which needs an object to hold a bond. */
+	spare = kmem_cache_alloc(ioasid_cache, IOASID_GFP);
+	if (!spare)
+		return -ENOMEM;
+	xa_lock(&ioasid_xa);
+	data = ioasid_bond_locked(set, idev, id, &spare);
+	xa_unlock(&ioasid_xa);
+	if (spare)
+		kmem_cache_free(ioasid_cache, spare);
 	if (IS_ERR(data))
 		return PTR_ERR(data);
-	xa_lock(&ioasid_xa);
-	if (data->state != IOASID_LIVE)
-		ret = -ENOENT;
-	else if (id >= idev->max_pasids)
-		ret = -EOVERFLOW;
-	else if (xa_load(&idev->table, id))
-		ret = -EEXIST;
-	else if (data->nr_bonds == U16_MAX)
-		ret = -EBUSY;
-	else
-		data->nr_bonds++;	/* counted before the ID can be freed */
-	xa_unlock(&ioasid_xa);
-	if (ret) {
-		ioasid_unref(data, false);
-		return ret;
-	}
 
 	ret = ioasid_bonds_add(set, idev, 1);
 	if (!ret) {
@@ -2199,13 +1861,9 @@ static int ioasid_bind_locked(struct ioasid_set *set,
 		if (ret)
 			ioasid_bonds_add(set, idev, -1);
 	}
-	if (ret) {
+	if (ret)
 		ioasid_unref(data, true);
-		return ret;
-	}
-	ioasid_call(set, IOASID_NOTIFY_BIND, id, READ_ONCE(data->spid), idev,
-		    IOASID_STAGE_ALL);
-	return 0;
+	return ret;
 }
 
 static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
@@ -2245,8 +1903,7 @@ static int __ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
  *
  * The entry holds a reference on @id until it is cleared, by ioasid_unbind(),
  * by freeing @id or destroying @set, or by unregistering @idev; so @id is not
- * handed out again while the device may still use it. Notifies
- * %IOASID_NOTIFY_BIND with @idev as the cookie.
+ * handed out again while the device may still use it.
  *
  * Context: Process context.
  * Return:
@@ -2275,8 +1932,8 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_bind);
  * @idev: a registered device
  * @id: the ID
  *
- * Notifies %IOASID_NOTIFY_UNBIND, the device side before the entry is
- * cleared and the rest after, and drops the entry's reference.
+ * The device's driver clears its entry (clear_pasid), and the entry's
+ * reference goes.
  *
  * Context: Process context.
  * Return: 0, or -ENOENT if @set has not bound @id to @idev.
@@ -2360,8 +2017,8 @@ static void ioasid_set_free_ids(struct ioasid_set *set, const ioasid_t *ids,
  * ioasid_set_free() - Destroy a set: free every ID it holds.
  * @set: the set
  *
- * Each live ID goes through ioasid_free_batch(), so consumers tear their
- * hardware state down first. The set's own index is walked, not the
+ * Each live ID goes through ioasid_free_batch(), so it leaves every PASID
+ * table first. The set's own index is walked, not the
  * namespace. The set itself goes when its last ID is released. The owner
  * must not allocate in the set any more, nor concurrently.
  *

@@ -9,7 +9,6 @@
 #include <linux/errno.h>
 #include <linux/iommu.h>	/* ioasid_t, IOMMU_PASID_INVALID */
 #include <linux/list.h>
-#include <linux/notifier.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -33,58 +32,17 @@ enum ioasid_set_type {
 	IOASID_SET_TYPE_FD,
 };
 
-/**
- * enum ioasid_event - what a notifier is told
- * @IOASID_NOTIFY_ALLOC: an ID was allocated in the set; sent before the ID
- *	is visible to anyone but its allocator
- * @IOASID_NOTIFY_FREE: the owner freed an ID; consumers must tear down what
- *	they programmed with it and drop their references
- * @IOASID_NOTIFY_BIND: a consumer programmed the ID into hardware
- * @IOASID_NOTIFY_UNBIND: a consumer removed the ID from hardware
- */
-enum ioasid_event {
-	IOASID_NOTIFY_ALLOC,
-	IOASID_NOTIFY_FREE,
-	IOASID_NOTIFY_BIND,
-	IOASID_NOTIFY_UNBIND,
-};
-
 /*
- * The most IDs one ioasid_alloc_batch(), ioasid_alloc_reserve() or
- * ioasid_free_batch() takes: /dev/ioasid's IOASID_MAX_COUNT.
+ * The most IDs one ioasid_alloc_reserve() or ioasid_free_batch() takes:
+ * /dev/ioasid's IOASID_MAX_COUNT.
  */
 #define IOASID_MAX_BATCH	4096
-
-/*
- * Notifier priorities: higher runs first, across a set's notifiers and the
- * global ones. On FREE and UNBIND the device stops using the ID first
- * (above IOASID_PRIO_IOMMU: before the core clears the ID from PASID
- * tables), then the IOMMU drops its PASID table entry, then the CPU side
- * (e.g. the mm's ENQCMD PASID) lets go.
- */
-#define IOASID_PRIO_DEVICE	30
-#define IOASID_PRIO_IOMMU	20
-#define IOASID_PRIO_CPU		10
-
-/**
- * struct ioasid_nb_args - what a notifier receives
- * @id: the ID
- * @spid: its private ID in the set, or %IOMMU_PASID_INVALID
- * @set: the set the ID belongs to
- * @priv: the consumer's cookie, for BIND and UNBIND
- */
-struct ioasid_nb_args {
-	ioasid_t id;
-	ioasid_t spid;
-	struct ioasid_set *set;
-	void *priv;
-};
 
 /**
  * struct ioasid_set_info - a snapshot of a set, for user space
  * @type: the &enum ioasid_set_type
  * @quota: the set's own quota, 0 for none
- * @count: IDs charged to the set, including freed ones still referenced
+ * @count: IDs charged to the set, including ones a FREE under way holds
  * @room: how many more the set could allocate now, given its quota, every
  *	ioasids.max on the way to the root and the free namespace
  * @capacity: how many IDs the namespace has
@@ -158,22 +116,12 @@ void ioasid_alloc_abort(struct ioasid_set *set, const ioasid_t *ids,
 			unsigned int n);
 int ioasid_alloc(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 		 ioasid_t spid, ioasid_t *id);
-int ioasid_alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
-		       unsigned int n, ioasid_t *ids);
 int ioasid_free(struct ioasid_set *set, ioasid_t id);
 int ioasid_free_batch(struct ioasid_set *set, const ioasid_t *ids,
 		      unsigned int n);
-int ioasid_get(struct ioasid_set *set, ioasid_t id);
-void ioasid_put(struct ioasid_set *set, ioasid_t id);
 
-int ioasid_attach_spid(struct ioasid_set *set, ioasid_t id, ioasid_t spid);
-int ioasid_detach_spid(struct ioasid_set *set, ioasid_t id);
 int ioasid_find_by_spid(struct ioasid_set *set, ioasid_t spid, ioasid_t *id);
 int ioasid_find_spid(struct ioasid_set *set, ioasid_t id, ioasid_t *spid);
-
-int ioasid_register_notifier(struct ioasid_set *set, struct notifier_block *nb);
-void ioasid_unregister_notifier(struct ioasid_set *set,
-				struct notifier_block *nb);
 
 void ioasid_register_max_pasids(u32 max_pasids);
 u32 ioasid_max_pasids(void);

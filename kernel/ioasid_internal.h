@@ -6,9 +6,21 @@
 #ifndef _IOASID_INTERNAL_H_
 #define _IOASID_INTERNAL_H_
 
+#include <linux/ioasid.h>
 #include <linux/types.h>
 
 struct ioasids_cgroup;
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * The first half of an allocation, or with @one_step (one ID, no private
+ * ID) all of it where the namespace's lock allows: 1 when the ID was
+ * handed out in one step, 0 when the IDs want ioasid_alloc_finalize(), or
+ * a negative errno (ioasid_alloc_reserve()). Static without KUnit.
+ */
+int ioasid_reserve(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+		   unsigned int n, ioasid_t spid, ioasid_t *ids, bool one_step);
+#endif
 
 /* Every mm's set dropped so far is released and uncharged. */
 void ioasid_flush_mm_drops(void);

@@ -73,6 +73,18 @@ static struct ioasid_set *new_set(struct kunit *test, unsigned int quota)
 	return set;
 }
 
+/* @n IDs in the two steps /dev/ioasid takes: reserved, then finalized. */
+static int alloc_batch(struct ioasid_set *set, ioasid_t min, ioasid_t max,
+		       unsigned int n, ioasid_t *ids)
+{
+	int ret;
+
+	ret = ioasid_alloc_reserve(set, min, max, n, IOMMU_PASID_INVALID, ids);
+	if (!ret)
+		ioasid_alloc_finalize(set, ids, n);
+	return ret;
+}
+
 static void ioasid_test_alloc_free(struct kunit *test)
 {
 	struct ioasid_test_ctx *ctx = test->priv;
@@ -130,10 +142,10 @@ static void ioasid_test_range_exhaustion(struct kunit *test)
 
 /*
  * The search in a namespace of several tree nodes: a user set's default
- * placement from the floor up, batches in one step (64) and in two (more
- * than 64, yielding), crossing nodes, holes first, the switch below the
- * floor once nothing above is free, and the one-step way giving up for
- * memory (fail_nth) and going the two-step way with the same result.
+ * placement from the floor up, one ID in one step, batches (more than 64
+ * yielding), crossing nodes, holes first, the switch below the floor once
+ * nothing above is free, and the one-step way giving up for memory
+ * (fail_nth) and going the two-step way with the same result.
  */
 static void ioasid_test_large_namespace(struct kunit *test)
 {
@@ -148,41 +160,50 @@ static void ioasid_test_large_namespace(struct kunit *test)
 	ioasid_test_swap_hw_max_pasids(TEST_LARGE_PASIDS);
 	set = new_set(test, 0);
 
+	/*
+	 * The first allocation the one-step way makes (a node of the
+	 * namespace) fails: it goes the two-step way, to the same ID. Then
+	 * one in one step, and the rest of the first 64 as a batch.
+	 */
 #ifdef CONFIG_FAULT_INJECTION
-	/* The first allocation the one-step way makes fails: two steps. */
 	current->fail_nth = 1;
-#endif
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 64, ids), 0);
-#ifdef CONFIG_FAULT_INJECTION
+	KUNIT_EXPECT_EQ(test, ioasid_reserve(set, 0, ~0U, 1, IOMMU_PASID_INVALID,
+					     &ids[0], true), 0);
 	KUNIT_EXPECT_EQ(test, current->fail_nth, 0);
 	current->fail_nth = 0;
+	ioasid_alloc_finalize(set, &ids[0], 1);
+#else
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, ~0U, IOMMU_PASID_INVALID,
+					   &ids[0]), 0);
 #endif
+	KUNIT_EXPECT_EQ(test, ioasid_reserve(set, 0, ~0U, 1, IOMMU_PASID_INVALID,
+					     &ids[1], true), 1);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, ~0U, 62, &ids[2]), 0);
 	for (i = 0; i < 64; i++)
 		KUNIT_EXPECT_EQ(test, ids[i], TEST_FLOOR + i);
 
-	/* Two steps (more than 64), across the nodes of 320 and 384. */
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 100, ids), 0);
+	/* More than 64, across the nodes of 320 and 384. */
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, ~0U, 100, ids), 0);
 	for (i = 0; i < 100; i++)
 		KUNIT_EXPECT_EQ(test, ids[i], TEST_FLOOR + 64 + i);
 
-	/* Holes, then on past the last: one step. */
+	/* Holes, then on past the last. */
 	for (id = 300; id < 310; id++)
 		KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 12, ids), 0);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, ~0U, 12, ids), 0);
 	for (i = 0; i < 10; i++)
 		KUNIT_EXPECT_EQ(test, ids[i], 300 + i);
 	KUNIT_EXPECT_EQ(test, ids[10], TEST_FLOOR + 164);
 	KUNIT_EXPECT_EQ(test, ids[11], TEST_FLOOR + 165);
 
 	/* Everything else above the floor, then below it, lowest first. */
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, above - 166,
-						 ids), 0);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, ~0U, above - 166, ids), 0);
 	for (i = 0; i < above - 166; i++)
 		KUNIT_EXPECT_EQ(test, ids[i], TEST_FLOOR + 166 + i);
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, ~0U, IOMMU_PASID_INVALID,
 					   &id), 0);
 	KUNIT_EXPECT_EQ(test, id, 1);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 64, ids), 0);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, ~0U, 64, ids), 0);
 	for (i = 0; i < 64; i++)
 		KUNIT_EXPECT_EQ(test, ids[i], 2 + i);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + above + 65);
@@ -199,8 +220,8 @@ static void ioasid_test_whole_namespace(struct kunit *test)
 	ioasid_t ids[TEST_MAX_PASIDS - 1], id;
 	int i;
 
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, IOMMU_PASID_INVALID,
-						 ARRAY_SIZE(ids), ids), 0);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, IOMMU_PASID_INVALID,
+					  ARRAY_SIZE(ids), ids), 0);
 	for (i = 0; i < ARRAY_SIZE(ids); i++)
 		KUNIT_EXPECT_EQ(test, ids[i], i + 1);
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, IOMMU_PASID_INVALID,
@@ -216,9 +237,9 @@ static void ioasid_test_quota(struct kunit *test)
 	struct ioasid_set_info info;
 	ioasid_t ids[3];
 
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, 100, 3, ids), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, 100, 3, ids), -EDQUOT);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, 100, 2, ids), 0);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, 100, 2, ids), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
 					   &ids[2]), -EDQUOT);
 	ioasid_set_get_info(set, &info);
@@ -238,7 +259,7 @@ static void ioasid_test_quota(struct kunit *test)
 	ioasid_set_free(set);
 }
 
-/* A set cannot free, get, or look up another set's IDs. */
+/* A set cannot free or look up another set's IDs. */
 static void ioasid_test_foreign(struct kunit *test)
 {
 	struct ioasid_set *a = new_set(test, 0), *b = new_set(test, 0);
@@ -246,65 +267,11 @@ static void ioasid_test_foreign(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(a, 0, 100, 7, &id), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(b, id), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ioasid_get(b, id), -ENOENT);
 	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(b, 7, &found), -ENOENT);
 	KUNIT_EXPECT_EQ(test, ioasid_find_spid(b, id, &found), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(b, id, 8), -ENOENT);
 	KUNIT_EXPECT_EQ(test, ioasid_free(a, id), 0);
 	ioasid_set_free(a);
 	ioasid_set_free(b);
-}
-
-/* Freed while referenced: reserved and charged until the last put. */
-static void ioasid_test_free_while_referenced(struct kunit *test)
-{
-	struct ioasid_test_ctx *ctx = test->priv;
-	struct ioasid_set *set = new_set(test, 0);
-	ioasid_t id, again;
-
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 30, 30, IOMMU_PASID_INVALID,
-					   &id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_get(set, id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
-	/* Gone for its owner... */
-	KUNIT_EXPECT_EQ(test, ioasid_get(set, id), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), -ENOENT);
-	/* ...but not handed out again, and still charged. */
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 30, 30, IOMMU_PASID_INVALID,
-					   &again), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
-
-	ioasid_put(set, id);
-	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 30, 30, IOMMU_PASID_INVALID,
-					   &again), 0);
-	KUNIT_EXPECT_EQ(test, again, 30);
-	ioasid_set_free(set);
-}
-
-/*
- * A freed ID that hardware still references has no private ID any more:
- * FIND and ALLOC with that private ID agree that it is free.
- */
-static void ioasid_test_spid_freed_while_referenced(struct kunit *test)
-{
-	struct ioasid_set *set = new_set(test, 0);
-	ioasid_t id, again, found;
-
-	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 60, 7, &id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_get(set, id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 7, &found), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ioasid_find_spid(set, id, &found), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 60, 7, &again), 0);
-	KUNIT_EXPECT_NE(test, again, id);
-	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 7, &found), 0);
-	KUNIT_EXPECT_EQ(test, found, again);
-	/* The late put must not take the new owner's private ID with it. */
-	ioasid_put(set, id);
-	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 7, &found), 0);
-	KUNIT_EXPECT_EQ(test, found, again);
-	ioasid_set_free(set);
 }
 
 /* A quota can only be lowered, through the kernel API as through the fd. */
@@ -325,10 +292,14 @@ static void ioasid_test_quota_only_lowered(struct kunit *test)
 	ioasid_set_free(set);
 }
 
+/*
+ * A private ID is attached at allocation, unique in its set, found both
+ * ways, and free again once its ID is.
+ */
 static void ioasid_test_spid(struct kunit *test)
 {
 	struct ioasid_set *set = new_set(test, 0);
-	ioasid_t a, b, found;
+	ioasid_t a, b, ids[2], found;
 
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, 100, &a), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 100, &found), 0);
@@ -336,33 +307,28 @@ static void ioasid_test_spid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_find_spid(set, a, &found), 0);
 	KUNIT_EXPECT_EQ(test, found, 100);
 
-	/* Unique within the set, at allocation and at attach. */
+	/* Unique within the set, one ID per private ID. */
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, 100, &b), -EEXIST);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc_reserve(set, 0, 100, 2, 101, ids),
+			-EINVAL);
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
 					   &b), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, b, 100), -EEXIST);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, a, 101), -EBUSY);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, b, IOMMU_PASID_INVALID),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, b, 101), 0);
-
-	KUNIT_EXPECT_EQ(test, ioasid_detach_spid(set, a), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_detach_spid(set, a), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 100, &found), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, a, 100), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_find_spid(set, b, &found), -ENOENT);
 
 	/* Freeing an ID frees its private ID. */
-	KUNIT_EXPECT_EQ(test, ioasid_free(set, b), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 101, &found), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, 101, &b), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, a), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 100, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_find_spid(set, a, &found), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, 100, &a), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 100, &found), 0);
+	KUNIT_EXPECT_EQ(test, found, a);
 	ioasid_set_free(set);
 }
 
 /*
- * Plain IDs and IDs with a reference or a private ID (which need an object)
- * in one batch: FREE gives the plain ones back at once, keeps a referenced
- * one until its last reference, and frees private IDs; a batch that names
- * an ID twice frees none.
+ * Plain IDs and an ID with a private ID (which needs an object) in one
+ * batch: FREE gives them all back, the private ID with its ID; a batch
+ * that names an ID twice frees none.
  */
 static void ioasid_test_mixed_batch(struct kunit *test)
 {
@@ -371,12 +337,11 @@ static void ioasid_test_mixed_batch(struct kunit *test)
 	ioasid_t ids[40], dup[3], id, found;
 	int i;
 
-	KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 0, 63, 40, ids), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_get(set, ids[5]), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, ids[7], 7), 0);
-	/* A reference taken and dropped leaves a plain ID again. */
-	KUNIT_EXPECT_EQ(test, ioasid_get(set, ids[9]), 0);
-	ioasid_put(set, ids[9]);
+	KUNIT_ASSERT_EQ(test, alloc_batch(set, 0, 63, 40, ids), 0);
+	/* ids[7] again, with a private ID: an object among plain IDs. */
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, ids[7]), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, ids[7], ids[7], 7, &id), 0);
+	KUNIT_EXPECT_EQ(test, id, ids[7]);
 
 	dup[0] = ids[1];
 	dup[1] = ids[7];
@@ -387,73 +352,39 @@ static void ioasid_test_mixed_batch(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 40);
 
 	KUNIT_EXPECT_EQ(test, ioasid_free_batch(set, ids, 40), 0);
-	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 1);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 7, &found), -ENOENT);
-	KUNIT_EXPECT_EQ(test, ioasid_get(set, ids[5]), -ENOENT);
-	for (i = 0; i < 40; i++) {
-		if (i == 5)
-			continue;
+	for (i = 0; i < 40; i++)
 		KUNIT_EXPECT_EQ(test, ioasid_alloc(set, ids[i], ids[i],
-						   IOMMU_PASID_INVALID, &id), 0);
-	}
-	/* Still referenced: not handed out again. */
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, ids[5], ids[5],
-					   IOMMU_PASID_INVALID, &id), -ENOSPC);
-	ioasid_put(set, ids[5]);
-	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 39);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, ids[5], ids[5], 7, &id), 0);
+						   i == 7 ? 7 : IOMMU_PASID_INVALID,
+						   &id), 0);
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 40);
 	ioasid_set_free(set);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 }
 
-struct count_nb {
-	struct notifier_block nb;
-	int binds;
-	int allocs;
-	ioasid_t spid;
-};
-
-static int count_cb(struct notifier_block *nb, unsigned long event, void *arg)
-{
-	struct count_nb *c = container_of(nb, struct count_nb, nb);
-	struct ioasid_nb_args *args = arg;
-
-	if (event == IOASID_NOTIFY_BIND) {
-		c->binds++;
-		c->spid = args->spid;
-	}
-	if (event == IOASID_NOTIFY_ALLOC)
-		c->allocs++;
-	return NOTIFY_OK;
-}
-
 /*
  * A batch goes on from the last ID it took, within one hold of the lock:
- * it must still take the lowest free IDs, holes first, whichever way the
- * allocation goes: in one step (no notifier), in two (a notifier hears
- * ALLOC first), or reserved and finalized by the caller.
+ * it must still take the lowest free IDs, holes first, as one ID at a
+ * time in one step (ioasid_alloc()) does.
  */
 static void ioasid_test_batch_takes_holes(struct kunit *test)
 {
 	static const ioasid_t holes[] = { 3, 4, 9, 20 };
 	struct ioasid_test_ctx *ctx = test->priv;
-	struct count_nb c = { .nb.notifier_call = count_cb };
 	ioasid_t ids[TEST_MAX_PASIDS], got[6];
 	struct ioasid_set_info info;
 	struct ioasid_set *set;
 	int way, i;
 
-	for (way = 0; way < 3; way++) {
-		c.allocs = 0;
+	for (way = 0; way < 2; way++) {
 		set = new_set(test, 0);
-		KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 1, 30, 30, ids), 0);
+		KUNIT_ASSERT_EQ(test, alloc_batch(set, 1, 30, 30, ids), 0);
 		for (i = 0; i < 30; i++)
 			KUNIT_EXPECT_EQ(test, ids[i], i + 1);
 		for (i = 0; i < ARRAY_SIZE(holes); i++)
 			KUNIT_EXPECT_EQ(test, ioasid_free(set, holes[i]), 0);
-		if (way == 1)
-			ioasid_register_notifier(set, &c.nb);
-		if (way == 2) {
+		if (way == 0) {
 			KUNIT_ASSERT_EQ(test, ioasid_alloc_reserve(set, 1, 40, 6,
 								   IOMMU_PASID_INVALID,
 								   got), 0);
@@ -461,11 +392,11 @@ static void ioasid_test_batch_takes_holes(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, ioasid_free(set, got[0]), -ENOENT);
 			ioasid_alloc_finalize(set, got, 6);
 		} else {
-			KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 1, 40, 6,
-								 got), 0);
+			for (i = 0; i < 6; i++)
+				KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 1, 40,
+								   IOMMU_PASID_INVALID,
+								   &got[i]), 0);
 		}
-		/* Two steps with a notifier: it heard each ALLOC. */
-		KUNIT_EXPECT_EQ(test, c.allocs, way == 1 ? 6 : 0);
 		for (i = 0; i < ARRAY_SIZE(holes); i++)
 			KUNIT_EXPECT_EQ(test, got[i], holes[i]);
 		KUNIT_EXPECT_EQ(test, got[4], 31);
@@ -476,8 +407,6 @@ static void ioasid_test_batch_takes_holes(struct kunit *test)
 		/* Every one of them is the set's, and live. */
 		KUNIT_EXPECT_EQ(test, ioasid_free_batch(set, got, 6), 0);
 		KUNIT_EXPECT_EQ(test, ioasid_free_batch(set, got, 6), -ENOENT);
-		if (way == 1)
-			ioasid_unregister_notifier(set, &c.nb);
 		ioasid_set_free(set);
 		KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 	}
@@ -485,8 +414,7 @@ static void ioasid_test_batch_takes_holes(struct kunit *test)
 
 /*
  * The paths no other case takes: an allocation with a private ID that
- * finds no room leaves the private ID free; detaching from an ID that is
- * freed but still referenced, or given back; the kernel set's IDs;
+ * finds no room leaves the private ID free; the kernel set's IDs;
  * ioasid_set_free(NULL).
  */
 static void ioasid_test_edges(struct kunit *test)
@@ -495,9 +423,7 @@ static void ioasid_test_edges(struct kunit *test)
 	struct ioasid_set *set = new_set(test, 0);
 	ioasid_t a, b, found;
 
-	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 63, IOMMU_PASID_INVALID,
-					   &a), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_attach_spid(set, a, 9), 0);
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 63, 9, &a), 0);
 
 	/* No room in [a, a]: the private ID stays free. */
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, a, a, 10, &b), -ENOSPC);
@@ -506,15 +432,9 @@ static void ioasid_test_edges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 10, &found), 0);
 	KUNIT_EXPECT_EQ(test, found, b);
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, b), 0);
-
-	/* Freed while referenced, then given back: no private ID either way. */
-	KUNIT_EXPECT_EQ(test, ioasid_get(set, a), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, a), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_detach_spid(set, a), -ENOENT);
 	KUNIT_EXPECT_EQ(test, ioasid_find_by_spid(set, 9, &found), -ENOENT);
-	ioasid_put(set, a);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
-	KUNIT_EXPECT_EQ(test, ioasid_detach_spid(set, a), -ENOENT);
 
 	/* The kernel's own set, as iommu_alloc_global_pasid() uses it. */
 	KUNIT_ASSERT_EQ(test, ioasid_alloc(ioasid_kernel_set, 0, 63,
@@ -539,17 +459,17 @@ static void ioasid_test_batch_rollback(struct kunit *test)
 					   &one), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 43, 43, IOMMU_PASID_INVALID,
 					   &one), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 40, 44, 5, ids), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 40, 45, 5, ids), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 40, 44, 5, ids), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 40, 45, 5, ids), -ENOSPC);
 	ioasid_set_get_info(set, &info);
 	KUNIT_EXPECT_EQ(test, info.count, 2);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 2);
 	/* The IDs the failed batch took on the way are free again. */
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 40, 44, 3, ids), 0);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 40, 44, 3, ids), 0);
 	KUNIT_EXPECT_EQ(test, ids[0], 40);
 	KUNIT_EXPECT_EQ(test, ids[1], 42);
 	KUNIT_EXPECT_EQ(test, ids[2], 44);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, 100, 0, ids), -EINVAL);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, 100, 0, ids), -EINVAL);
 	ioasid_set_free(set);
 }
 
@@ -580,109 +500,6 @@ static void ioasid_test_capacity_follows_largest(struct kunit *test)
 	ioasid_set_free(set);
 }
 
-struct order_nb {
-	struct notifier_block nb;
-	char *log;
-	char tag;
-};
-
-static int order_cb(struct notifier_block *nb, unsigned long event, void *arg)
-{
-	struct order_nb *o = container_of(nb, struct order_nb, nb);
-	size_t len = strlen(o->log);
-
-	if (event == IOASID_NOTIFY_FREE) {
-		o->log[len] = o->tag;
-		o->log[len + 1] = '\0';
-	}
-	return NOTIFY_OK;
-}
-
-/* FREE runs the set's and the global notifiers together, by priority. */
-static void ioasid_test_notifier_order(struct kunit *test)
-{
-	struct ioasid_set *set = new_set(test, 0);
-	char *log = kunit_kzalloc(test, 16, GFP_KERNEL);
-	struct order_nb nbs[] = {
-		{ .nb = { .notifier_call = order_cb,
-			  .priority = IOASID_PRIO_CPU }, .tag = 'c' },
-		{ .nb = { .notifier_call = order_cb,
-			  .priority = IOASID_PRIO_DEVICE }, .tag = 'd' },
-		{ .nb = { .notifier_call = order_cb,
-			  .priority = IOASID_PRIO_IOMMU }, .tag = 'i' },
-		{ .nb = { .notifier_call = order_cb,
-			  .priority = IOASID_PRIO_CPU }, .tag = 'C' },
-		{ .nb = { .notifier_call = order_cb,
-			  .priority = IOASID_PRIO_IOMMU }, .tag = 'I' },
-	};
-	ioasid_t id;
-	int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, log);
-	for (i = 0; i < ARRAY_SIZE(nbs); i++) {
-		nbs[i].log = log;
-		/* Lower case on the set, upper case global. */
-		ioasid_register_notifier(nbs[i].tag >= 'a' ? set : NULL,
-					 &nbs[i].nb);
-	}
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 100, IOMMU_PASID_INVALID,
-					   &id), 0);
-	KUNIT_EXPECT_STREQ(test, log, "");
-	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
-	/* One order across both chains; the set's first among equals. */
-	KUNIT_EXPECT_STREQ(test, log, "diIcC");
-	for (i = 0; i < ARRAY_SIZE(nbs); i++)
-		ioasid_unregister_notifier(nbs[i].tag >= 'a' ? set : NULL,
-					   &nbs[i].nb);
-	ioasid_set_free(set);
-}
-
-struct put_nb {
-	struct notifier_block nb;
-	ioasid_t id;
-	bool reused_before_put;
-};
-
-/* A consumer holding a reference lets go on FREE, from the notifier. */
-static int put_cb(struct notifier_block *nb, unsigned long event, void *arg)
-{
-	struct put_nb *p = container_of(nb, struct put_nb, nb);
-	struct ioasid_nb_args *args = arg;
-	ioasid_t again;
-
-	if (event != IOASID_NOTIFY_FREE || args->id != p->id)
-		return NOTIFY_DONE;
-	/* Hardware still holds it: it must not be handed out yet. */
-	if (!ioasid_alloc(args->set, p->id, p->id, IOMMU_PASID_INVALID,
-			  &again)) {
-		p->reused_before_put = true;
-		ioasid_free(args->set, again);
-	}
-	ioasid_put(args->set, args->id);
-	return NOTIFY_OK;
-}
-
-static void ioasid_test_teardown_before_reuse(struct kunit *test)
-{
-	struct ioasid_test_ctx *ctx = test->priv;
-	struct ioasid_set *set = new_set(test, 0);
-	struct put_nb p = { .nb = { .notifier_call = put_cb,
-				    .priority = IOASID_PRIO_DEVICE } };
-	ioasid_t again;
-
-	ioasid_register_notifier(set, &p.nb);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 33, 33, IOMMU_PASID_INVALID,
-					   &p.id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_get(set, p.id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_free(set, p.id), 0);
-	KUNIT_EXPECT_FALSE(test, p.reused_before_put);
-	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 33, 33, IOMMU_PASID_INVALID,
-					   &again), 0);
-	ioasid_unregister_notifier(set, &p.nb);
-	ioasid_set_free(set);
-}
-
 /* Destroying a set frees everything it holds. */
 static void ioasid_test_set_destroy(struct kunit *test)
 {
@@ -690,14 +507,14 @@ static void ioasid_test_set_destroy(struct kunit *test)
 	struct ioasid_set *set = new_set(test, 0);
 	ioasid_t ids[10], id;
 
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, 0, 100, 10, ids), 0);
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, 0, 100, 10, ids), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, ids[3]), 0);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage + 9);
 	ioasid_set_free(set);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 
 	set = new_set(test, 0);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc_batch(set, ids[0], ids[9], 10, ids),
+	KUNIT_EXPECT_EQ(test, alloc_batch(set, ids[0], ids[9], 10, ids),
 			0);
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, ids[0], ids[9],
 					   IOMMU_PASID_INVALID, &id), -ENOSPC);
@@ -754,8 +571,11 @@ static int allocator_fn(void *arg)
 	int i, ret;
 
 	for (i = 0; i < CONCURRENT_LOOPS; i++) {
+		/* One ID in one step, or up to four in two. */
 		n = 1 + (i & 3);
-		ret = ioasid_alloc_batch(a->set, 0, 16, n, ids);
+		ret = n == 1 ? ioasid_alloc(a->set, 0, 16, IOMMU_PASID_INVALID,
+					    ids) :
+			       alloc_batch(a->set, 0, 16, n, ids);
 		if (!ret) {
 			a->ok++;
 			for (j = 0; j < n; j++)
@@ -819,7 +639,6 @@ static void ioasid_test_concurrent(struct kunit *test)
 struct fake_dev {
 	struct ioasid_device idev;
 	struct ioasid_set *other;
-	struct notifier_block nb;
 	char log[32];
 	int reused_while_programmed;
 	ioasid_t fail_id;
@@ -839,12 +658,12 @@ static int fake_set_pasid(struct ioasid_device *idev, ioasid_t id)
 {
 	struct fake_dev *f = container_of(idev, struct fake_dev, idev);
 
-	if (id == f->fail_id)
-		return -EIO;
 	if (f->gate) {
 		complete(f->entered);
 		wait_for_completion(f->gate);
 	}
+	if (id == f->fail_id)
+		return -EIO;
 	fake_log(f, 's');
 	return 0;
 }
@@ -867,19 +686,7 @@ static const struct ioasid_device_ops fake_ops = {
 	.clear_pasid = fake_clear_pasid,
 };
 
-static int fake_cb(struct notifier_block *nb, unsigned long event, void *arg)
-{
-	struct fake_dev *f = container_of(nb, struct fake_dev, nb);
-	static const char tag[] = {
-		[IOASID_NOTIFY_ALLOC] = 'A', [IOASID_NOTIFY_FREE] = 'F',
-		[IOASID_NOTIFY_BIND] = 'B', [IOASID_NOTIFY_UNBIND] = 'U',
-	};
-
-	fake_log(f, tag[event]);
-	return NOTIFY_OK;
-}
-
-static struct fake_dev *fake_dev_new(struct kunit *test, struct ioasid_set *set)
+static struct fake_dev *fake_dev_new(struct kunit *test)
 {
 	struct fake_dev *f;
 
@@ -889,27 +696,24 @@ static struct fake_dev *fake_dev_new(struct kunit *test, struct ioasid_set *set)
 	f->idev.ops = &fake_ops;
 	f->fail_id = IOMMU_PASID_INVALID;
 	f->other = new_set(test, 0);
-	f->nb.notifier_call = fake_cb;
 	KUNIT_ASSERT_EQ(test, ioasid_device_register(&f->idev), 0);
-	ioasid_register_notifier(set, &f->nb);
 	return f;
 }
 
-static void fake_dev_del(struct fake_dev *f, struct ioasid_set *set)
+static void fake_dev_del(struct fake_dev *f)
 {
-	ioasid_unregister_notifier(set, &f->nb);
 	ioasid_device_unregister(&f->idev);
 	ioasid_set_free(f->other);
 }
 
 /*
- * Freeing a programmed ID: the entry is cleared, UNBIND and FREE are told,
- * and only then can anyone be handed the ID again.
+ * Freeing a programmed ID: the entry is cleared, and only then can anyone
+ * be handed the ID again.
  */
 static void ioasid_test_bind_free_order(struct kunit *test)
 {
 	struct ioasid_set *set = new_set(test, 0);
-	struct fake_dev *f = fake_dev_new(test, set);
+	struct fake_dev *f = fake_dev_new(test);
 	struct ioasid_set_info info;
 	ioasid_t id, again;
 
@@ -919,11 +723,10 @@ static void ioasid_test_bind_free_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, id), -EEXIST);
 	KUNIT_EXPECT_EQ(test, ioasid_bind(f->other, &f->idev, id), -ENOENT);
 	KUNIT_EXPECT_EQ(test, ioasid_unbind(f->other, &f->idev, id), -ENOENT);
-	KUNIT_EXPECT_STREQ(test, f->log, "AsB");
+	KUNIT_EXPECT_STREQ(test, f->log, "s");
 
 	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
-	/* Its notifier has the lowest priority: told after the table. */
-	KUNIT_EXPECT_STREQ(test, f->log, "AsBcUF");
+	KUNIT_EXPECT_STREQ(test, f->log, "sc");
 	KUNIT_EXPECT_EQ(test, f->reused_while_programmed, 0);
 	ioasid_set_get_info(set, &info);
 	KUNIT_EXPECT_EQ(test, info.count, 0);
@@ -934,7 +737,7 @@ static void ioasid_test_bind_free_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(f->other, id, id,
 					   IOMMU_PASID_INVALID, &again), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(f->other, again), 0);
-	fake_dev_del(f, set);
+	fake_dev_del(f);
 	ioasid_set_free(set);
 }
 
@@ -1000,13 +803,13 @@ static void racer_wait_blocked(struct bind_racer *r)
 
 /*
  * A FREE that meets a BIND in flight (past its check, still programming
- * the device) waits for it: consumers hear BIND, then FREE and UNBIND,
- * never FREE before BIND.
+ * the device) waits for it, and then clears the entry the BIND made: the
+ * ID never goes back to the pool while a table holds it.
  */
 static void ioasid_test_bind_in_flight_then_free(struct kunit *test)
 {
 	struct ioasid_set *set = new_set(test, 0);
-	struct fake_dev *f = fake_dev_new(test, set);
+	struct fake_dev *f = fake_dev_new(test);
 	struct bind_racer *b, *fr;
 	ioasid_t id;
 
@@ -1015,10 +818,6 @@ static void ioasid_test_bind_in_flight_then_free(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, f->entered && f->gate);
 	init_completion(f->entered);
 	init_completion(f->gate);
-	/* Told at the device's stage, where a driver hears FREE first. */
-	ioasid_unregister_notifier(set, &f->nb);
-	f->nb.priority = IOASID_PRIO_DEVICE;
-	ioasid_register_notifier(set, &f->nb);
 	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, IOMMU_PASID_INVALID,
 					   &id), 0);
 	memset(f->log, 0, sizeof(f->log));
@@ -1040,73 +839,77 @@ static void ioasid_test_bind_in_flight_then_free(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, b->ret, 0);
 	KUNIT_EXPECT_EQ(test, fr->ret, 0);
-	KUNIT_EXPECT_STREQ(test, f->log, "sBFUc");
+	KUNIT_EXPECT_STREQ(test, f->log, "sc");
 	KUNIT_EXPECT_EQ(test, f->reused_while_programmed, 0);
-	fake_dev_del(f, set);
+	fake_dev_del(f);
 	ioasid_set_free(set);
 }
 
-struct stage_nb {
-	struct notifier_block nb;
-	struct fake_dev *f;
-	char tag;
-};
-
-static int stage_cb(struct notifier_block *nb, unsigned long event, void *arg)
-{
-	struct stage_nb *s = container_of(nb, struct stage_nb, nb);
-
-	if (event == IOASID_NOTIFY_FREE || event == IOASID_NOTIFY_UNBIND) {
-		fake_log(s->f, event == IOASID_NOTIFY_FREE ? 'F' : 'U');
-		fake_log(s->f, s->tag);
-	}
-	return NOTIFY_OK;
-}
-
 /*
- * Teardown goes device, then IOMMU, then CPU, across the set's and the
- * global notifiers and the PASID table: UNBIND reaches the device before
- * its entry is cleared ('c'), the IOMMU and CPU sides after; FREE reaches
- * the IOMMU and CPU sides only once every table is clear.
+ * A BIND under way holds the ID when a FREE comes: the FREE waits, and
+ * until the BIND is over the ID stays charged, out of anyone's reach,
+ * and its private ID taken; a BIND that then fails lets the FREE give
+ * both back before it returns.
  */
-static void ioasid_test_teardown_order(struct kunit *test)
+static void ioasid_test_free_waits_for_bind(struct kunit *test)
 {
+	struct ioasid_test_ctx *ctx = test->priv;
 	struct ioasid_set *set = new_set(test, 0);
-	struct fake_dev *f = fake_dev_new(test, set);
-	struct stage_nb nbs[] = {
-		{ .nb = { .notifier_call = stage_cb,
-			  .priority = IOASID_PRIO_CPU }, .tag = 'c' },
-		{ .nb = { .notifier_call = stage_cb,
-			  .priority = IOASID_PRIO_IOMMU }, .tag = 'i' },
-		{ .nb = { .notifier_call = stage_cb,
-			  .priority = IOASID_PRIO_DEVICE }, .tag = 'D' },
-	};
-	ioasid_t id;
-	int i;
+	struct fake_dev *f = fake_dev_new(test);
+	int reused, spid_ret, found_ret;
+	struct bind_racer *b, *fr;
+	ioasid_t id, again, found;
+	bool waited;
+	s64 held;
 
-	/* The device's notifier is global, the others the set's. */
-	ioasid_unregister_notifier(set, &f->nb);
-	for (i = 0; i < ARRAY_SIZE(nbs); i++) {
-		nbs[i].f = f;
-		ioasid_register_notifier(nbs[i].tag == 'D' ? NULL : set,
-					 &nbs[i].nb);
-	}
-	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, IOMMU_PASID_INVALID,
-					   &id), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, id), 0);
-	memset(f->log, 0, sizeof(f->log));
-	KUNIT_EXPECT_EQ(test, ioasid_unbind(set, &f->idev, id), 0);
-	KUNIT_EXPECT_STREQ(test, f->log, "UDcUiUc");
+	f->entered = kunit_kzalloc(test, sizeof(*f->entered), GFP_KERNEL);
+	f->gate = kunit_kzalloc(test, sizeof(*f->gate), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, f->entered && f->gate);
+	init_completion(f->entered);
+	init_completion(f->gate);
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, 5, &id), 0);
+	f->fail_id = id;
 
-	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, id), 0);
-	memset(f->log, 0, sizeof(f->log));
-	KUNIT_EXPECT_EQ(test, ioasid_free(set, id), 0);
-	KUNIT_EXPECT_STREQ(test, f->log, "FDUDcUiUcFiFc");
-	for (i = 0; i < ARRAY_SIZE(nbs); i++)
-		ioasid_unregister_notifier(nbs[i].tag == 'D' ? NULL : set,
-					   &nbs[i].nb);
-	ioasid_register_notifier(set, &f->nb);
-	fake_dev_del(f, set);
+	b = racer_start(test, racer_bind_fn, set, f, id);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	wait_for_completion(f->entered);
+	fr = racer_start(test, racer_free_fn, set, f, id);
+	if (fr)
+		racer_wait_blocked(fr);
+	/* No assertion until both are done: the bind holds the lock. */
+	waited = fr && !completion_done(&fr->done);
+	reused = ioasid_alloc(f->other, id, id, IOMMU_PASID_INVALID, &again);
+	if (!reused)
+		ioasid_free(f->other, again);
+	spid_ret = ioasid_alloc(set, 0, 15, 5, &again);
+	if (!spid_ret)
+		ioasid_free(set, again);
+	found_ret = ioasid_find_by_spid(set, 5, &found);
+	held = cg_usage(ctx);
+	complete(f->gate);
+	wait_for_completion(&b->done);
+	put_task_struct(b->task);
+	KUNIT_ASSERT_NOT_NULL(test, fr);
+	wait_for_completion(&fr->done);
+	put_task_struct(fr->task);
+	f->gate = NULL;
+
+	KUNIT_EXPECT_TRUE(test, waited);
+	KUNIT_EXPECT_EQ(test, reused, -ENOSPC);
+	KUNIT_EXPECT_EQ(test, spid_ret, -EEXIST);
+	KUNIT_EXPECT_EQ(test, found_ret, -ENOENT);
+	KUNIT_EXPECT_EQ(test, held, ctx->usage + 1);
+	KUNIT_EXPECT_EQ(test, b->ret, -EIO);
+	KUNIT_EXPECT_EQ(test, fr->ret, 0);
+	/* Both given back by the FREE, before it returned. */
+	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
+	KUNIT_EXPECT_STREQ(test, f->log, "");
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(f->other, id, id,
+					   IOMMU_PASID_INVALID, &again), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(f->other, again), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 15, 5, &again), 0);
+	KUNIT_EXPECT_EQ(test, ioasid_free(set, again), 0);
+	fake_dev_del(f);
 	ioasid_set_free(set);
 }
 
@@ -1115,14 +918,14 @@ static void ioasid_test_bind_unbind(struct kunit *test)
 {
 	struct ioasid_test_ctx *ctx = test->priv;
 	struct ioasid_set *set = new_set(test, 0);
-	struct fake_dev *f = fake_dev_new(test, set);
+	struct fake_dev *f = fake_dev_new(test);
 	struct ioasid_set_info info;
 	ioasid_t ids[3];
 
-	KUNIT_ASSERT_EQ(test, ioasid_alloc_batch(set, 0, ~0U, 3, ids), 0);
+	KUNIT_ASSERT_EQ(test, alloc_batch(set, 0, ~0U, 3, ids), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, ids[0]), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_unbind(set, &f->idev, ids[0]), 0);
-	KUNIT_EXPECT_STREQ(test, f->log, "AAAsBcU");
+	KUNIT_EXPECT_STREQ(test, f->log, "sc");
 	ioasid_set_get_info(set, &info);
 	KUNIT_EXPECT_EQ(test, info.count, 3);
 
@@ -1139,10 +942,9 @@ static void ioasid_test_bind_unbind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, ids[2]), 0);
 	memset(f->log, 0, sizeof(f->log));
 	ioasid_device_unregister(&f->idev);
-	KUNIT_EXPECT_STREQ(test, f->log, "cU");
+	KUNIT_EXPECT_STREQ(test, f->log, "c");
 	ioasid_set_get_info(set, &info);
 	KUNIT_EXPECT_EQ(test, info.count, 4);
-	ioasid_unregister_notifier(set, &f->nb);
 	ioasid_set_free(f->other);
 	ioasid_set_free(set);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
@@ -1183,19 +985,15 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_whole_namespace),
 	KUNIT_CASE(ioasid_test_quota),
 	KUNIT_CASE(ioasid_test_foreign),
-	KUNIT_CASE(ioasid_test_free_while_referenced),
-	KUNIT_CASE(ioasid_test_spid_freed_while_referenced),
 	KUNIT_CASE(ioasid_test_quota_only_lowered),
 	KUNIT_CASE(ioasid_test_spid),
 	KUNIT_CASE(ioasid_test_batch_rollback),
 	KUNIT_CASE(ioasid_test_mixed_batch),
 	KUNIT_CASE(ioasid_test_edges),
 	KUNIT_CASE(ioasid_test_capacity_follows_largest),
-	KUNIT_CASE(ioasid_test_notifier_order),
-	KUNIT_CASE(ioasid_test_teardown_before_reuse),
 	KUNIT_CASE(ioasid_test_bind_free_order),
 	KUNIT_CASE(ioasid_test_bind_in_flight_then_free),
-	KUNIT_CASE(ioasid_test_teardown_order),
+	KUNIT_CASE(ioasid_test_free_waits_for_bind),
 	KUNIT_CASE(ioasid_test_bind_unbind),
 	KUNIT_CASE(ioasid_test_device_register),
 	KUNIT_CASE(ioasid_test_set_destroy),

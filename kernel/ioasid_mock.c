@@ -25,6 +25,7 @@
 #include <linux/miscdevice.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/property.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -121,7 +122,7 @@ static const struct ioasid_device_ops mock_idev_ops = {
 
 /*
  * The SVA domain's PASID is its mm's: program it as an ID of the mm's set,
- * like any other, so the same table, references and notifiers apply.
+ * like any other, so the same table and the same teardown apply.
  */
 static int mock_sva_set_dev_pasid(struct iommu_domain *domain,
 				  struct device *dev, ioasid_t pasid,

@@ -47,8 +47,8 @@ enum {
  * @min_id: the lowest ID that can be allocated
  * @max_id: the highest ID that can be allocated
  * @quota: this file's own quota, 0 for none (IOASID_SET_QUOTA)
- * @count: IDs this file holds, including freed ones that hardware still
- *	references
+ * @count: IDs this file holds, including ones a FREE under way is
+ *	clearing from hardware
  * @room: how many more IDs this file could allocate now: the least of its
  *	quota's room, the room under every ioasids.max from its cgroup to
  *	the root, and the free capacity. A VMM tells its guest this many.

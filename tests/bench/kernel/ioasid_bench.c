@@ -166,7 +166,10 @@ static int bench_fill(unsigned long n)
 	ids = kvmalloc_array(n, sizeof(*ids), GFP_KERNEL);
 	if (!ids)
 		return -ENOMEM;
-	ret = ioasid_alloc_batch(fill_set, 0, ~0U, n, ids);
+	ret = ioasid_alloc_reserve(fill_set, 0, ~0U, n, IOMMU_PASID_INVALID,
+				   ids);
+	if (!ret)
+		ioasid_alloc_finalize(fill_set, ids, n);
 	kvfree(ids);
 	return ret;
 }
