@@ -183,17 +183,20 @@ static const char set_max_help[] =
 "controller (echo +ioasids > PARENT/cgroup.subtree_control); exit status 3.\n";
 
 static const char metrics_help[] =
-"Usage: ioasidctl metrics [--output FILE]\n"
+"Usage: ioasidctl metrics [--only limited,used] [--textfile FILE]\n"
 "\n"
 "Every cgroup's ioasids files in the Prometheus text exposition format:\n"
 "ioasids_capacity, and by cgroup ioasids_current, ioasids_max (+Inf for\n"
-"\"max\", none for the root), ioasids_peak, ioasids_events_total (event\n"
+"\"max\", none for the root), ioasids_peak, ioasids_refusals_total (reason\n"
 "\"max\" and \"capacity\", from ioasids.events), ioasids_sets and\n"
 "ioasids_ids (kind \"kernel\", \"sva\", \"fd\", from ioasids.stat).\n"
 "\n"
-"  -O, --output FILE  write FILE atomically (a temporary file in its\n"
-"                     directory, then rename), for the node exporter's\n"
-"                     textfile collector\n";
+"  --only WHICH         only the root and the cgroups that are WHICH, a\n"
+"                       comma-separated list: limited (an ioasids.max\n"
+"                       other than max), used (ioasids.current above 0)\n"
+"  -t, --textfile FILE  write FILE atomically (a temporary file in its\n"
+"                       directory, then rename), for the node exporter's\n"
+"                       textfile collector\n";
 
 static const char usage_text[] =
 "Usage: ioasidctl [--version] [--help] COMMAND [OPTIONS]\n"
@@ -210,7 +213,8 @@ static const char usage_text[] =
 "  ps [-J] [-o COLS]       processes holding /dev/ioasid files\n"
 "  top [-b] [-d S] [-n N]  cgroups by ioasids.current, refreshed\n"
 "  set-max CGROUP N|max    write ioasids.max\n"
-"  metrics [--output FILE] Prometheus text format\n"
+"  metrics [--only WHICH] [--textfile FILE]\n"
+"                          Prometheus text format\n"
 "  help [COMMAND]          this, or a command's help (also COMMAND --help)\n"
 "\n"
 "CGROUP is a path below the cgroup v2 mount (\"machine.slice\",\n"
@@ -1590,6 +1594,56 @@ static void sample_ll(FILE *f, const char *name, const struct cg *c,
 	sample(f, name, c, key, kv, buf);
 }
 
+/* What metrics --only keeps: the root always, and these. */
+#define ONLY_LIMITED	1
+#define ONLY_USED	2
+
+static int parse_only(const char *arg, int *only)
+{
+	char buf[64], *tok, *save = NULL;
+
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf)) {
+		errmsg("--only: too long: %s", arg);
+		return EXIT_USAGE;
+	}
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "limited")) {
+			*only |= ONLY_LIMITED;
+		} else if (!strcmp(tok, "used")) {
+			*only |= ONLY_USED;
+		} else {
+			errmsg("--only: unknown '%s' (limited, used)", tok);
+			return EXIT_USAGE;
+		}
+	}
+	if (!*only) {
+		errmsg("--only: nothing named (limited, used)");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Drop from L what --only ONLY does not keep (0: keep everything). */
+static void only_filter(struct cglist *l, int only)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		struct cg *c = &l->v[i];
+		bool keep = !only || c->parent < 0 ||
+			    ((only & ONLY_LIMITED) && *c->max && strcmp(c->max, "max")) ||
+			    ((only & ONLY_USED) && c->current > 0);
+
+		if (keep) {
+			l->v[n++] = *c;
+		} else {
+			free(c->path);
+			free(c->name);
+		}
+	}
+	l->n = n;
+}
+
 static void write_metrics(FILE *f, const struct cglist *l)
 {
 	long long cap = read_ll(cg_root, "ioasids.capacity");
@@ -1618,11 +1672,13 @@ static void write_metrics(FILE *f, const struct cglist *l)
 	       "The most IOASIDs a cgroup and its descendants held (ioasids.peak).");
 	for (i = 0; i < l->n; i++)
 		sample_ll(f, "ioasids_peak", &l->v[i], NULL, NULL, l->v[i].peak);
-	family(f, "ioasids_events_total", "counter",
-	       "Requests refused in a cgroup or below (ioasids.events): by a limit (max) or the namespace (capacity).");
+	family(f, "ioasids_refusals_total", "counter",
+	       "Requests refused in a cgroup or below (ioasids.events), by reason: a limit (max) or the namespace (capacity).");
 	for (i = 0; i < l->n; i++) {
-		sample_ll(f, "ioasids_events_total", &l->v[i], "event", "max", l->v[i].ev_max);
-		sample_ll(f, "ioasids_events_total", &l->v[i], "event", "capacity", l->v[i].ev_cap);
+		const struct cg *c = &l->v[i];
+
+		sample_ll(f, "ioasids_refusals_total", c, "reason", "max", c->ev_max);
+		sample_ll(f, "ioasids_refusals_total", c, "reason", "capacity", c->ev_cap);
 	}
 	family(f, "ioasids_sets", "gauge",
 	       "IOASID sets charging a cgroup and its descendants (ioasids.stat).");
@@ -1640,20 +1696,26 @@ static void write_metrics(FILE *f, const struct cglist *l)
 static int cmd_metrics(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'O' },
+		{ "textfile", required_argument, NULL, 't' },
+		{ "only", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *out = NULL, *slash;
 	char tmp[PATH_MAX];
 	struct cglist l = {};
-	int c, ret, fd;
+	int c, ret, fd, only = 0;
 	FILE *f;
 
-	while ((c = getopt_long(argc, argv, "O:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'O':
+		case 't':
 			out = optarg;
+			break;
+		case 'w':
+			ret = parse_only(optarg, &only);
+			if (ret)
+				return ret;
 			break;
 		case 'h':
 			return help_for(metrics_help, NULL);
@@ -1669,6 +1731,7 @@ static int cmd_metrics(int argc, char **argv)
 	if (ret)
 		return ret;
 	collect(&l, cg_root, "/", "/", -1);
+	only_filter(&l, only);
 	if (!out) {
 		write_metrics(stdout, &l);
 		cglist_free(&l);
@@ -1677,9 +1740,15 @@ static int cmd_metrics(int argc, char **argv)
 	/* FILE's directory, a hidden name that does not end in .prom. */
 	slash = strrchr(out, '/');
 	if (slash)
-		snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - out), out, slash + 1);
+		ret = snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - out),
+			       out, slash + 1);
 	else
-		snprintf(tmp, sizeof(tmp), ".%s.XXXXXX", out);
+		ret = snprintf(tmp, sizeof(tmp), ".%s.XXXXXX", out);
+	if (ret < 0 || (size_t)ret >= sizeof(tmp)) {
+		errmsg("%s: %s", out, strerror(ENAMETOOLONG));
+		cglist_free(&l);
+		return EXIT_ENV;
+	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		errmsg("%s: %s", tmp, strerror(errno));

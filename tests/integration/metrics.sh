@@ -11,13 +11,13 @@ port=19100
 url=http://127.0.0.1:$port/metrics
 
 # The unit's file, in the directory the exporter reads by default.
-prom=$(sed -n 's/^ExecStart=.* --output //p' "$unit")
+prom=$(sed -n 's/^ExecStart=.* --textfile //p' "$unit")
 dir=$(dirname "$prom")
 check "the unit writes into the exporter's default textfile directory" \
 	eq "$dir" bash -c "prometheus-node-exporter --help 2>&1 |
 		sed -n 's/.*--collector.textfile.directory=\"\([^\"]*\)\".*/\1/p'"
-check "the unit runs ioasidctl metrics --output" \
-	grep -qx "ExecStart=/usr/bin/ioasidctl metrics --output $prom" "$unit"
+check "the unit runs ioasidctl metrics --only limited,used --textfile" \
+	grep -qx "ExecStart=/usr/bin/ioasidctl metrics --only limited,used --textfile $prom" "$unit"
 
 echo +ioasids > $CG/cgroup.subtree_control
 mkdir $CG/metrics_t
@@ -39,7 +39,7 @@ scrape() {
 }
 # publish: what ioasids-metrics.service does, with this build's ioasidctl.
 publish() {
-	$CTL metrics --output "$prom"
+	$CTL metrics --only limited,used --textfile "$prom"
 }
 
 check "the exporter answers" wait_until ok bash -c "curl -sf $url > /dev/null && echo ok"
@@ -62,14 +62,20 @@ check "scraped after alloc: peak" eq 3 scrape 'ioasids_peak{cgroup="/metrics_t"}
 check "scraped after alloc: the fd kind" eq 3 scrape 'ioasids_ids{cgroup="/metrics_t",kind="fd"}'
 check "scraped after alloc: one set" eq 1 scrape 'ioasids_sets{cgroup="/metrics_t"}'
 check "scraped after the refusal: events max" \
-	eq 1 scrape 'ioasids_events_total{cgroup="/metrics_t",event="max"}'
+	eq 1 scrape 'ioasids_refusals_total{cgroup="/metrics_t",reason="max"}'
 check "scraped after the refusal: events capacity" \
-	eq 0 scrape 'ioasids_events_total{cgroup="/metrics_t",event="capacity"}'
+	eq 0 scrape 'ioasids_refusals_total{cgroup="/metrics_t",reason="capacity"}'
 
 exec 5>&-
 wait $pid
 echo max > $CG/metrics_t/ioasids.max
 publish
+# Neither limited nor used now: the unit's --only leaves it out.
+check "scraped after free: no series for an empty cgroup without a limit" \
+	eq "" scrape 'ioasids_current{cgroup="/metrics_t"}'
+check "scraped after free: the root's still" eq 0 scrape 'ioasids_current{cgroup="/"}'
+# Everything, as ioasidctl metrics prints it without --only.
+$CTL metrics --textfile "$prom"
 check "scraped after free: current" eq 0 scrape 'ioasids_current{cgroup="/metrics_t"}'
 check "scraped after free: the peak stays" eq 3 scrape 'ioasids_peak{cgroup="/metrics_t"}'
 check "scraped after free: max is +Inf" eq +Inf scrape 'ioasids_max{cgroup="/metrics_t"}'

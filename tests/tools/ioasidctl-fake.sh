@@ -114,23 +114,50 @@ echo 'max 3' >> $fake/cg/a/b/ioasids.events
 printf 'max 3\ncapacity 1\n' > $fake/cg/a/b/ioasids.events
 check "metrics: capacity" says '^ioasids_capacity 1048575$' $CTL metrics
 check "metrics: a TYPE line for each family" eq \
-	"ioasids_capacity gauge ioasids_current gauge ioasids_max gauge ioasids_peak gauge ioasids_events_total counter ioasids_sets gauge ioasids_ids gauge" \
+	"ioasids_capacity gauge ioasids_current gauge ioasids_max gauge ioasids_peak gauge ioasids_refusals_total counter ioasids_sets gauge ioasids_ids gauge" \
 	bash -c "$CTL metrics | sed -n 's/^# TYPE //p' | xargs"
 check "metrics: current of the root" says '^ioasids_current\{cgroup="/"\} 5$' $CTL metrics
 check "metrics: max of a limited cgroup" says '^ioasids_max\{cgroup="/a/b"\} 3$' $CTL metrics
 check "metrics: max of \"max\" is +Inf" says '^ioasids_max\{cgroup="/a"\} \+Inf$' $CTL metrics
 check "metrics: no max for the root" fails says '^ioasids_max\{cgroup="/"\}' $CTL metrics
 check "metrics: peak" says '^ioasids_peak\{cgroup="/"\} 9$' $CTL metrics
-check "metrics: events by kind" eq \
-	'ioasids_events_total{cgroup="/a/b",event="max"} 3 ioasids_events_total{cgroup="/a/b",event="capacity"} 1' \
-	bash -c "$CTL metrics | grep '^ioasids_events_total{cgroup=\"/a/b\"' | xargs -d '\n'"
+check "metrics: refusals by reason" eq \
+	'ioasids_refusals_total{cgroup="/a/b",reason="max"} 3 ioasids_refusals_total{cgroup="/a/b",reason="capacity"} 1' \
+	bash -c "$CTL metrics | grep '^ioasids_refusals_total{cgroup=\"/a/b\"' | xargs -d '\n'"
 check "metrics: ioasids.stat's fd" says '^ioasids_ids\{cgroup="/a/b",kind="fd"\} 2$' $CTL metrics
+# --only: the root, and the cgroups with a limit or with IDs (one series
+# set per systemd unit is more than a scrape wants).
+# cgroups FILTER: the cgroups metrics --only FILTER has series for.
+cgroups() {
+	$CTL metrics ${1:+--only "$1"} | sed -n 's/^ioasids_current{cgroup="\([^"]*\)"}.*/\1/p' | xargs
+}
+# want FILTER: what a reader of the full output would keep for FILTER.
+want() {
+	$CTL metrics | awk -v f="$1" '
+		/^ioasids_current\{/ { split($0, a, "\""); c[a[2]] = $NF; o[++n] = a[2] }
+		/^ioasids_max\{/ { split($0, a, "\""); m[a[2]] = $NF }
+		END { for (i = 1; i <= n; i++) { g = o[i]
+			if (g == "/" || (f ~ /limited/ && g in m && m[g] != "+Inf") ||
+			    (f ~ /used/ && c[g] > 0)) printf "%s ", g }
+		}' | xargs
+}
+check "metrics --only limited: the root and the limited cgroups" eq "$(want limited)" cgroups limited
+check "metrics --only limited: /a/b (3) is in" says '^ioasids_current\{cgroup="/a/b"\}' \
+	$CTL metrics --only limited
+check "metrics --only limited: /a (max) is not" fails says '^ioasids_current\{cgroup="/a"\}' \
+	$CTL metrics --only limited
+check "metrics --only used: the cgroups holding IDs" eq "$(want used)" cgroups used
+check "metrics --only limited,used: either" eq "$(want limited,used)" cgroups limited,used
+check "metrics --only: fewer cgroups than all" test "$(cgroups limited,used | wc -w)" -lt "$(cgroups | wc -w)"
+check "metrics --only: capacity still" says '^ioasids_capacity 1048575$' $CTL metrics --only used
+check "metrics --only bad: exit 2" status 2 $CTL metrics --only bad
 mkdir $fake/prom
-check "metrics --output writes the file" bash -c \
-	"$CTL metrics --output $fake/prom/ioasids.prom && cmp <($CTL metrics) $fake/prom/ioasids.prom"
-check "metrics --output: mode 0644, no temporary file left" eq "644 ioasids.prom" \
+check "metrics --textfile writes the file" bash -c \
+	"$CTL metrics --textfile $fake/prom/ioasids.prom && cmp <($CTL metrics) $fake/prom/ioasids.prom"
+check "metrics --textfile: mode 0644, no temporary file left" eq "644 ioasids.prom" \
 	bash -c "echo \$(stat -c %a $fake/prom/ioasids.prom) \$(ls -A $fake/prom)"
-check "metrics --output into no directory: exit 3" status 3 $CTL metrics --output $fake/nodir/x.prom
+check "metrics --textfile into no directory: exit 3" status 3 $CTL metrics --textfile $fake/nodir/x.prom
+check "metrics -o is columns elsewhere, not a file here: exit 2" status 2 $CTL metrics -o $fake/prom/x.prom
 
 # The environment: no cgroup v2, no controller, a cgroup without it.
 check "no cgroup v2 at the root: exit 3" status 3 env IOASIDCTL_CGROUP_ROOT=$fake/outside $CTL tree
@@ -197,6 +224,9 @@ check "completion: ps columns" eq "COMM COUNT CGROUP" complete_ ioasidctl ps -o 
 check "completion: set-max's CGROUP below the cgroup root" \
 	eq "machine.slice/" complete_ ioasidctl set-max mach
 check "completion: set-max's value" eq "max" complete_ ioasidctl set-max a m
+check "completion: metrics' options" eq "--only --textfile --help" complete_ ioasidctl metrics --
+check "completion: --only's words after a comma" eq "limited,used" \
+	complete_ ioasidctl metrics --only limited,u
 
 rm -rf "$fake"
 trap - EXIT

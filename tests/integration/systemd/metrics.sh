@@ -1,12 +1,16 @@
 #!/bin/bash
 # systemd 252 as PID 1, with what `make install` installs:
-# ioasids-metrics.service writes the node exporter's textfile, and
-# ioasids-metrics.timer starts it again and again.
+# ioasids-metrics.service writes the node exporter's textfile, quietly,
+# and ioasids-metrics.timer starts it again and again.
 . "$(dirname "$0")/../lib.bash"
 prom=/var/lib/prometheus/node-exporter/ioasids.prom
 rm -f $prom
 
+since=$(date +%s)
 check "ioasids-metrics.service runs" systemctl start ioasids-metrics.service
+# Every 15 s from the timer: no "Starting"/"Finished" lines each time.
+check "a run leaves no line in the journal (LogLevelMax=notice)" eq 0 bash -c \
+	"journalctl --sync; journalctl -q -o cat -u ioasids-metrics.service --since @$since | wc -l"
 check "it wrote the textfile: capacity" grep -qx 'ioasids_capacity 1048575' $prom
 check "it wrote the textfile: the root's current" \
 	eq "ioasids_current{cgroup=\"/\"} $(cat $CG/ioasids.current)" \
