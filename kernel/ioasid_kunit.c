@@ -165,7 +165,7 @@ static void ioasid_test_large_namespace(struct kunit *test)
 	 * namespace) fails: it goes the two-step way, to the same ID. Then
 	 * one in one step, and the rest of the first 64 as a batch.
 	 */
-#ifdef CONFIG_FAULT_INJECTION
+#ifdef CONFIG_FAILSLAB
 	current->fail_nth = 1;
 	KUNIT_EXPECT_EQ(test, ioasid_reserve(set, 0, ~0U, 1, IOMMU_PASID_INVALID,
 					     &ids[0], true), 0);

@@ -183,7 +183,7 @@ static const char set_max_help[] =
 "controller (echo +ioasids > PARENT/cgroup.subtree_control); exit status 3.\n";
 
 static const char metrics_help[] =
-"Usage: ioasidctl metrics [--only limited,used] [--textfile FILE]\n"
+"Usage: ioasidctl metrics [--only limited,used,refused] [--textfile FILE]\n"
 "\n"
 "Every cgroup's ioasids files in the Prometheus text exposition format:\n"
 "ioasids_capacity, and by cgroup ioasids_current, ioasids_max (+Inf for\n"
@@ -193,7 +193,8 @@ static const char metrics_help[] =
 "\n"
 "  --only WHICH         only the root and the cgroups that are WHICH, a\n"
 "                       comma-separated list: limited (an ioasids.max\n"
-"                       other than max), used (ioasids.current above 0)\n"
+"                       other than max), used (ioasids.current above 0),\n"
+"                       refused (a refusal counted in ioasids.events)\n"
 "  -t, --textfile FILE  write FILE atomically (a temporary file in its\n"
 "                       directory, then rename), for the node exporter's\n"
 "                       textfile collector\n";
@@ -1597,6 +1598,7 @@ static void sample_ll(FILE *f, const char *name, const struct cg *c,
 /* What metrics --only keeps: the root always, and these. */
 #define ONLY_LIMITED	1
 #define ONLY_USED	2
+#define ONLY_REFUSED	4
 
 static int parse_only(const char *arg, int *only)
 {
@@ -1611,13 +1613,15 @@ static int parse_only(const char *arg, int *only)
 			*only |= ONLY_LIMITED;
 		} else if (!strcmp(tok, "used")) {
 			*only |= ONLY_USED;
+		} else if (!strcmp(tok, "refused")) {
+			*only |= ONLY_REFUSED;
 		} else {
-			errmsg("--only: unknown '%s' (limited, used)", tok);
+			errmsg("--only: unknown '%s' (limited, used, refused)", tok);
 			return EXIT_USAGE;
 		}
 	}
 	if (!*only) {
-		errmsg("--only: nothing named (limited, used)");
+		errmsg("--only: nothing named (limited, used, refused)");
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -1632,7 +1636,8 @@ static void only_filter(struct cglist *l, int only)
 		struct cg *c = &l->v[i];
 		bool keep = !only || c->parent < 0 ||
 			    ((only & ONLY_LIMITED) && *c->max && strcmp(c->max, "max")) ||
-			    ((only & ONLY_USED) && c->current > 0);
+			    ((only & ONLY_USED) && c->current > 0) ||
+			    ((only & ONLY_REFUSED) && (c->ev_max > 0 || c->ev_cap > 0));
 
 		if (keep) {
 			l->v[n++] = *c;
@@ -1641,7 +1646,7 @@ static void only_filter(struct cglist *l, int only)
 			free(c->name);
 		}
 	}
-	l->n = n;
+	l->n = n;	/* (parent indices are stale now: metrics reads none) */
 }
 
 static void write_metrics(FILE *f, const struct cglist *l)

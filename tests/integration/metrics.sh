@@ -16,8 +16,8 @@ dir=$(dirname "$prom")
 check "the unit writes into the exporter's default textfile directory" \
 	eq "$dir" bash -c "prometheus-node-exporter --help 2>&1 |
 		sed -n 's/.*--collector.textfile.directory=\"\([^\"]*\)\".*/\1/p'"
-check "the unit runs ioasidctl metrics --only limited,used --textfile" \
-	grep -qx "ExecStart=/usr/bin/ioasidctl metrics --only limited,used --textfile $prom" "$unit"
+check "the unit runs ioasidctl metrics --only limited,used,refused --textfile" \
+	grep -qx "ExecStart=/usr/bin/ioasidctl metrics --only limited,used,refused --textfile $prom" "$unit"
 
 echo +ioasids > $CG/cgroup.subtree_control
 mkdir $CG/metrics_t
@@ -39,7 +39,7 @@ scrape() {
 }
 # publish: what ioasids-metrics.service does, with this build's ioasidctl.
 publish() {
-	$CTL metrics --only limited,used --textfile "$prom"
+	$CTL metrics --only limited,used,refused --textfile "$prom"
 }
 
 check "the exporter answers" wait_until ok bash -c "curl -sf $url > /dev/null && echo ok"
@@ -69,13 +69,18 @@ check "scraped after the refusal: events capacity" \
 exec 5>&-
 wait $pid
 echo max > $CG/metrics_t/ioasids.max
+mkdir $CG/metrics_t2
 publish
-# Neither limited nor used now: the unit's --only leaves it out.
-check "scraped after free: no series for an empty cgroup without a limit" \
-	eq "" scrape 'ioasids_current{cgroup="/metrics_t"}'
+# Neither limited nor used now, but refused once: the unit's --only keeps
+# it. A cgroup that is none of them has no series.
+check "scraped after free: kept for its refusal" \
+	eq 0 scrape 'ioasids_current{cgroup="/metrics_t"}'
+check "scraped: no series for a cgroup without a limit, IDs or a refusal" \
+	eq "" scrape 'ioasids_current{cgroup="/metrics_t2"}'
 check "scraped after free: the root's still" eq 0 scrape 'ioasids_current{cgroup="/"}'
 # Everything, as ioasidctl metrics prints it without --only.
 $CTL metrics --textfile "$prom"
+check "without --only: every cgroup" eq 0 scrape 'ioasids_current{cgroup="/metrics_t2"}'
 check "scraped after free: current" eq 0 scrape 'ioasids_current{cgroup="/metrics_t"}'
 check "scraped after free: the peak stays" eq 3 scrape 'ioasids_peak{cgroup="/metrics_t"}'
 check "scraped after free: max is +Inf" eq +Inf scrape 'ioasids_max{cgroup="/metrics_t"}'
@@ -84,5 +89,5 @@ check "scraped after free: still no error" eq 0 scrape node_textfile_scrape_erro
 kill $exporter
 wait $exporter 2>/dev/null
 rm -f /tmp/metrics_fifo /tmp/metrics-exporter.log "$prom"
-rmdir $CG/metrics_t
+rmdir $CG/metrics_t $CG/metrics_t2
 done_testing

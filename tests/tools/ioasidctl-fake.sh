@@ -133,12 +133,14 @@ cgroups() {
 }
 # want FILTER: what a reader of the full output would keep for FILTER.
 want() {
-	$CTL metrics | awk -v f="$1" '
+	$CTL metrics | awk -v f=",$1," '
 		/^ioasids_current\{/ { split($0, a, "\""); c[a[2]] = $NF; o[++n] = a[2] }
 		/^ioasids_max\{/ { split($0, a, "\""); m[a[2]] = $NF }
+		/^ioasids_refusals_total\{/ { split($0, a, "\""); r[a[2]] += $NF }
 		END { for (i = 1; i <= n; i++) { g = o[i]
-			if (g == "/" || (f ~ /limited/ && g in m && m[g] != "+Inf") ||
-			    (f ~ /used/ && c[g] > 0)) printf "%s ", g }
+			if (g == "/" || (f ~ /,limited,/ && g in m && m[g] != "+Inf") ||
+			    (f ~ /,used,/ && c[g] > 0) || (f ~ /,refused,/ && r[g] > 0))
+				printf "%s ", g }
 		}' | xargs
 }
 check "metrics --only limited: the root and the limited cgroups" eq "$(want limited)" cgroups limited
@@ -148,6 +150,8 @@ check "metrics --only limited: /a (max) is not" fails says '^ioasids_current\{cg
 	$CTL metrics --only limited
 check "metrics --only used: the cgroups holding IDs" eq "$(want used)" cgroups used
 check "metrics --only limited,used: either" eq "$(want limited,used)" cgroups limited,used
+check "metrics --only refused: the root and /a/b, refused 4 times" eq "$(want refused)" cgroups refused
+check "metrics --only refused: more than the root" test "$(cgroups refused | wc -w)" -gt 1
 check "metrics --only: fewer cgroups than all" test "$(cgroups limited,used | wc -w)" -lt "$(cgroups | wc -w)"
 check "metrics --only: capacity still" says '^ioasids_capacity 1048575$' $CTL metrics --only used
 check "metrics --only bad: exit 2" status 2 $CTL metrics --only bad
@@ -227,6 +231,7 @@ check "completion: set-max's value" eq "max" complete_ ioasidctl set-max a m
 check "completion: metrics' options" eq "--only --textfile --help" complete_ ioasidctl metrics --
 check "completion: --only's words after a comma" eq "limited,used" \
 	complete_ ioasidctl metrics --only limited,u
+check "completion: no columns after metrics -o" eq "" complete_ ioasidctl metrics -o C
 
 rm -rf "$fake"
 trap - EXIT

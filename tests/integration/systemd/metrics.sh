@@ -12,6 +12,16 @@ check "ioasids-metrics.service runs" systemctl start ioasids-metrics.service
 check "a run leaves no line in the journal (LogLevelMax=notice)" eq 0 bash -c \
 	"journalctl --sync; journalctl -q -o cat -u ioasids-metrics.service --since @$since | wc -l"
 check "it wrote the textfile: capacity" grep -qx 'ioasids_capacity 1048575' $prom
+# A failed run says why: what it writes is logged at err, past the
+# notice filter (a file where the textfile's directory goes: mkdir fails).
+promdir=$(dirname $prom)
+mv $promdir $promdir.t && touch $promdir
+since=$(date +%s)
+check "a run that cannot write fails" fails systemctl start ioasids-metrics.service
+check "its error is in the journal" says 'cannot create directory' bash -c \
+	"journalctl --sync; journalctl -q -o cat -u ioasids-metrics.service --since @$since"
+rm -f $promdir && mv $promdir.t $promdir
+systemctl reset-failed ioasids-metrics.service
 check "it wrote the textfile: the root's current" \
 	eq "ioasids_current{cgroup=\"/\"} $(cat $CG/ioasids.current)" \
 	grep '^ioasids_current{cgroup="/"}' $prom
