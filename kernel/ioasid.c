@@ -732,6 +732,20 @@ static int ioasid_nr_add(struct ioasid_set *set, unsigned int n)
 	return 0;
 }
 
+/* A new object with its owner's reference; it holds one on @set. */
+static void ioasid_data_init(struct ioasid_data *data, struct ioasid_set *set,
+			     ioasid_t id, ioasid_t spid, enum ioasid_state state)
+{
+	*data = (struct ioasid_data) {
+		.set = set,
+		.id = id,
+		.spid = spid,
+		.users = 1,
+		.state = state,
+	};
+	refcount_inc(&set->ref);
+}
+
 static void ioasid_data_free(struct ioasid_data *data)
 {
 	struct ioasid_set *set = data->set;
@@ -1042,14 +1056,7 @@ static struct ioasid_data *ioasid_spid_reserve(struct ioasid_set *set,
 	data = kmem_cache_alloc(ioasid_cache, IOASID_GFP);
 	if (!data)
 		return ERR_PTR(-ENOMEM);
-	*data = (struct ioasid_data) {
-		.set = set,
-		.id = IOMMU_PASID_INVALID,
-		.spid = spid,
-		.users = 1,
-		.state = IOASID_BUSY,
-	};
-	refcount_inc(&set->ref);
+	ioasid_data_init(data, set, IOMMU_PASID_INVALID, spid, IOASID_BUSY);
 	mutex_lock(&set->lock);
 	ret = xa_insert(&set->spids, spid, data, IOASID_GFP);
 	mutex_unlock(&set->lock);
@@ -1814,14 +1821,8 @@ static struct ioasid_data *ioasid_bond_locked(struct ioasid_set *set,
 	if (!data) {
 		data = *spare;
 		*spare = NULL;
-		*data = (struct ioasid_data) {
-			.set = set,
-			.id = id,
-			.spid = IOMMU_PASID_INVALID,
-			.users = 1,
-			.state = IOASID_LIVE,
-		};
-		refcount_inc(&set->ref);
+		ioasid_data_init(data, set, id, IOMMU_PASID_INVALID,
+				 IOASID_LIVE);
 		/* Replacing an entry never allocates. */
 		__xa_store(&ioasid_xa, id, data, 0);
 	}

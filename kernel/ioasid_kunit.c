@@ -700,6 +700,16 @@ static struct fake_dev *fake_dev_new(struct kunit *test)
 	return f;
 }
 
+/* From now on set_pasid() says it entered, then waits for f->gate. */
+static void fake_dev_gate(struct kunit *test, struct fake_dev *f)
+{
+	f->entered = kunit_kzalloc(test, sizeof(*f->entered), GFP_KERNEL);
+	f->gate = kunit_kzalloc(test, sizeof(*f->gate), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, f->entered && f->gate);
+	init_completion(f->entered);
+	init_completion(f->gate);
+}
+
 static void fake_dev_del(struct fake_dev *f)
 {
 	ioasid_device_unregister(&f->idev);
@@ -813,11 +823,7 @@ static void ioasid_test_bind_in_flight_then_free(struct kunit *test)
 	struct bind_racer *b, *fr;
 	ioasid_t id;
 
-	f->entered = kunit_kzalloc(test, sizeof(*f->entered), GFP_KERNEL);
-	f->gate = kunit_kzalloc(test, sizeof(*f->gate), GFP_KERNEL);
-	KUNIT_ASSERT_TRUE(test, f->entered && f->gate);
-	init_completion(f->entered);
-	init_completion(f->gate);
+	fake_dev_gate(test, f);
 	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, IOMMU_PASID_INVALID,
 					   &id), 0);
 	memset(f->log, 0, sizeof(f->log));
@@ -862,11 +868,7 @@ static void ioasid_test_free_waits_for_bind(struct kunit *test)
 	bool waited;
 	s64 held;
 
-	f->entered = kunit_kzalloc(test, sizeof(*f->entered), GFP_KERNEL);
-	f->gate = kunit_kzalloc(test, sizeof(*f->gate), GFP_KERNEL);
-	KUNIT_ASSERT_TRUE(test, f->entered && f->gate);
-	init_completion(f->entered);
-	init_completion(f->gate);
+	fake_dev_gate(test, f);
 	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, 5, &id), 0);
 	f->fail_id = id;
 
