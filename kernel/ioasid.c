@@ -1730,8 +1730,8 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_find_spid);
  * the device is unregistered.
  *
  * Context: Process context.
- * Return: 0; -EINVAL for missing ops, a @devt without @fops, or a table
- * with no room for an ID; -EEXIST if a device with the same @devt is
+ * Return: 0; -EINVAL for missing ops, a @devt without @fops or
+ * @ops->owns_file, or a table with no room for an ID; -EEXIST if a device with the same @devt is
  * registered; -ENOMEM.
  */
 int ioasid_device_register(struct ioasid_device *idev)
@@ -1740,7 +1740,8 @@ int ioasid_device_register(struct ioasid_device *idev)
 	int ret = 0;
 
 	if (!idev->ops || !idev->ops->set_pasid || !idev->ops->clear_pasid ||
-	    idev->max_pasids <= IOASID_MIN || (idev->devt && !idev->fops))
+	    idev->max_pasids <= IOASID_MIN ||
+	    (idev->devt && (!idev->fops || !idev->ops->owns_file)))
 		return -EINVAL;
 	xa_init_flags(&idev->table, XA_FLAGS_ACCOUNT);
 	ret = ida_alloc(&ioasid_device_ida, GFP_KERNEL);
@@ -1770,7 +1771,10 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_device_register);
  * @idev: a device registered with ioasid_device_register()
  *
  * Every ID programmed into the device is cleared (clear_pasid) and its
- * entry's reference dropped.
+ * entry's reference dropped; the IDs stay allocated and charged to their
+ * sets. When it returns, no bind reaches the device: IOASID_BIND on a file
+ * of it fails with -ENODEV. A driver calls it from its remove(), after it
+ * has stopped its own binds.
  *
  * Context: Process context.
  */
@@ -1951,7 +1955,10 @@ int ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_unbind);
 
-/* The device a file of its node belongs to, if its own driver opened it. */
+/*
+ * The device a file of its node belongs to, if its own driver opened it on
+ * that device: a node's number outlives a removed device.
+ */
 static struct ioasid_device *ioasid_device_find(struct file *file)
 {
 	struct inode *inode = file_inode(file);
@@ -1962,7 +1969,7 @@ static struct ioasid_device *ioasid_device_find(struct file *file)
 		return NULL;
 	list_for_each_entry(idev, &ioasid_devices, list) {
 		if (idev->devt && idev->devt == inode->i_rdev &&
-		    file->f_op == idev->fops)
+		    file->f_op == idev->fops && idev->ops->owns_file(idev, file))
 			return idev;
 	}
 	return NULL;

@@ -61,6 +61,9 @@ struct ioasid_set_info {
  *	DMA tagged with @id
  * @clear_pasid: remove the entry for @id; when it returns, the device no
  *	longer uses @id and any DMA tagged with it has completed
+ * @owns_file: whether @file, opened through the device's @fops on its
+ *	@devt, was opened on this device, and not on an earlier one that had
+ *	the same node number and was removed (required with @devt)
  *
  * Both are called with the core's device lock held: they must not bind or
  * unbind, or register or unregister a device.
@@ -68,6 +71,7 @@ struct ioasid_set_info {
 struct ioasid_device_ops {
 	int (*set_pasid)(struct ioasid_device *idev, ioasid_t id);
 	void (*clear_pasid)(struct ioasid_device *idev, ioasid_t id);
+	bool (*owns_file)(struct ioasid_device *idev, struct file *file);
 };
 
 /**

@@ -952,19 +952,32 @@ static void ioasid_test_bind_unbind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 }
 
+static bool fake_owns_file(struct ioasid_device *idev, struct file *file)
+{
+	return false;
+}
+
 /* What ioasid_device_register() refuses. */
 static void ioasid_test_device_register(struct kunit *test)
 {
 	static const struct file_operations fake_fops = {};
+	static const struct ioasid_device_ops node_ops = {
+		.set_pasid = fake_set_pasid,
+		.clear_pasid = fake_clear_pasid,
+		.owns_file = fake_owns_file,
+	};
 	struct ioasid_device a = {
 		.devt = MKDEV(4095, 1), .fops = &fake_fops, .max_pasids = 16,
-		.ops = &fake_ops,
+		.ops = &node_ops,
 	};
 	struct ioasid_device b = a, bad = a;
 
 	bad.ops = NULL;
 	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
+	/* A node, but no way to tell its files from a removed device's. */
 	bad.ops = &fake_ops;
+	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
+	bad.ops = &node_ops;
 	bad.max_pasids = 1;	/* PASID 0 only: no room for an ID */
 	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
 

@@ -13,11 +13,19 @@
  * which the mock IOMMU serves with SVA domains, when a task binds its mm
  * with IOASID_MOCK_SVA_BIND. debugfs ioasid_mock/ioasid_mockN shows the
  * table, so that tests can check that nothing is left in it.
+ *
+ * Devices come and go as on a hot-plug bus: writing a number of PASID bits
+ * to debugfs ioasid_mock/add adds a device, and writing a device's name to
+ * ioasid_mock/remove removes it the way a driver's remove() must, whatever
+ * user space still holds: its SVA bonds are unbound, its registration with
+ * the core goes (which clears every ID /dev/ioasid programmed), and then
+ * its node and the device. Files still open on it fail with -ENODEV.
  */
 #define pr_fmt(fmt) "ioasid_mock: " fmt
 
 #include <linux/debugfs.h>
 #include <linux/device.h>
+#include <linux/idr.h>
 #include <linux/fs.h>
 #include <linux/init.h>
 #include <linux/ioasid.h>
@@ -30,6 +38,7 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
@@ -37,6 +46,7 @@
 #include "ioasid_mock.h"
 
 #define MOCK_MAX_DEVICES	8
+#define MOCK_MAX_NUMBER		63
 
 static unsigned int iommu_pasids = 1U << 20;
 module_param(iommu_pasids, uint, 0444);
@@ -54,6 +64,11 @@ MODULE_PARM_DESC(pasid_bits,
  * @misc: its node, /dev/ioasid_mockN
  * @idev: its registration with the IOASID core
  * @pasids: the "hardware" PASID table: each PASID programmed
+ * @lock: protects @files and @removed
+ * @files: the files open on the device
+ * @removed: set, under @lock, before a removal unbinds the files' bonds
+ * @node: in mock_devices, under mock_devices_lock
+ * @nr: the N of its name
  * @name: ioasid_mockN
  */
 struct mock_dev {
@@ -61,13 +76,22 @@ struct mock_dev {
 	struct miscdevice misc;
 	struct ioasid_device idev;
 	struct xarray pasids;
+	struct mutex lock;	/* protects @files and @removed */
+	struct list_head files;
+	bool removed;
+	struct list_head node;
+	unsigned int nr;
 	char name[16];
 };
 
-/* One per open /dev/ioasid_mockN: at most one SVA bond. */
+/*
+ * One per open /dev/ioasid_mockN, holding a reference on the device: at
+ * most one SVA bond, none once the device is removed.
+ */
 struct mock_file {
 	struct mock_dev *mdev;
-	struct mutex lock;	/* protects @sva */
+	struct list_head node;	/* in the device's @files */
+	struct mutex lock;	/* protects @sva, and orders it after @removed */
 	struct iommu_sva *sva;
 };
 
@@ -78,6 +102,9 @@ static const struct bus_type ioasid_mock_bus = {
 static struct notifier_block ioasid_mock_nb;
 static struct iommu_device mock_iommu;
 static struct dentry *mock_debugfs;
+static LIST_HEAD(mock_devices);
+static DEFINE_MUTEX(mock_devices_lock);
+static DEFINE_IDA(mock_numbers);
 
 /**
  * ioasid_mock_dev() - Whether a device is one of the mock devices.
@@ -115,9 +142,23 @@ static void mock_clear_pasid(struct ioasid_device *idev, ioasid_t id)
 	WARN_ON(!xa_erase(&mdev->pasids, id));
 }
 
+static const struct file_operations mock_fops;
+
+/*
+ * A file of the node that this device, and not an earlier one that had
+ * the node's number, gave out.
+ */
+static bool mock_owns_file(struct ioasid_device *idev, struct file *file)
+{
+	struct mock_file *mf = file->private_data;
+
+	return mf->mdev == container_of(idev, struct mock_dev, idev);
+}
+
 static const struct ioasid_device_ops mock_idev_ops = {
 	.set_pasid = mock_set_pasid,
 	.clear_pasid = mock_clear_pasid,
+	.owns_file = mock_owns_file,
 };
 
 /*
@@ -202,16 +243,27 @@ static const struct iommu_ops mock_ops = {
 	.remove_dev_pasid = mock_remove_dev_pasid,
 };
 
+/* misc_open() holds misc_mtx: a removal's misc_deregister() waits. */
 static int mock_fops_open(struct inode *inode, struct file *filp)
 {
 	struct miscdevice *misc = filp->private_data;
+	struct mock_dev *mdev = container_of(misc, struct mock_dev, misc);
 	struct mock_file *mf;
 
 	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
 	if (!mf)
 		return -ENOMEM;
-	mf->mdev = container_of(misc, struct mock_dev, misc);
+	mf->mdev = mdev;
 	mutex_init(&mf->lock);
+	mutex_lock(&mdev->lock);
+	if (mdev->removed) {
+		mutex_unlock(&mdev->lock);
+		kfree(mf);
+		return -ENODEV;
+	}
+	list_add(&mf->node, &mdev->files);
+	get_device(&mdev->dev);
+	mutex_unlock(&mdev->lock);
 	filp->private_data = mf;
 	return 0;
 }
@@ -219,11 +271,16 @@ static int mock_fops_open(struct inode *inode, struct file *filp)
 static int mock_fops_release(struct inode *inode, struct file *filp)
 {
 	struct mock_file *mf = filp->private_data;
+	struct mock_dev *mdev = mf->mdev;
 
+	mutex_lock(&mdev->lock);
+	list_del(&mf->node);
+	mutex_unlock(&mdev->lock);
 	if (mf->sva)
 		iommu_sva_unbind_device(mf->sva);
 	mutex_destroy(&mf->lock);
 	kfree(mf);
+	put_device(&mdev->dev);
 	return 0;
 }
 
@@ -233,6 +290,10 @@ static long mock_sva_bind(struct mock_file *mf, u32 __user *upasid)
 	int ret = 0;
 
 	mutex_lock(&mf->lock);
+	if (READ_ONCE(mf->mdev->removed)) {
+		ret = -ENODEV;
+		goto out;
+	}
 	if (mf->sva) {
 		ret = -EEXIST;
 		goto out;
@@ -264,7 +325,9 @@ static long mock_fops_ioctl(struct file *filp, unsigned int cmd,
 		return mock_sva_bind(mf, (u32 __user *)arg);
 	case IOASID_MOCK_SVA_UNBIND:
 		mutex_lock(&mf->lock);
-		if (mf->sva) {
+		if (READ_ONCE(mf->mdev->removed)) {
+			ret = -ENODEV;
+		} else if (mf->sva) {
 			iommu_sva_unbind_device(mf->sva);
 			mf->sva = NULL;
 			ret = 0;
@@ -301,10 +364,16 @@ DEFINE_SHOW_ATTRIBUTE(mock_table);
 
 static void mock_dev_release(struct device *dev)
 {
-	kfree(to_mock_dev(dev));
+	struct mock_dev *mdev = to_mock_dev(dev);
+
+	WARN_ON(!xa_empty(&mdev->pasids));
+	xa_destroy(&mdev->pasids);
+	mutex_destroy(&mdev->lock);
+	kfree(mdev);
 }
 
-static struct mock_dev *mock_dev_create(unsigned int nr, unsigned int bits)
+/* A device with 2^@bits PASIDs, numbered @nr, or the lowest free if -1. */
+static struct mock_dev *mock_dev_create(int nr, unsigned int bits)
 {
 	const struct property_entry props[] = {
 		PROPERTY_ENTRY_U32("pasid-num-bits", bits),
@@ -313,11 +382,20 @@ static struct mock_dev *mock_dev_create(unsigned int nr, unsigned int bits)
 	struct mock_dev *mdev;
 	int ret;
 
+	ret = ida_alloc_range(&mock_numbers, nr < 0 ? 0 : nr,
+			      nr < 0 ? MOCK_MAX_NUMBER : nr, GFP_KERNEL);
+	if (ret < 0)
+		return ERR_PTR(ret);
 	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
-	if (!mdev)
+	if (!mdev) {
+		ida_free(&mock_numbers, ret);
 		return ERR_PTR(-ENOMEM);
+	}
+	mdev->nr = ret;
 	xa_init(&mdev->pasids);
-	snprintf(mdev->name, sizeof(mdev->name), "ioasid_mock%u", nr);
+	mutex_init(&mdev->lock);
+	INIT_LIST_HEAD(&mdev->files);
+	snprintf(mdev->name, sizeof(mdev->name), "ioasid_mock%u", mdev->nr);
 	device_initialize(&mdev->dev);
 	mdev->dev.bus = &ioasid_mock_bus;
 	mdev->dev.release = mock_dev_release;
@@ -356,6 +434,7 @@ static struct mock_dev *mock_dev_create(unsigned int nr, unsigned int bits)
 
 	debugfs_create_file(mdev->name, 0400, mock_debugfs, mdev,
 			    &mock_table_fops);
+	list_add_tail(&mdev->node, &mock_devices);
 	return mdev;
 
 err_misc:
@@ -363,9 +442,99 @@ err_misc:
 err_del:
 	device_del(&mdev->dev);
 err_put:
+	ida_free(&mock_numbers, mdev->nr);
 	put_device(&mdev->dev);
 	return ERR_PTR(ret);
 }
+
+/*
+ * What a driver's remove() does with user space still holding the device:
+ * no new bond, the SVA bonds unbound, the core's entries cleared, then the
+ * node and the device. Files still open keep the structure until closed.
+ */
+static void mock_dev_remove(struct mock_dev *mdev)
+{
+	struct mock_file *mf;
+
+	lockdep_assert_held(&mock_devices_lock);
+	list_del(&mdev->node);
+	mutex_lock(&mdev->lock);
+	WRITE_ONCE(mdev->removed, true);
+	list_for_each_entry(mf, &mdev->files, node) {
+		mutex_lock(&mf->lock);
+		if (mf->sva) {
+			iommu_sva_unbind_device(mf->sva);
+			mf->sva = NULL;
+		}
+		mutex_unlock(&mf->lock);
+	}
+	mutex_unlock(&mdev->lock);
+
+	debugfs_lookup_and_remove(mdev->name, mock_debugfs);
+	ioasid_device_unregister(&mdev->idev);
+	WARN_ON(!xa_empty(&mdev->pasids));
+	misc_deregister(&mdev->misc);
+	device_del(&mdev->dev);
+	ida_free(&mock_numbers, mdev->nr);
+	put_device(&mdev->dev);
+}
+
+/* debugfs ioasid_mock/add: a number of PASID bits, 1 to 20. */
+static ssize_t mock_add_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	struct mock_dev *mdev;
+	unsigned int bits;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, count, 0, &bits);
+	if (ret)
+		return ret;
+	if (!bits || bits > 20)
+		return -EINVAL;
+	mutex_lock(&mock_devices_lock);
+	mdev = mock_dev_create(-1, bits);
+	mutex_unlock(&mock_devices_lock);
+	return IS_ERR(mdev) ? PTR_ERR(mdev) : count;
+}
+
+/* debugfs ioasid_mock/remove: a device's name, ioasid_mockN. */
+static ssize_t mock_remove_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct mock_dev *mdev;
+	char name[16];
+	int ret = -ENODEV;
+
+	if (!count || count >= sizeof(name))
+		return -EINVAL;
+	if (copy_from_user(name, ubuf, count))
+		return -EFAULT;
+	name[count] = '\0';
+	strim(name);
+	mutex_lock(&mock_devices_lock);
+	list_for_each_entry(mdev, &mock_devices, node) {
+		if (!strcmp(mdev->name, name)) {
+			mock_dev_remove(mdev);
+			ret = count;
+			break;
+		}
+	}
+	mutex_unlock(&mock_devices_lock);
+	return ret;
+}
+
+static const struct file_operations mock_add_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = mock_add_write,
+};
+
+static const struct file_operations mock_remove_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = mock_remove_write,
+};
 
 static int __init ioasid_mock_init(void)
 {
@@ -385,11 +554,16 @@ static int __init ioasid_mock_init(void)
 		goto err_sysfs;
 
 	mock_debugfs = debugfs_create_dir("ioasid_mock", NULL);
+	debugfs_create_file("add", 0200, mock_debugfs, NULL, &mock_add_fops);
+	debugfs_create_file("remove", 0200, mock_debugfs, NULL,
+			    &mock_remove_fops);
+	mutex_lock(&mock_devices_lock);
 	for (i = 0; i < nr_devices; i++) {
 		mdev = mock_dev_create(i, min(pasid_bits[i], 20U));
 		if (IS_ERR(mdev))
 			pr_err("device %d: %ld\n", i, PTR_ERR(mdev));
 	}
+	mutex_unlock(&mock_devices_lock);
 	pr_info("IOMMU with %u PASIDs, %d devices\n", iommu_pasids, nr_devices);
 	return 0;
 

@@ -6,6 +6,13 @@
  * Each mock device has a node /dev/ioasid_mockN, which user space passes to
  * IOASID_BIND on /dev/ioasid, and debugfs ioasid_mock/ioasid_mockN, which
  * lists "max_pasids N" and then each PASID programmed into its table.
+ *
+ * Devices are hot-plugged through debugfs: writing a number of bits (1 to
+ * 20) to ioasid_mock/add adds the lowest-numbered free ioasid_mockN with a
+ * table of 2^bits PASIDs; writing its name to ioasid_mock/remove removes it
+ * as a driver's remove() would (ENODEV for no such device). Its SVA bonds
+ * and the IDs bound to it are cleared, the IDs stay allocated; files still
+ * open on it then fail every ioctl here, and IOASID_BIND, with ENODEV.
  */
 #ifndef _IOASID_MOCK_H
 #define _IOASID_MOCK_H

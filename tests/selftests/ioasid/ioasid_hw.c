@@ -6,14 +6,18 @@
  *
  * /dev/ioasid_mock0 has a table of 2^20 PASIDs, /dev/ioasid_mock1 of 16.
  * After every test both tables are empty and ioasids.current is back
- * where it was.
+ * where it was. The hot-plug tests add devices of their own and remove
+ * them.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -90,15 +94,68 @@ static void reap(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+#define MOCK_CTL	"/sys/kernel/debug/ioasid_mock/"
+
+static int mock_ctl(const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), MOCK_CTL "%s", file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Hot-plug a mock device with 2^@bits PASIDs: its number (the lowest
+ * without a table, as the driver picks it), or -errno.
+ */
+static int mock_add(unsigned int bits)
+{
+	char val[16];
+	int n = 0, ret;
+
+	while (mock_table(n, NULL, 0) >= 0)
+		n++;
+	snprintf(val, sizeof(val), "%u", bits);
+	ret = mock_ctl("add", val);
+	if (ret)
+		return ret;
+	return mock_entries(n) == 0 ? n : -ENOENT;
+}
+
+static int mock_remove(int n)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "ioasid_mock%d", n);
+	return mock_ctl("remove", val);
+}
+
+static int mock_open(int n)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/ioasid_mock%d", n);
+	return open(path, O_RDWR);
+}
+
 FIXTURE(hw) {
 	char cg[PATH_MAX];
 	long root_base;
 	int fd;
 	int dev[2];
+	int added;	/* a device a test added, removed if it fails */
 };
 
 FIXTURE_SETUP(hw)
 {
+	self->added = -1;
 	self->fd = -1;
 	self->dev[0] = -1;
 	self->dev[1] = -1;
@@ -126,6 +183,8 @@ FIXTURE_TEARDOWN(hw)
 		close(self->dev[0]);
 	if (self->dev[1] >= 0)
 		close(self->dev[1]);
+	if (self->added >= 0)
+		EXPECT_EQ(0, mock_remove(self->added));
 	/* Nothing stays in hardware, nothing stays charged. */
 	EXPECT_EQ(0, mock_entries(0));
 	EXPECT_EQ(0, mock_entries(1));
@@ -508,6 +567,197 @@ TEST_F(hw, fdinfo_devices)
 	/* Closing the other file clears its bond. */
 	close(other);
 	EXPECT_EQ(0, mock_entries(0));
+}
+
+/*
+ * A device removed with IDs bound to it, an SVA bond on it and files open
+ * on it: its entries go, the IDs stay the file's and charged, and the
+ * files left open on it fail with ENODEV.
+ */
+TEST_F(hw, unplug_while_bound)
+{
+	__u32 ids[4], pasid;
+	char val[128];
+	long sva;
+	pid_t pid;
+	int n, dev, i;
+
+	n = mock_add(8);
+	ASSERT_LE(0, n);
+	self->added = n;
+	dev = mock_open(n);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, 255, 4, ids));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, bind_id(self->fd, dev, ids[i]));
+	ASSERT_EQ(0, bind_id(self->fd, self->dev[0], ids[0]));
+	pid = sva_child(self->cg, n, &sva);
+	ASSERT_LT(0, pid);
+	ASSERT_LT(0, sva);
+	EXPECT_EQ(5, mock_entries(n));
+	EXPECT_EQ(5, cg_current(self->cg));
+
+	ASSERT_EQ(0, mock_remove(n));
+	self->added = -1;
+	EXPECT_EQ(-ENODEV, mock_remove(n));
+	EXPECT_GT(0, mock_table(n, NULL, 0));
+	EXPECT_GT(0, mock_open(n));
+	EXPECT_EQ(-ENODEV, bind_id(self->fd, dev, ids[1]));
+	EXPECT_EQ(-ENODEV, unbind_id(self->fd, dev, ids[0]));
+	EXPECT_EQ(-1, ioctl(dev, IOASID_MOCK_SVA_BIND, &pasid));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, ioctl(dev, IOASID_MOCK_SVA_UNBIND));
+	EXPECT_EQ(ENODEV, errno);
+	/* Only the other device's entry is left, in fdinfo as in hardware. */
+	ASSERT_EQ(1, fdinfo_get(self->fd, "ioasid-device", 0, val, sizeof(val)));
+	EXPECT_STREQ("ioasid_mock0 1", val);
+	EXPECT_TRUE(mock_has(0, ids[0]));
+	/* The IDs are still the file's, and the mm keeps its PASID. */
+	EXPECT_EQ(4, ioasid_count(self->fd));
+	EXPECT_EQ(5, cg_current(self->cg));
+	close(dev);
+	reap(pid);
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 4, ids));
+	EXPECT_EQ(0, mock_entries(0));
+	EXPECT_EQ(0, wait_current(self->cg, 0));
+}
+
+/*
+ * A node's number outlives its device: the next device added gets the
+ * same name and minor. A file opened on the removed one names the same
+ * node, through the same fops, and still must not program the new table.
+ */
+TEST_F(hw, node_reused_after_unplug)
+{
+	struct stat old_st, new_st;
+	int n, m, old, new;
+	__u32 id;
+
+	n = mock_add(8);
+	ASSERT_LE(0, n);
+	self->added = n;
+	old = mock_open(n);
+	ASSERT_LE(0, old);
+	ASSERT_EQ(0, mock_remove(n));
+	self->added = -1;
+	m = mock_add(8);
+	ASSERT_EQ(n, m);
+	self->added = m;
+	new = mock_open(m);
+	ASSERT_LE(0, new);
+	/* Otherwise this test would not test what it says. */
+	ASSERT_EQ(0, fstat(old, &old_st));
+	ASSERT_EQ(0, fstat(new, &new_st));
+	ASSERT_EQ(old_st.st_rdev, new_st.st_rdev);
+
+	ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, 255, 1, &id));
+	EXPECT_EQ(-ENODEV, bind_id(self->fd, old, id));
+	EXPECT_EQ(0, mock_entries(m));
+	ASSERT_EQ(0, bind_id(self->fd, new, id));
+	EXPECT_EQ(-ENODEV, unbind_id(self->fd, old, id));
+	EXPECT_TRUE(mock_has(m, id));
+	EXPECT_EQ(0, unbind_id(self->fd, new, id));
+	ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &id));
+	close(old);
+	close(new);
+}
+
+struct unplug_race {
+	int fd, dev;
+	__u32 id;
+	atomic_bool stop;
+	atomic_long ok, gone, bad;
+	long why;
+};
+
+static void unplug_note(struct unplug_race *r, int ret)
+{
+	if (!ret) {
+		atomic_fetch_add(&r->ok, 1);
+	} else if (ret == -ENODEV) {
+		atomic_fetch_add(&r->gone, 1);
+	} else {
+		r->why = ret;
+		atomic_fetch_add(&r->bad, 1);
+	}
+}
+
+/* BIND and UNBIND of one ID, over and over: 0 until the device goes. */
+static void *unplug_binder(void *arg)
+{
+	struct unplug_race *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		unplug_note(r, bind_id(r->fd, r->dev, r->id));
+		unplug_note(r, unbind_id(r->fd, r->dev, r->id));
+	}
+	return NULL;
+}
+
+/*
+ * Removal races BIND and UNBIND from two threads (each with an ID of its
+ * own) and an SVA bind and unbind loop in a child: every call succeeds or
+ * fails with ENODEV, nothing is left in any table, nothing stays charged.
+ */
+TEST_F_TIMEOUT(hw, unplug_during_binds, 120)
+{
+	struct unplug_race r[2] = {};
+	pthread_t t[2];
+	int n, i, status;
+	pid_t pid;
+
+	n = mock_add(8);
+	ASSERT_LE(0, n);
+	self->added = n;
+	for (i = 0; i < 2; i++) {
+		r[i].fd = self->fd;
+		r[i].dev = mock_open(n);
+		ASSERT_LE(0, r[i].dev);
+		ASSERT_EQ(0, ioasid_alloc_ids(self->fd, 1, 255, 1, &r[i].id));
+	}
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int dev = mock_open(n);
+		__u32 pasid;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dev < 0)
+			_exit(1);
+		for (;;) {
+			if (ioctl(dev, IOASID_MOCK_SVA_BIND, &pasid))
+				_exit(errno == ENODEV ? 0 : 2);
+			if (ioctl(dev, IOASID_MOCK_SVA_UNBIND))
+				_exit(errno == ENODEV ? 0 : 3);
+		}
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, unplug_binder, &r[i]));
+	usleep(300 * 1000);
+	ASSERT_EQ(0, mock_remove(n));
+	self->added = -1;
+	usleep(100 * 1000);
+	for (i = 0; i < 2; i++)
+		atomic_store(&r[i].stop, true);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		TH_LOG("thread %d: %ld went through, %ld after the removal", i,
+		       atomic_load(&r[i].ok), atomic_load(&r[i].gone));
+		EXPECT_EQ(0, atomic_load(&r[i].bad)) TH_LOG("error %ld",
+							    r[i].why);
+		/* It raced: calls went through before, and failed after. */
+		EXPECT_LT(0, atomic_load(&r[i].ok));
+		EXPECT_LT(0, atomic_load(&r[i].gone));
+		close(r[i].dev);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, fdinfo_get(self->fd, "ioasid-device", 0, NULL, 0));
+	EXPECT_EQ(2, ioasid_count(self->fd));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, ioasid_free_ids(self->fd, 1, &r[i].id));
+	EXPECT_EQ(0, wait_current(self->cg, 0));
 }
 
 /* A child that dies with the test, running @fn(@arg) until killed. */
