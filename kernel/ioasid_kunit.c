@@ -686,6 +686,15 @@ static const struct ioasid_device_ops fake_ops = {
 	.clear_pasid = fake_clear_pasid,
 };
 
+/* The test's end, however it ended: no device of a test stays behind. */
+static void fake_dev_unregister(void *data)
+{
+	struct fake_dev *f = data;
+
+	ioasid_device_unregister(&f->idev);
+	ioasid_set_free(f->other);
+}
+
 static struct fake_dev *fake_dev_new(struct kunit *test)
 {
 	struct fake_dev *f;
@@ -697,10 +706,17 @@ static struct fake_dev *fake_dev_new(struct kunit *test)
 	f->fail_id = IOMMU_PASID_INVALID;
 	f->other = new_set(test, 0);
 	KUNIT_ASSERT_EQ(test, ioasid_device_register(&f->idev), 0);
+	/* Runs before @f is freed: actions go in reverse. */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							fake_dev_unregister, f),
+			0);
 	return f;
 }
 
-/* From now on set_pasid() says it entered, then waits for f->gate. */
+/*
+ * From now on set_pasid() says it entered, then waits for f->gate, which
+ * opens for good: complete_all().
+ */
 static void fake_dev_gate(struct kunit *test, struct fake_dev *f)
 {
 	f->entered = kunit_kzalloc(test, sizeof(*f->entered), GFP_KERNEL);
@@ -710,10 +726,9 @@ static void fake_dev_gate(struct kunit *test, struct fake_dev *f)
 	init_completion(f->gate);
 }
 
-static void fake_dev_del(struct fake_dev *f)
+static void fake_dev_del(struct kunit *test, struct fake_dev *f)
 {
-	ioasid_device_unregister(&f->idev);
-	ioasid_set_free(f->other);
+	kunit_release_action(test, fake_dev_unregister, f);
 }
 
 /*
@@ -747,17 +762,23 @@ static void ioasid_test_bind_free_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(f->other, id, id,
 					   IOMMU_PASID_INVALID, &again), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(f->other, again), 0);
-	fake_dev_del(f);
+	fake_dev_del(test, f);
 	ioasid_set_free(set);
 }
 
-/* A bind or a free on another thread, off the test's stack. */
+/*
+ * A bind or a free on another thread, off the test's stack. Each wait for
+ * it is bounded, so that a regression fails the test instead of hanging
+ * the suite; at the test's end the gate opens and the racer is waited for.
+ */
+#define RACER_WAIT_MS	10000
+
 struct bind_racer {
 	struct ioasid_set *set;
 	struct fake_dev *f;
 	ioasid_t id;
 	int ret;
-	struct completion done;
+	struct completion done;		/* for good: complete_all() */
 	struct task_struct *task;
 };
 
@@ -766,7 +787,7 @@ static int racer_bind_fn(void *arg)
 	struct bind_racer *r = arg;
 
 	r->ret = ioasid_bind(r->set, &r->f->idev, r->id);
-	complete(&r->done);
+	complete_all(&r->done);
 	return 0;
 }
 
@@ -775,8 +796,24 @@ static int racer_free_fn(void *arg)
 	struct bind_racer *r = arg;
 
 	r->ret = ioasid_free(r->set, r->id);
-	complete(&r->done);
+	complete_all(&r->done);
 	return 0;
+}
+
+static bool racer_wait(struct completion *c)
+{
+	return wait_for_completion_timeout(c, msecs_to_jiffies(RACER_WAIT_MS));
+}
+
+/* The test's end, however it ended: the racer is gone. */
+static void racer_finish(void *data)
+{
+	struct bind_racer *r = data;
+
+	if (r->f->gate)
+		complete_all(r->f->gate);
+	wait_for_completion(&r->done);
+	put_task_struct(r->task);
 }
 
 static struct bind_racer *racer_start(struct kunit *test, int (*fn)(void *),
@@ -796,6 +833,9 @@ static struct bind_racer *racer_start(struct kunit *test, int (*fn)(void *),
 	/* Held before it runs: racer_wait_blocked() reads its state. */
 	r->task = get_task_struct(t);
 	wake_up_process(t);
+	/* Runs before @r is freed; at once if it cannot be added. */
+	if (kunit_add_action_or_reset(test, racer_finish, r))
+		return NULL;
 	return r;
 }
 
@@ -820,7 +860,8 @@ static void ioasid_test_bind_in_flight_then_free(struct kunit *test)
 {
 	struct ioasid_set *set = new_set(test, 0);
 	struct fake_dev *f = fake_dev_new(test);
-	struct bind_racer *b, *fr;
+	struct bind_racer *b, *fr = NULL;
+	bool entered, done;
 	ioasid_t id;
 
 	fake_dev_gate(test, f);
@@ -830,52 +871,53 @@ static void ioasid_test_bind_in_flight_then_free(struct kunit *test)
 
 	b = racer_start(test, racer_bind_fn, set, f, id);
 	KUNIT_ASSERT_NOT_NULL(test, b);
-	wait_for_completion(f->entered);
-	fr = racer_start(test, racer_free_fn, set, f, id);
+	entered = racer_wait(f->entered);
+	if (entered)
+		fr = racer_start(test, racer_free_fn, set, f, id);
 	if (fr)
 		racer_wait_blocked(fr);
 	/* Before any assertion: the bind holds the devices' lock. */
-	complete(f->gate);
-	wait_for_completion(&b->done);
-	put_task_struct(b->task);
+	complete_all(f->gate);
+	done = racer_wait(&b->done) && fr && racer_wait(&fr->done);
+	KUNIT_ASSERT_TRUE(test, entered);
 	KUNIT_ASSERT_NOT_NULL(test, fr);
-	wait_for_completion(&fr->done);
-	put_task_struct(fr->task);
-	f->gate = NULL;
+	KUNIT_ASSERT_TRUE(test, done);
 
 	KUNIT_EXPECT_EQ(test, b->ret, 0);
 	KUNIT_EXPECT_EQ(test, fr->ret, 0);
 	KUNIT_EXPECT_STREQ(test, f->log, "sc");
 	KUNIT_EXPECT_EQ(test, f->reused_while_programmed, 0);
-	fake_dev_del(f);
+	fake_dev_del(test, f);
 	ioasid_set_free(set);
 }
 
 /*
  * A BIND under way holds the ID when a FREE comes: the FREE waits, and
  * until the BIND is over the ID stays charged, out of anyone's reach,
- * and its private ID taken; a BIND that then fails lets the FREE give
- * both back before it returns.
+ * and its private ID (@spid, if it has one) taken; a BIND that then fails
+ * lets the FREE give both back before it returns. A plain ID's BIND makes
+ * the object that holds the bond; an ID with a private ID has one.
  */
-static void ioasid_test_free_waits_for_bind(struct kunit *test)
+static void free_waits_for_bind(struct kunit *test, ioasid_t spid)
 {
 	struct ioasid_test_ctx *ctx = test->priv;
 	struct ioasid_set *set = new_set(test, 0);
 	struct fake_dev *f = fake_dev_new(test);
-	int reused, spid_ret, found_ret;
-	struct bind_racer *b, *fr;
+	int reused, spid_ret = 0, found_ret = 0;
+	struct bind_racer *b, *fr = NULL;
 	ioasid_t id, again, found;
-	bool waited;
+	bool entered, waited, done;
 	s64 held;
 
 	fake_dev_gate(test, f);
-	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, 5, &id), 0);
+	KUNIT_ASSERT_EQ(test, ioasid_alloc(set, 0, 15, spid, &id), 0);
 	f->fail_id = id;
 
 	b = racer_start(test, racer_bind_fn, set, f, id);
 	KUNIT_ASSERT_NOT_NULL(test, b);
-	wait_for_completion(f->entered);
-	fr = racer_start(test, racer_free_fn, set, f, id);
+	entered = racer_wait(f->entered);
+	if (entered)
+		fr = racer_start(test, racer_free_fn, set, f, id);
 	if (fr)
 		racer_wait_blocked(fr);
 	/* No assertion until both are done: the bind holds the lock. */
@@ -883,23 +925,25 @@ static void ioasid_test_free_waits_for_bind(struct kunit *test)
 	reused = ioasid_alloc(f->other, id, id, IOMMU_PASID_INVALID, &again);
 	if (!reused)
 		ioasid_free(f->other, again);
-	spid_ret = ioasid_alloc(set, 0, 15, 5, &again);
-	if (!spid_ret)
-		ioasid_free(set, again);
-	found_ret = ioasid_find_by_spid(set, 5, &found);
+	if (spid != IOMMU_PASID_INVALID) {
+		spid_ret = ioasid_alloc(set, 0, 15, spid, &again);
+		if (!spid_ret)
+			ioasid_free(set, again);
+		found_ret = ioasid_find_by_spid(set, spid, &found);
+	}
 	held = cg_usage(ctx);
-	complete(f->gate);
-	wait_for_completion(&b->done);
-	put_task_struct(b->task);
+	complete_all(f->gate);
+	done = racer_wait(&b->done) && fr && racer_wait(&fr->done);
+	KUNIT_ASSERT_TRUE(test, entered);
 	KUNIT_ASSERT_NOT_NULL(test, fr);
-	wait_for_completion(&fr->done);
-	put_task_struct(fr->task);
-	f->gate = NULL;
+	KUNIT_ASSERT_TRUE(test, done);
 
 	KUNIT_EXPECT_TRUE(test, waited);
 	KUNIT_EXPECT_EQ(test, reused, -ENOSPC);
-	KUNIT_EXPECT_EQ(test, spid_ret, -EEXIST);
-	KUNIT_EXPECT_EQ(test, found_ret, -ENOENT);
+	if (spid != IOMMU_PASID_INVALID) {
+		KUNIT_EXPECT_EQ(test, spid_ret, -EEXIST);
+		KUNIT_EXPECT_EQ(test, found_ret, -ENOENT);
+	}
 	KUNIT_EXPECT_EQ(test, held, ctx->usage + 1);
 	KUNIT_EXPECT_EQ(test, b->ret, -EIO);
 	KUNIT_EXPECT_EQ(test, fr->ret, 0);
@@ -909,10 +953,23 @@ static void ioasid_test_free_waits_for_bind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasid_alloc(f->other, id, id,
 					   IOMMU_PASID_INVALID, &again), 0);
 	KUNIT_EXPECT_EQ(test, ioasid_free(f->other, again), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 15, 5, &again), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_free(set, again), 0);
-	fake_dev_del(f);
+	if (spid != IOMMU_PASID_INVALID) {
+		KUNIT_EXPECT_EQ(test, ioasid_alloc(set, 0, 15, spid, &again),
+				0);
+		KUNIT_EXPECT_EQ(test, ioasid_free(set, again), 0);
+	}
+	fake_dev_del(test, f);
 	ioasid_set_free(set);
+}
+
+static void ioasid_test_free_waits_for_bind(struct kunit *test)
+{
+	free_waits_for_bind(test, 5);
+}
+
+static void ioasid_test_free_waits_for_plain_bind(struct kunit *test)
+{
+	free_waits_for_bind(test, IOMMU_PASID_INVALID);
 }
 
 /* Unbinding keeps the ID; so does a device going away with entries. */
@@ -943,11 +1000,10 @@ static void ioasid_test_bind_unbind(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, ids[2]), 0);
 	memset(f->log, 0, sizeof(f->log));
-	ioasid_device_unregister(&f->idev);
+	fake_dev_del(test, f);
 	KUNIT_EXPECT_STREQ(test, f->log, "c");
 	ioasid_set_get_info(set, &info);
 	KUNIT_EXPECT_EQ(test, info.count, 4);
-	ioasid_set_free(f->other);
 	ioasid_set_free(set);
 	KUNIT_EXPECT_EQ(test, cg_usage(ctx), ctx->usage);
 }
@@ -1009,6 +1065,7 @@ static struct kunit_case ioasid_test_cases[] = {
 	KUNIT_CASE(ioasid_test_bind_free_order),
 	KUNIT_CASE(ioasid_test_bind_in_flight_then_free),
 	KUNIT_CASE(ioasid_test_free_waits_for_bind),
+	KUNIT_CASE(ioasid_test_free_waits_for_plain_bind),
 	KUNIT_CASE(ioasid_test_bind_unbind),
 	KUNIT_CASE(ioasid_test_device_register),
 	KUNIT_CASE(ioasid_test_set_destroy),
