@@ -34,7 +34,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
-#include <linux/property.h>
+#include <linux/fwnode.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -69,10 +69,14 @@ MODULE_PARM_DESC(pasid_bits,
  * @removed: set, under @lock, before a removal unbinds the files' bonds
  * @node: in mock_devices, under mock_devices_lock
  * @nr: the N of its name
+ * @fwnode: its firmware node, with the one property the IOMMU core reads
+ * @bits: that property, "pasid-num-bits"
  * @name: ioasid_mockN
  */
 struct mock_dev {
 	struct device dev;
+	struct fwnode_handle fwnode;
+	unsigned int bits;
 	struct miscdevice misc;
 	struct ioasid_device idev;
 	struct xarray pasids;
@@ -126,6 +130,36 @@ static struct mock_dev *to_mock_dev(struct device *dev)
 {
 	return container_of(dev, struct mock_dev, dev);
 }
+
+/*
+ * The device's "pasid-num-bits", which the IOMMU core reads at probe time
+ * for a device that is not PCI, as it would from a device tree. A software
+ * node would do, but 6.12's software_node_notify() takes no reference when
+ * it fails to link the node in sysfs and software_node_notify_remove()
+ * drops one anyway: a device added under memory pressure then frees its
+ * node on removal while the node is still in use (found by ioasid_fail_nth
+ * as a KASAN use-after-free). This node lives in the device.
+ */
+static int mock_fwnode_read_int_array(const struct fwnode_handle *fwnode,
+				      const char *propname,
+				      unsigned int elem_size, void *val,
+				      size_t nval)
+{
+	struct mock_dev *mdev = container_of(fwnode, struct mock_dev, fwnode);
+
+	if (strcmp(propname, "pasid-num-bits") || elem_size != sizeof(u32))
+		return -EINVAL;
+	if (!val)
+		return 1;
+	if (!nval)
+		return -EOVERFLOW;
+	*(u32 *)val = mdev->bits;
+	return 0;
+}
+
+static const struct fwnode_operations mock_fwnode_ops = {
+	.property_read_int_array = mock_fwnode_read_int_array,
+};
 
 /* The device's table, programmed by the IOASID core. */
 static int mock_set_pasid(struct ioasid_device *idev, ioasid_t id)
@@ -375,11 +409,8 @@ static void mock_dev_release(struct device *dev)
 /* A device with 2^@bits PASIDs, numbered @nr, or the lowest free if -1. */
 static struct mock_dev *mock_dev_create(int nr, unsigned int bits)
 {
-	const struct property_entry props[] = {
-		PROPERTY_ENTRY_U32("pasid-num-bits", bits),
-		{ }
-	};
 	struct mock_dev *mdev;
+	struct dentry *table;
 	int ret;
 
 	ret = ida_alloc_range(&mock_numbers, nr < 0 ? 0 : nr,
@@ -392,6 +423,8 @@ static struct mock_dev *mock_dev_create(int nr, unsigned int bits)
 		return ERR_PTR(-ENOMEM);
 	}
 	mdev->nr = ret;
+	mdev->bits = bits;
+	fwnode_init(&mdev->fwnode, &mock_fwnode_ops);
 	xa_init(&mdev->pasids);
 	mutex_init(&mdev->lock);
 	INIT_LIST_HEAD(&mdev->files);
@@ -399,17 +432,21 @@ static struct mock_dev *mock_dev_create(int nr, unsigned int bits)
 	device_initialize(&mdev->dev);
 	mdev->dev.bus = &ioasid_mock_bus;
 	mdev->dev.release = mock_dev_release;
+	device_set_node(&mdev->dev, &mdev->fwnode);
 	ret = dev_set_name(&mdev->dev, "%s", mdev->name);
-	if (ret)
-		goto err_put;
-	ret = device_create_managed_software_node(&mdev->dev, props, NULL);
 	if (ret)
 		goto err_put;
 	/* Probes the device: the mock IOMMU takes it, with its max_pasids. */
 	ret = device_add(&mdev->dev);
 	if (ret)
 		goto err_put;
-	if (!mdev->dev.iommu || !mdev->dev.iommu->max_pasids) {
+	/* The bus notifier drops the probe's error: probe again to learn it. */
+	if (!mdev->dev.iommu) {
+		ret = iommu_probe_device(&mdev->dev);
+		if (ret)
+			goto err_del;
+	}
+	if (!mdev->dev.iommu->max_pasids) {
 		ret = -ENODEV;
 		goto err_del;
 	}
@@ -428,15 +465,21 @@ static struct mock_dev *mock_dev_create(int nr, unsigned int bits)
 	mdev->idev.fops = &mock_fops;
 	mdev->idev.max_pasids = mdev->dev.iommu->max_pasids;
 	mdev->idev.ops = &mock_idev_ops;
+	/* The tests' only view of the table: no device without it. */
+	table = debugfs_create_file(mdev->name, 0400, mock_debugfs, mdev,
+				    &mock_table_fops);
+	if (IS_ERR(table)) {
+		ret = PTR_ERR(table);
+		goto err_misc;
+	}
 	ret = ioasid_device_register(&mdev->idev);
 	if (ret)
-		goto err_misc;
-
-	debugfs_create_file(mdev->name, 0400, mock_debugfs, mdev,
-			    &mock_table_fops);
+		goto err_table;
 	list_add_tail(&mdev->node, &mock_devices);
 	return mdev;
 
+err_table:
+	debugfs_remove(table);
 err_misc:
 	misc_deregister(&mdev->misc);
 err_del:

@@ -31,6 +31,8 @@
 #include "ioasid_mock.h"
 
 #define MAX_NTH		2000
+#define MOCK_ADD	"/sys/kernel/debug/ioasid_mock/add"
+#define MOCK_REMOVE	"/sys/kernel/debug/ioasid_mock/remove"
 #define NR_IDS		64
 
 static bool have_fault_injection;
@@ -40,6 +42,8 @@ struct nth_state {
 	long root;
 	long cg;
 	int mock[2];
+	int devices;		/* mock devices, by their debugfs tables */
+	int nodes;		/* and by their /dev nodes */
 	__u32 count;		/* IDs of the file under test, if open */
 	__u32 lowest;		/* the lowest free ID */
 	bool sub;		/* the cgroup has a child "sub" */
@@ -53,13 +57,16 @@ struct nth_ctx {
 	int fd;			/* /dev/ioasid under test, or -1 */
 	int probe;		/* another /dev/ioasid, to find the lowest free ID */
 	int dev[2];		/* /dev/ioasid_mock0 and 1, or -1 */
+	int ctl;		/* a debugfs file of the mock driver */
 	__u32 ids[NR_IDS];
 };
 
 /*
  * One call under fault injection. @prepare is not swept; @call is, and is
  * one system call. A call that succeeds changes the cgroup's current by
- * @d_current and the mock tables by @d_mock[]. @keeps_mm_pasid: the mm's
+ * @d_current, the mock tables by @d_mock[] and the number of mock devices
+ * by @d_devices (a device added stays until back_to_base() removes every
+ * device past the first two). @keeps_mm_pasid: the mm's
  * PASID, once allocated, stays with the mm until it exits even if the bind
  * fails later; the parent's check after the exit covers it. @no_points: the
  * call neither allocates nor copies from or to user space.
@@ -69,6 +76,7 @@ struct nth_op {
 	int (*call)(struct nth_ctx *c);
 	int d_current;
 	int d_mock[2];
+	int d_devices;
 	bool keeps_mm_pasid;
 	bool closes_fd;
 	bool no_points;
@@ -169,6 +177,21 @@ static __u32 lowest_free(int probe)
 	return id;
 }
 
+/* Entries of directory @dir whose names start with "ioasid_mock". */
+static int count_mock(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, "ioasid_mock", 11);
+	closedir(d);
+	return n;
+}
+
 static void snapshot(struct nth_ctx *c, struct nth_state *s)
 {
 	char path[PATH_MAX];
@@ -178,6 +201,8 @@ static void snapshot(struct nth_ctx *c, struct nth_state *s)
 	s->cg = cg_current(c->cg);
 	s->mock[0] = mock_entries(0);
 	s->mock[1] = mock_entries(1);
+	s->devices = count_mock("/sys/kernel/debug/ioasid_mock");
+	s->nodes = count_mock("/dev");
 	s->count = c->fd >= 0 ? ioasid_count(c->fd) : 0;
 	s->lowest = lowest_free(c->probe);
 	snprintf(path, sizeof(path), "%s/ioasids.max", c->cg);
@@ -206,6 +231,8 @@ static bool same_state(const struct nth_state *a, const struct nth_state *b,
 	same &= same_long("current", a->cg, b->cg);
 	same &= same_long("mock0 entries", a->mock[0], b->mock[0]);
 	same &= same_long("mock1 entries", a->mock[1], b->mock[1]);
+	same &= same_long("mock devices", a->devices, b->devices);
+	same &= same_long("mock device nodes", a->nodes, b->nodes);
 	same &= same_long("IDs of the file", a->count, b->count);
 	same &= same_long("lowest free ID", a->lowest, b->lowest);
 	same &= same_long("child cgroup", a->sub, b->sub);
@@ -284,7 +311,9 @@ static int nth_child(const struct nth_op *op, const char *cg, unsigned int n)
 	if (after.cg - before.cg != op->d_current ||
 	    after.root - before.root != op->d_current ||
 	    after.mock[0] - before.mock[0] != op->d_mock[0] ||
-	    after.mock[1] - before.mock[1] != op->d_mock[1]) {
+	    after.mock[1] - before.mock[1] != op->d_mock[1] ||
+	    after.devices - before.devices != op->d_devices ||
+	    after.nodes - before.nodes != op->d_devices) {
 		fprintf(stderr, "#  fail-nth %u: the call did not do its work\n",
 			n);
 		same_state(&before, &after, false);
@@ -331,6 +360,12 @@ static bool back_to_base(const char *cg, long root_base)
 	snprintf(sub, sizeof(sub), "%s/sub", cg);
 	rmdir(sub);
 	cg_write(cg, "ioasids.max", "max");
+	/* Devices a call added. */
+	for (i = 2; i < 64; i++) {
+		snprintf(sub, sizeof(sub), "ioasid_mock%d", i);
+		if (mock_table(i, NULL, 0) >= 0)
+			writeat(AT_FDCWD, MOCK_REMOVE, sub);
+	}
 
 	for (i = 0; i < 500; i++) {
 		read_text(IOASID_SETS, sets, sizeof(sets));
@@ -572,6 +607,18 @@ static int call_sva_unbind(struct nth_ctx *c)
 	return ioctl(c->dev[0], IOASID_MOCK_SVA_UNBIND) ? -errno : 0;
 }
 
+static int open_mock_add(struct nth_ctx *c)
+{
+	c->ctl = open(MOCK_ADD, O_WRONLY);
+	return c->ctl < 0 ? -errno : 0;
+}
+
+/* Hot-plug a device: the driver's probe, misc and core registration. */
+static int call_mock_add(struct nth_ctx *c)
+{
+	return write(c->ctl, "8", 1) == 1 ? 0 : -errno;
+}
+
 static int call_write_max(struct nth_ctx *c)
 {
 	return cg_write(c->cg, "ioasids.max", "1000");
@@ -638,6 +685,8 @@ NTH_TEST(sva_rebind, .prepare = sva_unbound, .call = call_sva_bind,
 	 .d_mock = { 1, 0 })
 NTH_TEST(sva_unbind, .prepare = sva_bound, .call = call_sva_unbind,
 	 .d_mock = { -1, 0 }, .no_points = true)
+NTH_TEST(mock_add, .prepare = open_mock_add, .call = call_mock_add,
+	 .d_devices = 1)
 NTH_TEST(write_max, .prepare = nothing, .call = call_write_max)
 NTH_TEST(mkdir, .prepare = nothing, .call = call_mkdir)
 
