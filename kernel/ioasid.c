@@ -1731,8 +1731,8 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_find_spid);
  *
  * Context: Process context.
  * Return: 0; -EINVAL for missing ops, a @devt without @fops or
- * @ops->owns_file, or a table with no room for an ID; -EEXIST if a device with the same @devt is
- * registered; -ENOMEM.
+ * @ops->owns_file, or a table with no room for an ID; -EEXIST if a device
+ * with the same @devt is registered; -ENOMEM.
  */
 int ioasid_device_register(struct ioasid_device *idev)
 {
@@ -1759,6 +1759,8 @@ int ioasid_device_register(struct ioasid_device *idev)
 	}
 	if (!ret)
 		list_add_tail(&idev->list, &ioasid_devices);
+	else
+		INIT_LIST_HEAD(&idev->list);
 	mutex_unlock(&ioasid_devices_lock);
 	if (ret)
 		ida_free(&ioasid_device_ida, idev->index);
@@ -1772,9 +1774,10 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_device_register);
  *
  * Every ID programmed into the device is cleared (clear_pasid) and its
  * entry's reference dropped; the IDs stay allocated and charged to their
- * sets. When it returns, no bind reaches the device: IOASID_BIND on a file
- * of it fails with -ENODEV. A driver calls it from its remove(), after it
- * has stopped its own binds.
+ * sets. When it returns, no bind reaches the device: ioasid_bind() and
+ * ioasid_unbind() of it, and IOASID_BIND on a file of it, fail with
+ * -ENODEV. A driver calls it from its remove(), after it has stopped its
+ * own binds.
  *
  * Context: Process context.
  */
@@ -1788,7 +1791,7 @@ void ioasid_device_unregister(struct ioasid_device *idev)
 		ioasid_clear_entry(idev, data);
 		cond_resched();
 	}
-	list_del(&idev->list);
+	list_del_init(&idev->list);
 	mutex_unlock(&ioasid_devices_lock);
 	xa_destroy(&idev->table);
 	ida_free(&ioasid_device_ida, idev->index);
@@ -1871,10 +1874,21 @@ static int ioasid_bind_locked(struct ioasid_set *set,
 	return ret;
 }
 
+/*
+ * Whether @idev is registered: on the list, and not a zeroed structure
+ * that never was (whose list is not even initialized).
+ */
+static bool ioasid_device_registered(struct ioasid_device *idev)
+{
+	lockdep_assert_held(&ioasid_devices_lock);
+	return idev->list.next && !list_empty(&idev->list);
+}
+
 static int __ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
 			 ioasid_t id)
 {
-	int ret = ioasid_bind_locked(set, idev, id);
+	int ret = ioasid_device_registered(idev) ?
+		  ioasid_bind_locked(set, idev, id) : -ENODEV;
 
 	if (trace_ioasid_bind_enabled())
 		trace_ioasid_bind(set->id, ioasid_cgroup_id(set),
@@ -1888,6 +1902,8 @@ static int __ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
 	struct ioasid_data *data;
 
 	lockdep_assert_held(&ioasid_devices_lock);
+	if (!ioasid_device_registered(idev))
+		return -ENODEV;
 	data = xa_load(&idev->table, id);
 	if (!data || data->set != set) {
 		if (trace_ioasid_unbind_enabled())
@@ -1917,6 +1933,7 @@ static int __ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
  * * %-EOVERFLOW - @id does not fit in the device's table.
  * * %-EEXIST - @id is in the device's table already.
  * * %-EBUSY - @id is in too many tables.
+ * * %-ENODEV - @idev is not registered.
  * * %-ENOMEM, or the device's error.
  */
 int ioasid_bind(struct ioasid_set *set, struct ioasid_device *idev,
@@ -1941,7 +1958,8 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_bind);
  * reference goes.
  *
  * Context: Process context.
- * Return: 0, or -ENOENT if @set has not bound @id to @idev.
+ * Return: 0, -ENOENT if @set has not bound @id to @idev, or -ENODEV if
+ * @idev is not registered.
  */
 int ioasid_unbind(struct ioasid_set *set, struct ioasid_device *idev,
 		  ioasid_t id)

@@ -65,7 +65,7 @@ struct ioasid_set_info {
  *	@devt, was opened on this device, and not on an earlier one that had
  *	the same node number and was removed (required with @devt)
  *
- * Both are called with the core's device lock held: they must not bind or
+ * All are called with the core's device lock held: they must not bind or
  * unbind, or register or unregister a device.
  */
 struct ioasid_device_ops {

@@ -1002,6 +1002,9 @@ static void ioasid_test_bind_unbind(struct kunit *test)
 	memset(f->log, 0, sizeof(f->log));
 	fake_dev_del(test, f);
 	KUNIT_EXPECT_STREQ(test, f->log, "c");
+	/* Gone: no bind or unbind reaches it, through any way in. */
+	KUNIT_EXPECT_EQ(test, ioasid_bind(set, &f->idev, ids[0]), -ENODEV);
+	KUNIT_EXPECT_EQ(test, ioasid_unbind(set, &f->idev, ids[2]), -ENODEV);
 	ioasid_set_get_info(set, &info);
 	KUNIT_EXPECT_EQ(test, info.count, 4);
 	ioasid_set_free(set);
@@ -1011,6 +1014,20 @@ static void ioasid_test_bind_unbind(struct kunit *test)
 static bool fake_owns_file(struct ioasid_device *idev, struct file *file)
 {
 	return false;
+}
+
+/*
+ * ioasid_device_register() of a device it should refuse: if it takes it
+ * after all, it is let go at once, so that no stack object of a test stays
+ * on the core's list.
+ */
+static int register_refused(struct ioasid_device *idev)
+{
+	int ret = ioasid_device_register(idev);
+
+	if (!ret)
+		ioasid_device_unregister(idev);
+	return ret;
 }
 
 /* What ioasid_device_register() refuses. */
@@ -1029,20 +1046,20 @@ static void ioasid_test_device_register(struct kunit *test)
 	struct ioasid_device b = a, bad = a;
 
 	bad.ops = NULL;
-	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
+	KUNIT_EXPECT_EQ(test, register_refused(&bad), -EINVAL);
 	/* A node, but no way to tell its files from a removed device's. */
 	bad.ops = &fake_ops;
-	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
+	KUNIT_EXPECT_EQ(test, register_refused(&bad), -EINVAL);
 	bad.ops = &node_ops;
 	bad.max_pasids = 1;	/* PASID 0 only: no room for an ID */
-	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
+	KUNIT_EXPECT_EQ(test, register_refused(&bad), -EINVAL);
 
 	bad.max_pasids = 16;
 	bad.fops = NULL;	/* a node, but no way to tell its files */
-	KUNIT_EXPECT_EQ(test, ioasid_device_register(&bad), -EINVAL);
+	KUNIT_EXPECT_EQ(test, register_refused(&bad), -EINVAL);
 
 	KUNIT_ASSERT_EQ(test, ioasid_device_register(&a), 0);
-	KUNIT_EXPECT_EQ(test, ioasid_device_register(&b), -EEXIST);
+	KUNIT_EXPECT_EQ(test, register_refused(&b), -EEXIST);
 	ioasid_device_unregister(&a);
 	KUNIT_ASSERT_EQ(test, ioasid_device_register(&b), 0);
 	ioasid_device_unregister(&b);

@@ -25,8 +25,9 @@
 
 #include <linux/debugfs.h>
 #include <linux/device.h>
-#include <linux/idr.h>
 #include <linux/fs.h>
+#include <linux/fwnode.h>
+#include <linux/idr.h>
 #include <linux/init.h>
 #include <linux/ioasid.h>
 #include <linux/iommu.h>
@@ -34,7 +35,6 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
-#include <linux/fwnode.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -64,9 +64,11 @@ MODULE_PARM_DESC(pasid_bits,
  * @misc: its node, /dev/ioasid_mockN
  * @idev: its registration with the IOASID core
  * @pasids: the "hardware" PASID table: each PASID programmed
- * @lock: protects @files and @removed
+ * @lock: protects @files and @live
  * @files: the files open on the device
- * @removed: set, under @lock, before a removal unbinds the files' bonds
+ * @live: set, under @lock, once the core has the device: until then, and
+ *	from the start of its removal, no file opens and no SVA bond is made
+ * @table: its debugfs file
  * @node: in mock_devices, under mock_devices_lock
  * @nr: the N of its name
  * @fwnode: its firmware node, with the one property the IOMMU core reads
@@ -80,9 +82,10 @@ struct mock_dev {
 	struct miscdevice misc;
 	struct ioasid_device idev;
 	struct xarray pasids;
-	struct mutex lock;	/* protects @files and @removed */
+	struct mutex lock;	/* protects @files and @live */
 	struct list_head files;
-	bool removed;
+	bool live;
+	struct dentry *table;
 	struct list_head node;
 	unsigned int nr;
 	char name[16];
@@ -95,7 +98,7 @@ struct mock_dev {
 struct mock_file {
 	struct mock_dev *mdev;
 	struct list_head node;	/* in the device's @files */
-	struct mutex lock;	/* protects @sva, and orders it after @removed */
+	struct mutex lock;	/* protects @sva, and orders it after @live */
 	struct iommu_sva *sva;
 };
 
@@ -151,9 +154,10 @@ static int mock_fwnode_read_int_array(const struct fwnode_handle *fwnode,
 		return -EINVAL;
 	if (!val)
 		return 1;
-	if (!nval)
+	if (nval > 1)
 		return -EOVERFLOW;
-	*(u32 *)val = mdev->bits;
+	if (nval)
+		*(u32 *)val = mdev->bits;
 	return 0;
 }
 
@@ -290,7 +294,7 @@ static int mock_fops_open(struct inode *inode, struct file *filp)
 	mf->mdev = mdev;
 	mutex_init(&mf->lock);
 	mutex_lock(&mdev->lock);
-	if (mdev->removed) {
+	if (!mdev->live) {
 		mutex_unlock(&mdev->lock);
 		kfree(mf);
 		return -ENODEV;
@@ -307,11 +311,15 @@ static int mock_fops_release(struct inode *inode, struct file *filp)
 	struct mock_file *mf = filp->private_data;
 	struct mock_dev *mdev = mf->mdev;
 
+	/* As a removal does: it must not miss a bond that is going. */
 	mutex_lock(&mdev->lock);
-	list_del(&mf->node);
-	mutex_unlock(&mdev->lock);
+	mutex_lock(&mf->lock);
 	if (mf->sva)
 		iommu_sva_unbind_device(mf->sva);
+	mf->sva = NULL;
+	mutex_unlock(&mf->lock);
+	list_del(&mf->node);
+	mutex_unlock(&mdev->lock);
 	mutex_destroy(&mf->lock);
 	kfree(mf);
 	put_device(&mdev->dev);
@@ -324,7 +332,7 @@ static long mock_sva_bind(struct mock_file *mf, u32 __user *upasid)
 	int ret = 0;
 
 	mutex_lock(&mf->lock);
-	if (READ_ONCE(mf->mdev->removed)) {
+	if (!READ_ONCE(mf->mdev->live)) {
 		ret = -ENODEV;
 		goto out;
 	}
@@ -359,7 +367,7 @@ static long mock_fops_ioctl(struct file *filp, unsigned int cmd,
 		return mock_sva_bind(mf, (u32 __user *)arg);
 	case IOASID_MOCK_SVA_UNBIND:
 		mutex_lock(&mf->lock);
-		if (READ_ONCE(mf->mdev->removed)) {
+		if (!READ_ONCE(mf->mdev->live)) {
 			ret = -ENODEV;
 		} else if (mf->sva) {
 			iommu_sva_unbind_device(mf->sva);
@@ -410,7 +418,6 @@ static void mock_dev_release(struct device *dev)
 static struct mock_dev *mock_dev_create(int nr, unsigned int bits)
 {
 	struct mock_dev *mdev;
-	struct dentry *table;
 	int ret;
 
 	ret = ida_alloc_range(&mock_numbers, nr < 0 ? 0 : nr,
@@ -440,7 +447,7 @@ static struct mock_dev *mock_dev_create(int nr, unsigned int bits)
 	ret = device_add(&mdev->dev);
 	if (ret)
 		goto err_put;
-	/* The bus notifier drops the probe's error: probe again to learn it. */
+	/* The bus notifier drops the probe's error: retry, and return its. */
 	if (!mdev->dev.iommu) {
 		ret = iommu_probe_device(&mdev->dev);
 		if (ret)
@@ -465,21 +472,28 @@ static struct mock_dev *mock_dev_create(int nr, unsigned int bits)
 	mdev->idev.fops = &mock_fops;
 	mdev->idev.max_pasids = mdev->dev.iommu->max_pasids;
 	mdev->idev.ops = &mock_idev_ops;
-	/* The tests' only view of the table: no device without it. */
-	table = debugfs_create_file(mdev->name, 0400, mock_debugfs, mdev,
-				    &mock_table_fops);
-	if (IS_ERR(table)) {
-		ret = PTR_ERR(table);
+	/*
+	 * The tests' only view of the table: no device without it (the mock
+	 * needs debugfs, where its tables and controls are).
+	 */
+	mdev->table = debugfs_create_file(mdev->name, 0400, mock_debugfs, mdev,
+					  &mock_table_fops);
+	if (IS_ERR(mdev->table)) {
+		ret = PTR_ERR(mdev->table);
 		goto err_misc;
 	}
 	ret = ioasid_device_register(&mdev->idev);
 	if (ret)
 		goto err_table;
+	/* Only now may files open: the core has the device. */
+	mutex_lock(&mdev->lock);
+	mdev->live = true;
+	mutex_unlock(&mdev->lock);
 	list_add_tail(&mdev->node, &mock_devices);
 	return mdev;
 
 err_table:
-	debugfs_remove(table);
+	debugfs_remove(mdev->table);
 err_misc:
 	misc_deregister(&mdev->misc);
 err_del:
@@ -502,7 +516,7 @@ static void mock_dev_remove(struct mock_dev *mdev)
 	lockdep_assert_held(&mock_devices_lock);
 	list_del(&mdev->node);
 	mutex_lock(&mdev->lock);
-	WRITE_ONCE(mdev->removed, true);
+	WRITE_ONCE(mdev->live, false);
 	list_for_each_entry(mf, &mdev->files, node) {
 		mutex_lock(&mf->lock);
 		if (mf->sva) {
@@ -513,9 +527,8 @@ static void mock_dev_remove(struct mock_dev *mdev)
 	}
 	mutex_unlock(&mdev->lock);
 
-	debugfs_lookup_and_remove(mdev->name, mock_debugfs);
+	debugfs_remove(mdev->table);
 	ioasid_device_unregister(&mdev->idev);
-	WARN_ON(!xa_empty(&mdev->pasids));
 	misc_deregister(&mdev->misc);
 	device_del(&mdev->dev);
 	ida_free(&mock_numbers, mdev->nr);
@@ -554,10 +567,9 @@ static ssize_t mock_remove_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(name, ubuf, count))
 		return -EFAULT;
 	name[count] = '\0';
-	strim(name);
 	mutex_lock(&mock_devices_lock);
 	list_for_each_entry(mdev, &mock_devices, node) {
-		if (!strcmp(mdev->name, name)) {
+		if (sysfs_streq(mdev->name, name)) {
 			mock_dev_remove(mdev);
 			ret = count;
 			break;
