@@ -39,6 +39,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/ratelimit.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -272,6 +273,29 @@ static inline u64 ioasids_limit(struct ioasids_cgroup *cg)
 }
 
 /*
+ * A one-step charge passes by, in its first walk, a level whose limit is at
+ * least the largest capacity: such a level can never refuse, as it never
+ * holds more than the root. Its second walk grants that level with one add
+ * where a reserved level takes a reservation back. The mask says which of
+ * the first %IOASIDS_SKIP_LEVELS levels, from the charged cgroup up, were
+ * passed by; a deeper level is always reserved. A limit written below the
+ * largest capacity waits for every charge in flight that may have passed
+ * the level by (ioasids_max_write()): the two walks are one RCU read-side
+ * section, which never sleeps.
+ */
+#define IOASIDS_SKIP_LEVELS	64
+
+static inline bool ioasids_skip(struct ioasids_cgroup *cg, int level,
+				u64 *skipped)
+{
+	if (!skipped || level >= IOASIDS_SKIP_LEVELS || !parent_ioasids(cg) ||
+	    READ_ONCE(cg->max) < IOASIDS_MAX_CAPACITY)
+		return false;
+	*skipped |= BIT_ULL(level);
+	return true;
+}
+
+/*
  * Take room for @n at @cg alone: reserve it, or grant it at once when no
  * level above is left to refuse it (@grant). Refused without a change to
  * the word when the limit would be passed; *@max is the limit it read.
@@ -309,22 +333,28 @@ static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
  * The second walk of a charge that every level accepted: grant it, from
  * @cg up, the root too unless the first walk granted it there already
  * (@top_granted). One atomic add per level turns the reservation into a
- * grant.
+ * grant, or grants a level the first walk passed by (@skipped, as
+ * ioasids_try_take() noted it). Called in an RCU read-side section.
  */
 VISIBLE_IF_KUNIT void ioasids_commit(struct ioasids_cgroup *cg,
 				     enum ioasids_kind kind, unsigned int n,
-				     bool top_granted)
+				     bool top_granted, u64 skipped)
 {
 	struct ioasids_cgroup *i;
+	int level = 0;
 	u64 word;
 
-	KUNIT_STATIC_STUB_REDIRECT(ioasids_commit, cg, kind, n, top_granted);
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_commit, cg, kind, n, top_granted,
+				   skipped);
 
-	for (i = cg; i; i = parent_ioasids(i)) {
+	for (i = cg; i; i = parent_ioasids(i), level++) {
 		if (top_granted && !parent_ioasids(i))
 			break;
-		word = atomic64_add_return(n - n * IOASIDS_RESERVED_ONE,
-					   &i->held);
+		if (level < IOASIDS_SKIP_LEVELS && (skipped & BIT_ULL(level)))
+			word = atomic64_add_return(n, &i->held);
+		else
+			word = atomic64_add_return(n - n * IOASIDS_RESERVED_ONE,
+						   &i->held);
 		WARN_ON_ONCE(held_now(word) < n);
 	}
 	if (kind < IOASIDS_NR_KINDS)
@@ -363,12 +393,14 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_refused);
  * The first walk: room for @n at every level from @cg up, reserved, or at
  * the root granted at once (@grant_top). All or nothing: refused by a
  * level, the levels below it give their reservations back, and the refusal
- * is counted and logged after that.
+ * is counted and logged after that. With @skipped (a one-step charge, in an
+ * RCU read-side section), levels without a limit are passed by and noted.
  */
 static int ioasids_try_take(struct ioasids_cgroup *cg, unsigned int n,
-			    bool grant_top)
+			    bool grant_top, u64 *skipped)
 {
 	struct ioasids_cgroup *i, *j, *parent;
+	int level = 0;
 	u64 max;
 	int ret;
 
@@ -383,8 +415,10 @@ static int ioasids_try_take(struct ioasids_cgroup *cg, unsigned int n,
 		return -ENOSPC;
 	}
 
-	for (i = cg; i; i = parent) {
+	for (i = cg; i; i = parent, level++) {
 		parent = parent_ioasids(i);
+		if (ioasids_skip(i, level, skipped))
+			continue;
 		if (!ioasids_take(i, n, grant_top && !parent, &max))
 			goto refused;
 	}
@@ -401,8 +435,10 @@ refused:
 	ret = parent && max <= IOASIDS_MAX_CAPACITY ? -EDQUOT : -ENOSPC;
 	/* Give the room back first: nothing else is refused for it meanwhile. */
 	ioasids_refused(cg, i, n);
-	for (j = cg; j != i; j = parent_ioasids(j))
-		ioasids_cancel(j, n);
+	for (j = cg, level = 0; j != i; j = parent_ioasids(j), level++)
+		if (!skipped || level >= IOASIDS_SKIP_LEVELS ||
+		    !(*skipped & BIT_ULL(level)))
+			ioasids_cancel(j, n);
 	if (ret == -EDQUOT) {
 		ioasids_event(i);
 		ioasids_log_refusal(i, cg, n);
@@ -438,7 +474,13 @@ refused:
  */
 int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 {
-	return ioasids_try_take(cg, n, false);
+	int ret;
+
+	/* No level is passed by: the IOASIDs may be in hand much later. */
+	rcu_read_lock();
+	ret = ioasids_try_take(cg, n, false, NULL);
+	rcu_read_unlock();
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_try_reserve);
 
@@ -461,7 +503,9 @@ void ioasids_cg_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		return;
 	/* A caller's bug: the charge still counts, under no kind. */
 	WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS);
-	ioasids_commit(cg, kind, n, false);
+	rcu_read_lock();
+	ioasids_commit(cg, kind, n, false, 0);
+	rcu_read_unlock();
 }
 
 /**
@@ -506,13 +550,16 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_cancel);
 int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			  unsigned int n)
 {
+	u64 skipped = 0;
 	int ret;
 
 	if (WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
 		return -EINVAL;
-	ret = ioasids_try_take(cg, n, true);
+	rcu_read_lock();
+	ret = ioasids_try_take(cg, n, true, &skipped);
 	if (!ret && n)
-		ioasids_commit(cg, kind, n, true);
+		ioasids_commit(cg, kind, n, true, skipped);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_try_charge);
@@ -652,22 +699,42 @@ static int ioasids_parse_max(char *buf, size_t nbytes, u64 *max)
 	return kstrtou64(buf, 10, max) ? -EINVAL : 0;
 }
 
+/* Serializes the writes of every ioasids.max: see ioasids_set_max(). */
+static DEFINE_MUTEX(ioasids_max_lock);
+
+/*
+ * Set @cg's limit. A limit below the current usage is accepted: nothing is
+ * taken back, new charges are refused until usage drops below it. A level
+ * that gets a limit where it had none waits for the one-step charges in
+ * flight, which may have passed it by (ioasids_skip()): when this returns,
+ * every IOASID charged before shows in its count, and every charge after
+ * is held against the new limit.
+ *
+ * Context: Process context; sleeps.
+ */
+VISIBLE_IF_KUNIT void ioasids_set_max(struct ioasids_cgroup *cg, u64 max)
+{
+	u64 old;
+
+	mutex_lock(&ioasids_max_lock);
+	old = READ_ONCE(cg->max);
+	WRITE_ONCE(cg->max, max);
+	if (old >= IOASIDS_MAX_CAPACITY && max < IOASIDS_MAX_CAPACITY)
+		synchronize_rcu();
+	mutex_unlock(&ioasids_max_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_set_max);
+
 static ssize_t ioasids_max_write(struct kernfs_open_file *of, char *buf,
 				 size_t nbytes, loff_t off)
 {
-	struct ioasids_cgroup *cg = css_ioasids(of_css(of));
 	u64 max;
 	int ret;
 
 	ret = ioasids_parse_max(buf, nbytes, &max);
 	if (ret)
 		return ret;
-
-	/*
-	 * A limit below the current usage is accepted: nothing is taken back,
-	 * new charges are refused until usage drops below it.
-	 */
-	WRITE_ONCE(cg->max, max);
+	ioasids_set_max(css_ioasids(of_css(of)), max);
 	return nbytes;
 }
 

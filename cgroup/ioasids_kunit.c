@@ -15,10 +15,13 @@
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/cpumask.h>
 #include <linux/ioasids_cgroup.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 
 #include "ioasids_internal.h"
@@ -78,6 +81,8 @@ struct racer {
 	unsigned int n;
 	int ret;
 	bool started;
+	bool entered;	/* the racer's side is under way */
+	bool early;	/* and it ended while the test's charge was in flight */
 	struct completion paused;	/* the racer stopped in a stub */
 	struct completion resume;	/* and may go on */
 	struct completion done;		/* for good: complete_all() */
@@ -151,6 +156,15 @@ static void racer_set_max(struct racer *r)
 	WRITE_ONCE(r->cg->max, r->n);
 }
 
+/* As a write of ioasids.max does it, once let go. */
+static void racer_write_max(struct racer *r)
+{
+	if (!wait(&r->resume))
+		return;
+	smp_store_release(&r->entered, true);
+	ioasids_set_max(r->cg, r->n);
+}
+
 /* Stub: the racer's charge stops at its refusal, before it is rolled back. */
 static void refused_paused(struct ioasids_cgroup *cg,
 			   struct ioasids_cgroup *refuser, unsigned int n)
@@ -158,22 +172,57 @@ static void refused_paused(struct ioasids_cgroup *cg,
 	struct kunit *test = kunit_get_current_test();
 	struct racer *r = test->priv;
 
+	/* A charge's walks are an RCU read-side section: not while it sleeps. */
+	rcu_read_unlock();
 	complete(&r->paused);
 	KUNIT_EXPECT_TRUE(test, wait(&r->resume));
+	rcu_read_lock();
 }
 
 /* Stub: the test's charge stops between its walks until the racer ran. */
 static void commit_after_racer(struct ioasids_cgroup *cg,
 			       enum ioasids_kind kind, unsigned int n,
-			       bool top_granted)
+			       bool top_granted, u64 skipped)
 {
 	struct kunit *test = kunit_get_current_test();
 	struct racer *r = test->priv;
 
 	kunit_deactivate_static_stub(test, ioasids_commit);
+	rcu_read_unlock();
 	racer_start(test, r);
 	KUNIT_EXPECT_TRUE(test, wait(&r->paused));
-	ioasids_commit(cg, kind, n, top_granted);
+	rcu_read_lock();
+	ioasids_commit(cg, kind, n, top_granted, skipped);
+}
+
+/*
+ * Stub: the test's charge, between its walks and without sleeping (its
+ * RCU read-side section stays whole), lets the waiting racer go and
+ * watches it for 200 ms after it is under way: on more than one CPU it
+ * runs meanwhile.
+ */
+static void commit_while_racer_runs(struct ioasids_cgroup *cg,
+				    enum ioasids_kind kind, unsigned int n,
+				    bool top_granted, u64 skipped)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct racer *r = test->priv;
+	u64 deadline;
+
+	kunit_deactivate_static_stub(test, ioasids_commit);
+	complete(&r->resume);
+	/* On one CPU without preemption, it cannot run before we are done. */
+	if (num_online_cpus() < 2)
+		goto commit;
+	deadline = ktime_get_ns() + 2 * NSEC_PER_SEC;
+	while (!smp_load_acquire(&r->entered) && ktime_get_ns() < deadline)
+		cpu_relax();
+	deadline = ktime_get_ns() + 200 * NSEC_PER_MSEC;
+	while (ktime_get_ns() < deadline && !completion_done(&r->done))
+		cpu_relax();
+	r->early = completion_done(&r->done);
+commit:
+	ioasids_commit(cg, kind, n, top_granted, skipped);
 }
 
 /* A limit anywhere on the path refuses; every level below it is unchanged. */
@@ -431,6 +480,8 @@ static void ioasids_test_refused_never_peaks(struct kunit *test)
 
 	r->max = 1000;
 	p->max = 10;
+	/* A limit at C too, so that the charge in flight is held there. */
+	c->max = 1000;
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 5), 0);
 
 	big = new_racer(test, racer_charge, c, 100);
@@ -483,6 +534,40 @@ static void ioasids_test_peak_under_lowered_max(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, peak(p), 50);
 	KUNIT_EXPECT_EQ(test, peak(c), 50);
 	KUNIT_EXPECT_EQ(test, peak(r), 50);
+	ioasids_cg_uncharge(c, IOASIDS_SVA, 50);
+	KUNIT_EXPECT_EQ(test, usage(r), 0);
+}
+
+/*
+ * A limit written where there was none waits for the charges in flight
+ * that passed that level by: P without a limit at 49, a charge of 1 at C
+ * between its walks while P's max is written to 10. The write returns only
+ * once the charge is granted, so from then on P holds 50 and refuses. (On
+ * one CPU without preemption, UML's, the writer cannot run before the
+ * charge ends: only the outcome is checked there.)
+ */
+static void ioasids_test_max_write_waits_for_charges(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *p = node(test, r);
+	struct ioasids_cgroup *c = node(test, p);
+	struct racer *w;
+
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 49), 0);
+	w = new_racer(test, racer_write_max, p, 10);
+	racer_start(test, w);
+	kunit_activate_static_stub(test, ioasids_commit,
+				   commit_while_racer_runs);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 1), 0);
+	KUNIT_ASSERT_TRUE(test, wait(&w->done));
+	if (num_online_cpus() > 1) {
+		KUNIT_EXPECT_TRUE(test, w->entered);
+		KUNIT_EXPECT_FALSE(test, w->early);
+	}
+	KUNIT_EXPECT_EQ(test, p->max, 10);
+	KUNIT_EXPECT_EQ(test, ioasids_current(p), 50);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 1),
+			-EDQUOT);
 	ioasids_cg_uncharge(c, IOASIDS_SVA, 50);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
 }
@@ -555,7 +640,10 @@ static void ioasids_test_peak_files(struct kunit *test)
  * The counts are 21 bits wide and never wrap: what is granted and reserved
  * at a level without a limit stops at 2^20, the largest capacity, where the
  * root would refuse it anyway (-ENOSPC, the capacity's refusal). Here
- * 2^20 - 1 are reserved in flight at C and P, not yet refused at the root.
+ * 2^20 - 1 are reserved in flight at C and P, not yet refused at the root,
+ * by a two-step charge, which reserves every level. (A one-step charge
+ * passes such levels by; every charge takes the root, which is never above
+ * 2^20, and no level holds more than the root.)
  */
 static void ioasids_test_counts_bounded(struct kunit *test)
 {
@@ -567,15 +655,17 @@ static void ioasids_test_counts_bounded(struct kunit *test)
 	r->max = IOASIDS_MAX_CAPACITY;
 	atomic64_add(in_flight, &c->held);
 	atomic64_add(in_flight, &p->held);
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 2),
-			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_reserve(c, 2), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, usage(c), IOASIDS_MAX_CAPACITY - 1);
 	KUNIT_EXPECT_EQ(test, usage(p), IOASIDS_MAX_CAPACITY - 1);
 	KUNIT_EXPECT_EQ(test, ioasids_current(c), 0);
 	KUNIT_EXPECT_EQ(test, peak(c), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&c->capacity_events_local), 1);
 
-	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 1), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_reserve(c, 1), 0);
+	rcu_read_lock();
+	ioasids_commit(c, IOASIDS_KERNEL, 1, false, 0);
+	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, usage(c), IOASIDS_MAX_CAPACITY);
 	KUNIT_EXPECT_EQ(test, ioasids_current(c), 1);
 	KUNIT_EXPECT_EQ(test, peak(c), 1);
@@ -711,6 +801,8 @@ static void ioasids_test_contention(struct kunit *test)
 	/* The nodes first: deferred actions run last-registered first. */
 	for (i = 0; i < 2; i++) {
 		ct[i].cg = node(test, a);
+		/* Limited, so that a refused charge is held there in flight. */
+		ct[i].cg->max = 1000;
 		ct[i].test = test;
 		init_completion(&ct[i].done);
 	}
@@ -855,6 +947,7 @@ static struct kunit_case ioasids_test_cases[] = {
 	KUNIT_CASE(ioasids_test_contention),
 	KUNIT_CASE(ioasids_test_refusal_rolled_back_first),
 	KUNIT_CASE(ioasids_test_reserve_then_cancel),
+	KUNIT_CASE(ioasids_test_max_write_waits_for_charges),
 	{}
 };
 

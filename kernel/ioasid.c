@@ -978,11 +978,14 @@ static void ioasid_spid_release(struct ioasid_data *data)
 
 /*
  * The whole of an allocation of one ID without a private ID
- * (ioasid_alloc()), under one hold of the namespace's lock: the ID is taken
- * LIVE, put in @set's index and charged before the lock is given up, so
- * that no one sees it before it is complete, and finalizing has nothing
- * left to do. Nothing here sleeps: -EAGAIN, with nothing taken, when
- * memory is needed, for the caller to go the way that may.
+ * (ioasid_alloc()), under one hold of the namespace's lock: the ID is
+ * taken BUSY, put in @set's index, charged in one step
+ * (ioasids_cg_try_charge(), exact, and as cheap as misc's charge on levels
+ * without a limit) and only then made LIVE, before the lock is given up:
+ * no one sees it before it is complete, a refused charge never takes an ID
+ * anyone sees, and finalizing has nothing left to do. Nothing here sleeps:
+ * -EAGAIN, with nothing taken, when memory is needed, for the caller to go
+ * the two-step way, which may.
  */
 static int ioasid_take_live(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 			    ioasid_t floor, ioasid_t *id)
@@ -992,26 +995,28 @@ static int ioasid_take_live(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 
 	xas_lock(&xas);
 	/* xas_store() tries GFP_NOWAIT itself: -ENOMEM is final here. */
-	ret = ioasid_take_locked(&xas, ioasid_tag(set, IOASID_TAG_LIVE), min,
+	ret = ioasid_take_locked(&xas, ioasid_tag(set, IOASID_TAG_BUSY), min,
 				 &max, &floor, id);
 	if (!ret) {
 		ret = ioasid_index_add(set, id, 1, IOASID_GFP_LOCKED);
-		if (ret) {
-			xas_set(&xas, *id);
-			xas_load(&xas);
-			ioasid_vacate(&xas);
+		if (!ret) {
+			ret = ioasids_cg_try_charge(set->cg, ioasid_kind(set), 1);
+			if (ret)
+				ioasid_index_clear_all(set, id, 1, NULL);
 		}
+		xas_set(&xas, *id);
+		xas_load(&xas);
+		if (ret)
+			ioasid_vacate(&xas);
+		else	/* Replacing an entry never allocates. */
+			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
 	}
-	if (ret) {
-		xas_unlock(&xas);
-		xas_destroy(&xas);
-		return ret == -ENOMEM ? -EAGAIN : ret;
-	}
-	if (trace_ioasid_alloc_enabled())
-		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), id, 1);
-	ioasids_cg_commit(set->cg, ioasid_kind(set), 1);
 	xas_unlock(&xas);
 	xas_destroy(&xas);
+	if (ret)
+		return ret == -ENOMEM ? -EAGAIN : ret;
+	if (trace_ioasid_alloc_enabled())
+		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), id, 1);
 	return 0;
 }
 
@@ -1149,6 +1154,15 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 		}
 	}
 
+	/* Taken and charged at once, under the namespace's lock, if it can. */
+	if (one_step && !data && n == 1) {
+		ret = ioasid_take_live(set, min, max, floor, ids);
+		if (!ret)
+			return 1;
+		if (ret != -EAGAIN)
+			goto unquota;
+	}
+
 	/*
 	 * Room under every limit first, so that no one holds more IDs than
 	 * its limits allow even while a doomed request is under way; it shows
@@ -1157,14 +1171,6 @@ static int __ioasid_alloc_reserve(struct ioasid_set *set, ioasid_t min,
 	ret = ioasids_cg_try_reserve(set->cg, n);
 	if (ret)
 		goto unspid;
-
-	if (one_step && !data && n == 1) {
-		ret = ioasid_take_live(set, min, max, floor, ids);
-		if (!ret)
-			return 1;
-		if (ret != -EAGAIN)
-			goto cancel;
-	}
 	ret = ioasid_take_busy(set, data ?: ioasid_tag(set, IOASID_TAG_BUSY),
 			       min, max, floor, n, ids);
 	if (ret)
