@@ -161,6 +161,7 @@ static void racer_write_max(struct racer *r)
 {
 	if (!wait(&r->resume))
 		return;
+	/* Pairs with the stub's acquire: it then watches the write. */
 	smp_store_release(&r->entered, true);
 	ioasids_set_max(r->cg, r->n);
 }
@@ -168,6 +169,7 @@ static void racer_write_max(struct racer *r)
 /* Stub: the racer's charge stops at its refusal, before it is rolled back. */
 static void refused_paused(struct ioasids_cgroup *cg,
 			   struct ioasids_cgroup *refuser, unsigned int n)
+	__must_hold(RCU)
 {
 	struct kunit *test = kunit_get_current_test();
 	struct racer *r = test->priv;
@@ -183,6 +185,7 @@ static void refused_paused(struct ioasids_cgroup *cg,
 static void commit_after_racer(struct ioasids_cgroup *cg,
 			       enum ioasids_kind kind, unsigned int n,
 			       bool top_granted, u64 skipped)
+	__must_hold(RCU)
 {
 	struct kunit *test = kunit_get_current_test();
 	struct racer *r = test->priv;
@@ -215,6 +218,7 @@ static void commit_while_racer_runs(struct ioasids_cgroup *cg,
 	if (num_online_cpus() < 2)
 		goto commit;
 	deadline = ktime_get_ns() + 2 * NSEC_PER_SEC;
+	/* Pairs with racer_write_max()'s release. */
 	while (!smp_load_acquire(&r->entered) && ktime_get_ns() < deadline)
 		cpu_relax();
 	deadline = ktime_get_ns() + 200 * NSEC_PER_MSEC;
