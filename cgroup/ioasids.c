@@ -19,6 +19,8 @@
  * charge reserves its room in every level below the root, where a limit
  * above may still refuse it, and takes the root's at once, where nothing
  * can; then a second walk turns the reservations below into grants. A
+ * one-step charge passes the levels without a limit by in the first walk
+ * and grants them with an add in the second (ioasids_skip()). A
  * refused charge never touches the word of the level that refused it, and
  * only the reserved count of the levels below: it shows in no current and
  * no peak. An uncharge is one operation per level.
@@ -274,13 +276,14 @@ static inline u64 ioasids_limit(struct ioasids_cgroup *cg)
 
 /*
  * A one-step charge passes by, in its first walk, a level whose limit is at
- * least the largest capacity: such a level can never refuse, as it never
- * holds more than the root. Its second walk grants that level with one add
+ * least the largest capacity: such a level can never refuse, as what it has
+ * granted never passes what the root has granted and reserved, at most
+ * 2^20. Its second walk grants that level with one add
  * where a reserved level takes a reservation back. The mask says which of
  * the first %IOASIDS_SKIP_LEVELS levels, from the charged cgroup up, were
  * passed by; a deeper level is always reserved. A limit written below the
  * largest capacity waits for every charge in flight that may have passed
- * the level by (ioasids_max_write()): the two walks are one RCU read-side
+ * the level by (ioasids_set_max()): the two walks are one RCU read-side
  * section, which never sleeps.
  */
 #define IOASIDS_SKIP_LEVELS	64
@@ -432,7 +435,7 @@ refused:
 	 * limit above refuse anyway can reach: that is the capacity's
 	 * refusal.
 	 */
-	ret = parent && max <= IOASIDS_MAX_CAPACITY ? -EDQUOT : -ENOSPC;
+	ret = parent && max < IOASIDS_MAX_CAPACITY ? -EDQUOT : -ENOSPC;
 	/* Give the room back first: nothing else is refused for it meanwhile. */
 	ioasids_refused(cg, i, n);
 	for (j = cg, level = 0; j != i; j = parent_ioasids(j), level++)
@@ -476,7 +479,11 @@ int ioasids_cg_try_reserve(struct ioasids_cgroup *cg, unsigned int n)
 {
 	int ret;
 
-	/* No level is passed by: the IOASIDs may be in hand much later. */
+	/*
+	 * No level is passed by: the IOASIDs may be in hand much later. The
+	 * RCU section is for the KUnit stubs alone, which see every walk in
+	 * one (ioasids_commit() and ioasids_refused() run in one always).
+	 */
 	rcu_read_lock();
 	ret = ioasids_try_take(cg, n, false, NULL);
 	rcu_read_unlock();
@@ -699,8 +706,8 @@ static int ioasids_parse_max(char *buf, size_t nbytes, u64 *max)
 	return kstrtou64(buf, 10, max) ? -EINVAL : 0;
 }
 
-/* Serializes the writes of every ioasids.max: see ioasids_set_max(). */
-static DEFINE_MUTEX(ioasids_max_lock);
+/* Orders a cgroup's max with its grace-period cookie; never held long. */
+static DEFINE_SPINLOCK(ioasids_max_lock);
 
 /*
  * Set @cg's limit. A limit below the current usage is accepted: nothing is
@@ -708,20 +715,27 @@ static DEFINE_MUTEX(ioasids_max_lock);
  * that gets a limit where it had none waits for the one-step charges in
  * flight, which may have passed it by (ioasids_skip()): when this returns,
  * every IOASID charged before shows in its count, and every charge after
- * is held against the new limit.
+ * is held against the new limit. The wait is for the grace period that
+ * began with the last such change of @cg's limit, whichever writer made
+ * it, so that a later write cannot return before it; writers of other
+ * cgroups, and writes that change nothing of the kind, do not wait, and
+ * concurrent writers share one grace period.
  *
  * Context: Process context; sleeps.
  */
 VISIBLE_IF_KUNIT void ioasids_set_max(struct ioasids_cgroup *cg, u64 max)
 {
+	unsigned long gp;
 	u64 old;
 
-	mutex_lock(&ioasids_max_lock);
+	spin_lock(&ioasids_max_lock);
 	old = READ_ONCE(cg->max);
 	WRITE_ONCE(cg->max, max);
 	if (old >= IOASIDS_MAX_CAPACITY && max < IOASIDS_MAX_CAPACITY)
-		synchronize_rcu();
-	mutex_unlock(&ioasids_max_lock);
+		cg->max_gp = get_state_synchronize_rcu();
+	gp = cg->max_gp;
+	spin_unlock(&ioasids_max_lock);
+	cond_synchronize_rcu(gp);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_set_max);
 
@@ -987,6 +1001,7 @@ ioasids_css_alloc(struct cgroup_subsys_state *parent_css)
 	/* The root's max is the capacity, which the IOASID allocator sets. */
 	if (cg != &root_cg)
 		WRITE_ONCE(cg->max, IOASIDS_MAX_NUM);
+	cg->max_gp = get_completed_synchronize_rcu();
 	INIT_LIST_HEAD(&cg->peak_watchers);
 	return &cg->css;
 }

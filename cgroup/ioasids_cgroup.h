@@ -61,6 +61,8 @@ struct ioasids_kind_usage {
  * @peak: the high-water mark since the cgroup was created, as of the last
  *	reset; ioasids.peak shows the larger of it and @held's mark
  * @max: the limit; %U64_MAX stands for "max". The root's is the capacity.
+ * @max_gp: the RCU grace period that a write of @max that gave the cgroup
+ *	a limit began, which every write of @max waits for; see ioasids.c
  * @kind_usage: IOASIDs charged to this cgroup itself, per &enum ioasids_kind,
  *	counted per CPU so that charging takes no shared atomic for it
  * @nr_sets: IOASID sets whose charges go to this cgroup itself
@@ -78,6 +80,7 @@ struct ioasids_cgroup {
 	atomic64_t held;
 	u64 peak;
 	u64 max;
+	unsigned long max_gp;
 	struct ioasids_kind_usage __percpu *kind_usage;
 	atomic_t nr_sets;
 	atomic64_t events;

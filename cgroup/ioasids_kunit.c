@@ -48,6 +48,7 @@ static struct ioasids_cgroup *node(struct kunit *test,
 					(__force void *)cg->kind_usage);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	cg->max = parent ? U64_MAX : TEST_CAPACITY;
+	cg->max_gp = get_completed_synchronize_rcu();
 	INIT_LIST_HEAD(&cg->peak_watchers);
 	cg->css.parent = parent ? &parent->css : NULL;
 	/* Refusals are logged with the cgroup's path: a node has no cgroup. */
@@ -134,11 +135,18 @@ static void racer_start(struct kunit *test, struct racer *r)
 {
 	struct task_struct *t;
 
+	unsigned int cpu;
+
 	r->started = true;
-	t = kthread_run(racer_thread, r, "ioasids_kunit");
+	t = kthread_create(racer_thread, r, "ioasids_kunit");
 	if (IS_ERR(t))
 		r->started = false;
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	/* On another CPU when there is one: it runs while the test spins. */
+	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	if (cpu < nr_cpu_ids)
+		kthread_bind(t, cpu);
+	wake_up_process(t);
 }
 
 static bool wait(struct completion *c)
@@ -527,6 +535,8 @@ static void ioasids_test_peak_under_lowered_max(struct kunit *test)
 	struct ioasids_cgroup *c = node(test, p);
 	struct racer *lower;
 
+	/* A limit, so that the charge in flight is reserved at P. */
+	p->max = 1000;
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 49), 0);
 	lower = new_racer(test, racer_set_max, p, 10);
 	kunit_activate_static_stub(test, ioasids_commit, commit_after_racer);

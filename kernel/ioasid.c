@@ -980,12 +980,15 @@ static void ioasid_spid_release(struct ioasid_data *data)
  * The whole of an allocation of one ID without a private ID
  * (ioasid_alloc()), under one hold of the namespace's lock: the ID is
  * taken BUSY, put in @set's index, charged in one step
- * (ioasids_cg_try_charge(), exact, and as cheap as misc's charge on levels
- * without a limit) and only then made LIVE, before the lock is given up:
- * no one sees it before it is complete, a refused charge never takes an ID
- * anyone sees, and finalizing has nothing left to do. Nothing here sleeps:
- * -EAGAIN, with nothing taken, when memory is needed, for the caller to go
- * the two-step way, which may.
+ * (ioasids_cg_try_charge(), exact, one add on each level without a limit)
+ * and only then made LIVE, before the lock is given up: no one sees it
+ * before it is complete, a refused charge never takes an ID anyone sees,
+ * and finalizing has nothing left to do. Nothing here sleeps: -EAGAIN,
+ * with nothing taken, when memory is needed, for the caller to go the
+ * two-step way, which may; and when no ID is free, so that the two-step
+ * way, which asks the limits first, says which refused it: a request over
+ * its limit fails with -EDQUOT and counts in ioasids.events whether or not
+ * the range is full, as through /dev/ioasid.
  */
 static int ioasid_take_live(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 			    ioasid_t floor, ioasid_t *id)
@@ -997,6 +1000,8 @@ static int ioasid_take_live(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 	/* xas_store() tries GFP_NOWAIT itself: -ENOMEM is final here. */
 	ret = ioasid_take_locked(&xas, ioasid_tag(set, IOASID_TAG_BUSY), min,
 				 &max, &floor, id);
+	if (ret == -ENOSPC)
+		ret = -EAGAIN;
 	if (!ret) {
 		ret = ioasid_index_add(set, id, 1, IOASID_GFP_LOCKED);
 		if (!ret) {
@@ -1004,20 +1009,23 @@ static int ioasid_take_live(struct ioasid_set *set, ioasid_t min, ioasid_t max,
 			if (ret)
 				ioasid_index_clear_all(set, id, 1, NULL);
 		}
-		xas_set(&xas, *id);
-		xas_load(&xas);
-		if (ret)
+		if (ret) {
+			xas_set(&xas, *id);
+			xas_load(&xas);
 			ioasid_vacate(&xas);
-		else	/* Replacing an entry never allocates. */
+		} else {
+			/* Still at the slot; replacing an entry never allocates. */
 			xas_store(&xas, ioasid_tag(set, IOASID_TAG_LIVE));
+			/* Before anyone can free it: a free's event comes after. */
+			if (trace_ioasid_alloc_enabled())
+				trace_ioasid_alloc(set->id, ioasid_cgroup_id(set),
+						   id, 1);
+		}
 	}
 	xas_unlock(&xas);
 	xas_destroy(&xas);
-	if (ret)
-		return ret == -ENOMEM ? -EAGAIN : ret;
-	if (trace_ioasid_alloc_enabled())
-		trace_ioasid_alloc(set->id, ioasid_cgroup_id(set), id, 1);
-	return 0;
+	/* A refusal by the charge is final: it was counted and logged. */
+	return ret == -ENOMEM ? -EAGAIN : ret;
 }
 
 /*
