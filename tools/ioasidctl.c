@@ -128,8 +128,10 @@ static const char cgcols_help[] =
 "  EVENTS_MAX EVENTS_CAPACITY  the keys of ioasids.events\n"
 "  LOCAL_MAX LOCAL_CAPACITY    the keys of ioasids.events.local\n"
 "  SETS KERNEL SVA FD          the keys of ioasids.stat\n"
-"Default: CGROUP,CURRENT,MAX,PEAK,REFUSED,UNIT. A value a cgroup does not\n"
-"have (the root has no ioasids.max) is \"-\", null in JSON.\n";
+"  UNLIMITED        whether ioasids.max is \"max\": yes or no\n"
+"Default: CGROUP,CURRENT,MAX,PEAK,REFUSED,UNIT, and with -J UNLIMITED after\n"
+"MAX. A value a cgroup does not have (the root has no ioasids.max) is \"-\",\n"
+"null in JSON.\n";
 
 static const char tree_help[] =
 "Usage: ioasidctl tree [-J] [-o COLUMNS] [CGROUP]\n"
@@ -138,7 +140,8 @@ static const char tree_help[] =
 "ioasids controller is enabled, one per line.\n"
 "\n"
 "  -J, --json            JSON: an array \"cgroups\", children nested in\n"
-"                        \"children\"; numbers as numbers, MAX a string\n"
+"                        \"children\"; numbers as numbers, MAX too: null\n"
+"                        for \"max\", with \"unlimited\" true\n"
 "  -o, --output COLUMNS  the columns, comma-separated\n"
 "\n";
 
@@ -166,13 +169,15 @@ static const char ps_help[] =
 "/proc/PID/fdinfo/N has an ioasid-set: line. Processes ioasidctl cannot\n"
 "read are left out, with a note.\n"
 "\n"
-"  -J, --json            JSON: an array \"processes\"\n"
+"  -J, --json            JSON: an array \"processes\"; QUOTA a number, null\n"
+"                        for \"max\", with \"unlimited\" true\n"
 "  -o, --output COLUMNS  the columns, comma-separated\n"
 "\n"
 "Columns: PID COMM FD, SET (the set's number), COUNT (IDs it holds), QUOTA\n"
 "(N or max), CGROUP (charged, as seen from ioasidctl's cgroup namespace),\n"
 "UNIT (its systemd unit), DEVICES (DEVICE=N for each device with N of the\n"
-"set's IDs bound, comma-separated). Default: all of them.\n";
+"set's IDs bound, comma-separated), UNLIMITED (whether QUOTA is max). Default:\n"
+"all but UNLIMITED, which -J adds after QUOTA.\n";
 
 static const char set_max_help[] =
 "Usage: ioasidctl set-max CGROUP N|max\n"
@@ -582,14 +587,14 @@ struct coldef {
 
 enum { CG_CGROUP, CG_PATH, CG_UNIT, CG_CURRENT, CG_MAX, CG_PEAK, CG_REFUSED,
 	CG_EV_MAX, CG_EV_CAP, CG_LOC_MAX, CG_LOC_CAP, CG_SETS, CG_KERNEL,
-	CG_SVA, CG_FD, CG_NCOLS };
+	CG_SVA, CG_FD, CG_UNLIMITED, CG_NCOLS };
 
 static const struct coldef cgcols[CG_NCOLS] = {
 	[CG_CGROUP] = { "CGROUP", SCOLS_JSON_STRING, 0 },
 	[CG_PATH] = { "PATH", SCOLS_JSON_STRING, 0 },
 	[CG_UNIT] = { "UNIT", SCOLS_JSON_STRING, 0 },
 	[CG_CURRENT] = { "CURRENT", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	[CG_MAX] = { "MAX", SCOLS_JSON_STRING, SCOLS_FL_RIGHT },
+	[CG_MAX] = { "MAX", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	[CG_PEAK] = { "PEAK", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	[CG_REFUSED] = { "REFUSED", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	[CG_EV_MAX] = { "EVENTS_MAX", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
@@ -600,13 +605,14 @@ static const struct coldef cgcols[CG_NCOLS] = {
 	[CG_KERNEL] = { "KERNEL", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	[CG_SVA] = { "SVA", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	[CG_FD] = { "FD", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+	[CG_UNLIMITED] = { "UNLIMITED", SCOLS_JSON_BOOLEAN, 0 },
 };
 
 static const int cg_default[] = { CG_CGROUP, CG_CURRENT, CG_MAX, CG_PEAK,
 	CG_REFUSED, CG_UNIT, -1 };
 
 enum { PS_PID, PS_COMM, PS_FD, PS_SET, PS_COUNT, PS_QUOTA, PS_CGROUP,
-	PS_UNIT, PS_DEVICES, PS_NCOLS };
+	PS_UNIT, PS_DEVICES, PS_UNLIMITED, PS_NCOLS };
 
 static const struct coldef pscols[PS_NCOLS] = {
 	[PS_PID] = { "PID", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
@@ -614,10 +620,11 @@ static const struct coldef pscols[PS_NCOLS] = {
 	[PS_FD] = { "FD", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	[PS_SET] = { "SET", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	[PS_COUNT] = { "COUNT", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	[PS_QUOTA] = { "QUOTA", SCOLS_JSON_STRING, SCOLS_FL_RIGHT },
+	[PS_QUOTA] = { "QUOTA", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	[PS_CGROUP] = { "CGROUP", SCOLS_JSON_STRING, 0 },
 	[PS_UNIT] = { "UNIT", SCOLS_JSON_STRING, 0 },
 	[PS_DEVICES] = { "DEVICES", SCOLS_JSON_STRING, 0 },
+	[PS_UNLIMITED] = { "UNLIMITED", SCOLS_JSON_BOOLEAN, 0 },
 };
 
 static const int ps_default[] = { PS_PID, PS_COMM, PS_FD, PS_SET, PS_COUNT,
@@ -671,6 +678,29 @@ static int parse_columns(const char *list, const struct coldef *defs, int ndefs,
 	return EXIT_OK;
 }
 
+/*
+ * With -J and the default columns (no -o, or -o +LIST), NUMCOL, a limit
+ * that JSON gives as a number or null, is followed by FLAGCOL, which says
+ * whether that null means "max": a consumer never parses "max".
+ */
+static void json_flag_after(const char *list, bool json, int *cols,
+			    int numcol, int flagcol)
+{
+	int i, n;
+
+	if (!json || (list && *list != '+'))
+		return;
+	for (n = 0; cols[n] >= 0; n++)
+		if (cols[n] == flagcol)
+			return;
+	for (i = 0; i < n && cols[i] != numcol; i++)
+		;
+	if (i == n || n >= MAXCOLS - 1)
+		return;
+	memmove(&cols[i + 2], &cols[i + 1], (n - i) * sizeof(*cols));
+	cols[i + 1] = flagcol;
+}
+
 static struct libscols_table *new_table(const char *name, bool json,
 					const struct coldef *defs, const int *cols,
 					int tree_col)
@@ -716,6 +746,28 @@ static void cell_ll(struct libscols_line *ln, int i, long long v, bool json)
 	cell(ln, i, buf, json);
 }
 
+/*
+ * A limit's cell: the number; "max" in a table and null in JSON for none,
+ * and none at all ("-", null) where there is no limit file.
+ */
+static void cell_limit(struct libscols_line *ln, int i, const char *value,
+		       bool json)
+{
+	cell(ln, i, json && value && !strcmp(value, "max") ? NULL : value, json);
+}
+
+/* Whether a limit is "max": yes or no, and none without a limit file. */
+static void cell_unlimited(struct libscols_line *ln, int i, const char *value,
+			   bool json)
+{
+	if (!value || !*value)
+		cell(ln, i, NULL, json);
+	else if (json)
+		cell(ln, i, strcmp(value, "max") ? "0" : "1", json);
+	else
+		cell(ln, i, strcmp(value, "max") ? "no" : "yes", json);
+}
+
 static void cg_cells(struct libscols_line *ln, const int *cols, const struct cg *c,
 		     bool json, bool path_as_name)
 {
@@ -736,7 +788,10 @@ static void cg_cells(struct libscols_line *ln, const int *cols, const struct cg 
 			cell_ll(ln, i, c->current, json);
 			break;
 		case CG_MAX:
-			cell(ln, i, c->max, json);
+			cell_limit(ln, i, c->max, json);
+			break;
+		case CG_UNLIMITED:
+			cell_unlimited(ln, i, c->max, json);
 			break;
 		case CG_PEAK:
 			cell_ll(ln, i, c->peak, json);
@@ -1084,6 +1139,7 @@ static int cmd_tree(int argc, char **argv)
 	ret = parse_columns(output, cgcols, CG_NCOLS, cg_default, cols);
 	if (ret)
 		return ret;
+	json_flag_after(output, json, cols, CG_MAX, CG_UNLIMITED);
 	ret = need_controller();
 	if (ret)
 		return ret;
@@ -1373,6 +1429,7 @@ static int cmd_ps(int argc, char **argv)
 	ret = parse_columns(output, pscols, PS_NCOLS, ps_default, cols);
 	if (ret)
 		return ret;
+	json_flag_after(output, json, cols, PS_QUOTA, PS_UNLIMITED);
 	proc = opendir(proc_root);
 	if (!proc) {
 		errmsg("%s: %s", proc_root, strerror(errno));
@@ -1470,7 +1527,10 @@ static int cmd_ps(int argc, char **argv)
 				cell(ln, k, recs[i].count, json);
 				break;
 			case PS_QUOTA:
-				cell(ln, k, recs[i].quota, json);
+				cell_limit(ln, k, recs[i].quota, json);
+				break;
+			case PS_UNLIMITED:
+				cell_unlimited(ln, k, recs[i].quota, json);
 				break;
 			case PS_CGROUP:
 				cell(ln, k, recs[i].cgroup, json);

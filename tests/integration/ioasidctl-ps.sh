@@ -21,10 +21,10 @@ check "ps: the holder's line" \
 	eq "$pid ioasidctl $fd $set 3 5 /ps_t.scope ps_t.scope -" \
 	bash -c "$CTL ps | awk '\$1 == $pid' | xargs"
 check "ps: nothing on stderr" eq "" bash -c "$CTL ps 2>&1 >/dev/null"
-check "ps -J: the holder" eq "ioasidctl 3 5 /ps_t.scope ps_t.scope None" bash -c \
+check "ps -J: the holder, its quota a number" eq "ioasidctl 3 5 False /ps_t.scope ps_t.scope None" bash -c \
 	"$CTL ps -J | python3 -c 'import json,sys
 for p in json.load(sys.stdin)[\"processes\"]:
-	if p[\"pid\"] == $pid: print(p[\"comm\"], p[\"count\"], p[\"quota\"], p[\"cgroup\"], p[\"unit\"], p[\"devices\"])'"
+	if p[\"pid\"] == $pid: print(p[\"comm\"], p[\"count\"], p[\"quota\"] + 0, p[\"unlimited\"], p[\"cgroup\"], p[\"unit\"], p[\"devices\"])'"
 
 # A node of the same device under another name, held by sleep on fd 7.
 mknod /tmp/ps_node c $(stat -c '%t %T' /dev/ioasid | { read -r a b; echo $((16#$a)) $((16#$b)); })

@@ -72,11 +72,15 @@ check "tree -o +UNIT,path: added to the defaults" \
 	eq "CGROUP CURRENT MAX PEAK REFUSED UNIT UNIT PATH" \
 	bash -c "$CTL tree -o +UNIT,path | head -n 1 | xargs"
 check "tree -o with an unknown column: exit 2" status 2 $CTL tree -o CURRENT,NOPE
-check "tree -J: nested JSON with numbers and a string MAX" eq \
-	'{"cgroups": [{"cgroup": "/a", "current": 2, "max": "max", "peak": 2, "refused": 0, "unit": null, "children": [{"cgroup": "b", "current": 2, "max": "3", "peak": 2, "refused": 0, "unit": null}]}]}' \
+check "tree -J: nested JSON, MAX a number, or null with UNLIMITED true for \"max\"" eq \
+	'{"cgroups": [{"cgroup": "/a", "current": 2, "max": null, "unlimited": true, "peak": 2, "refused": 0, "unit": null, "children": [{"cgroup": "b", "current": 2, "max": 3, "unlimited": false, "peak": 2, "refused": 0, "unit": null}]}]}' \
 	bash -c "$CTL tree -J /a | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))'"
-check "tree -J of the root: MAX is null" eq None \
-	bash -c "$CTL tree -J | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"cgroups\"][0][\"max\"])'"
+check "tree -J of the root: MAX null, UNLIMITED false (its limit is the capacity)" eq "None False" \
+	bash -c "$CTL tree -J | python3 -c 'import json,sys; c = json.load(sys.stdin)[\"cgroups\"][0]; print(c[\"max\"], c[\"unlimited\"])'"
+check "tree -J -o: only the columns asked for" eq '{"cgroups": [{"cgroup": "/a", "max": null}]}' \
+	bash -c "$CTL tree -J -o CGROUP,MAX /a | python3 -c 'import json,sys; c = json.load(sys.stdin); c[\"cgroups\"][0].pop(\"children\"); print(json.dumps(c))'"
+check "tree -o UNLIMITED: yes, no, - in a table" eq "- yes no" \
+	bash -c "$CTL tree -o UNLIMITED | tail -n +2 | xargs"
 check "tree of a cgroup without the controller: exit 3" status 3 $CTL tree off
 check "tree of no cgroup: exit 2" status 2 $CTL tree nosuch
 
@@ -211,7 +215,7 @@ check "ps: a /dev/ioasid file without ioasid-set: gets a note on stderr" \
 	eq "ioasidctl: 1 open /dev/ioasid file(s) without an ioasid-set: line in fdinfo (a kernel without it?) left out" \
 	bash -c "$CTL ps 2>&1 >/dev/null"
 check "ps -J" eq \
-	'{"processes": [{"pid": 77, "comm": "vmm", "fd": 3, "set": 2, "count": 1, "quota": "1", "cgroup": null, "unit": null, "devices": null}, {"pid": 4242, "comm": "qemu-system-x86", "fd": 5, "set": 17, "count": 3, "quota": "max", "cgroup": "/machine.slice/vm1.scope", "unit": "vm1.scope", "devices": "ioasid_mock0=2,0000:00:03.0=1"}, {"pid": 4242, "comm": "qemu-system-x86", "fd": 9, "set": 18, "count": 0, "quota": "4", "cgroup": "/machine.slice/vm1.scope/payload", "unit": "vm1.scope", "devices": null}]}' \
+	'{"processes": [{"pid": 77, "comm": "vmm", "fd": 3, "set": 2, "count": 1, "quota": 1, "unlimited": false, "cgroup": null, "unit": null, "devices": null}, {"pid": 4242, "comm": "qemu-system-x86", "fd": 5, "set": 17, "count": 3, "quota": null, "unlimited": true, "cgroup": "/machine.slice/vm1.scope", "unit": "vm1.scope", "devices": "ioasid_mock0=2,0000:00:03.0=1"}, {"pid": 4242, "comm": "qemu-system-x86", "fd": 9, "set": 18, "count": 0, "quota": 4, "unlimited": false, "cgroup": "/machine.slice/vm1.scope/payload", "unit": "vm1.scope", "devices": null}]}' \
 	bash -c "$CTL ps -J 2>/dev/null | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))'"
 check "ps -o PID,COUNT" eq "PID COUNT 77 1 4242 3 4242 0" bash -c "$CTL ps -o pid,count 2>/dev/null | xargs"
 check "ps with no proc: exit 3" status 3 env IOASIDCTL_PROC_ROOT=$fake/none $CTL ps
