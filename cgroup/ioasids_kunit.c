@@ -552,6 +552,69 @@ static void ioasids_test_peak_under_lowered_max(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
 }
 
+/* Stub: what the charged cgroup and its parent hold at a refusal. */
+static void refused_records_usage(struct ioasids_cgroup *cg,
+				  struct ioasids_cgroup *refuser,
+				  unsigned int n)
+{
+	s64 *seen = kunit_get_current_test()->priv;
+
+	seen[0] = usage(cg);
+	seen[1] = usage(container_of(cg->css.parent, struct ioasids_cgroup,
+				     css));
+}
+
+/*
+ * Levels without a limit of their own take nothing until a one-step charge
+ * is decided, and are then granted in one operation: R (the capacity), P
+ * max 10, C and B without limits. A charge of 100 at B refused at P leaves
+ * B and C as they were, even while it is refused (a rollback that touched
+ * them would underflow their reserved count); one of 2 is granted at every
+ * level; the two-step charge still reserves at every level.
+ */
+static void ioasids_test_unlimited_levels(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *p = node(test, r);
+	struct ioasids_cgroup *c = node(test, p);
+	struct ioasids_cgroup *b = node(test, c);
+	s64 seen[2] = { -1, -1 };
+
+	p->max = 10;
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 5), 0);
+	test->priv = seen;
+	kunit_activate_static_stub(test, ioasids_refused, refused_records_usage);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 100),
+			-EDQUOT);
+	kunit_deactivate_static_stub(test, ioasids_refused);
+	KUNIT_EXPECT_EQ(test, seen[0], 5);
+	KUNIT_EXPECT_EQ(test, seen[1], 5);
+	KUNIT_EXPECT_EQ(test, usage(b), 5);
+	KUNIT_EXPECT_EQ(test, usage(c), 5);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 2), 0);
+	KUNIT_EXPECT_EQ(test, ioasids_current(b), 7);
+	KUNIT_EXPECT_EQ(test, ioasids_current(c), 7);
+	KUNIT_EXPECT_EQ(test, ioasids_current(p), 7);
+	KUNIT_EXPECT_EQ(test, ioasids_current(r), 7);
+	KUNIT_EXPECT_EQ(test, usage(b), 7);
+	KUNIT_EXPECT_EQ(test, peak(b), 7);
+	/* Two steps: reserved at B too, shown nowhere until the commit. */
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_reserve(b, 3), 0);
+	KUNIT_EXPECT_EQ(test, usage(b), 10);
+	KUNIT_EXPECT_EQ(test, ioasids_current(b), 7);
+	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 1), -EDQUOT);
+	rcu_read_lock();
+	ioasids_commit(b, IOASIDS_FD, 3, false, 0);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, ioasids_current(b), 10);
+	KUNIT_EXPECT_EQ(test, ioasids_current(r), 10);
+	ioasids_cg_uncharge(b, IOASIDS_FD, 10);
+	KUNIT_EXPECT_EQ(test, usage(b), 0);
+	KUNIT_EXPECT_EQ(test, usage(c), 0);
+	KUNIT_EXPECT_EQ(test, usage(r), 0);
+	KUNIT_EXPECT_EQ(test, peak(c), 10);
+}
+
 /*
  * A limit written where there was none waits for the charges in flight
  * that passed that level by: P without a limit at 49, a charge of 1 at C
@@ -961,6 +1024,7 @@ static struct kunit_case ioasids_test_cases[] = {
 	KUNIT_CASE(ioasids_test_contention),
 	KUNIT_CASE(ioasids_test_refusal_rolled_back_first),
 	KUNIT_CASE(ioasids_test_reserve_then_cancel),
+	KUNIT_CASE(ioasids_test_unlimited_levels),
 	KUNIT_CASE(ioasids_test_max_write_waits_for_charges),
 	{}
 };
