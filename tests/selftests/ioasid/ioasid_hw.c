@@ -600,6 +600,14 @@ TEST_F(hw, unplug_while_bound)
 	ASSERT_EQ(0, mock_remove(n));
 	self->added = -1;
 	EXPECT_EQ(-ENODEV, mock_remove(n));
+	/* Bad input to the controls: EINVAL, and no device comes or goes. */
+	EXPECT_EQ(-EINVAL, mock_ctl("add", "0"));
+	EXPECT_EQ(-EINVAL, mock_ctl("add", "21"));
+	EXPECT_EQ(-EINVAL, mock_ctl("add", "eight"));
+	EXPECT_EQ(-EINVAL, mock_ctl("remove", "ioasid_mock_name_too_long"));
+	EXPECT_EQ(-ENODEV, mock_ctl("remove", "ioasid_mock"));
+	EXPECT_GT(0, mock_table(n, NULL, 0));
+	EXPECT_LE(0, mock_table(0, NULL, 0));
 	EXPECT_GT(0, mock_table(n, NULL, 0));
 	EXPECT_GT(0, mock_open(n));
 	EXPECT_EQ(-ENODEV, bind_id(self->fd, dev, ids[1]));
