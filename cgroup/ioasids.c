@@ -288,6 +288,12 @@ static inline u64 ioasids_limit(struct ioasids_cgroup *cg)
  */
 #define IOASIDS_SKIP_LEVELS	64
 
+/* Whether the first walk passed level @level by, as @skipped notes it. */
+static inline bool ioasids_skipped(u64 skipped, int level)
+{
+	return level < IOASIDS_SKIP_LEVELS && (skipped & BIT_ULL(level));
+}
+
 static inline bool ioasids_skip(struct ioasids_cgroup *cg, int level,
 				u64 *skipped)
 {
@@ -353,7 +359,7 @@ VISIBLE_IF_KUNIT void ioasids_commit(struct ioasids_cgroup *cg,
 	for (i = cg; i; i = parent_ioasids(i), level++) {
 		if (top_granted && !parent_ioasids(i))
 			break;
-		if (level < IOASIDS_SKIP_LEVELS && (skipped & BIT_ULL(level)))
+		if (ioasids_skipped(skipped, level))
 			word = atomic64_add_return(n, &i->held);
 		else
 			word = atomic64_add_return(n - n * IOASIDS_RESERVED_ONE,
@@ -439,8 +445,7 @@ refused:
 	/* Give the room back first: nothing else is refused for it meanwhile. */
 	ioasids_refused(cg, i, n);
 	for (j = cg, level = 0; j != i; j = parent_ioasids(j), level++)
-		if (!skipped || level >= IOASIDS_SKIP_LEVELS ||
-		    !(*skipped & BIT_ULL(level)))
+		if (!skipped || !ioasids_skipped(*skipped, level))
 			ioasids_cancel(j, n);
 	if (ret == -EDQUOT) {
 		ioasids_event(i);
