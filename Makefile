@@ -13,6 +13,7 @@ help:
 	@echo "make userspace systemd 252 and crun 1.8.1 with the ioasids patches"
 	@echo "              (userspace/), built with ccache in build/userspace"
 	@echo "make userspace-deb  Debian packages of both, in build/userspace/deb"
+	@echo "make kunit-uml  the controller's KUnit suite on UML (kunit.py)"
 	@echo "make bench    benchmarks on a non-debug kernel: ratios, plot"
 	@echo "make coverage line and function coverage of the kernel files (lcov)"
 	@echo "make install  ioasidctl (man page, bash completion), systemd units,"
@@ -59,6 +60,11 @@ userspace:
 userspace-deb:
 	@bash scripts/deps.sh userspace
 	@bash scripts/userspace.sh deb
+
+# Not part of make check (the guest runs the same cases): see README.md.
+kunit-uml: kernel
+	@r=$$(bash tests/harness/kunit-uml); echo "$$r"; \
+		case "$$r" in ok*) ;; *) exit 1 ;; esac
 
 bench: deps
 	@bash tests/bench/run
@@ -169,4 +175,4 @@ uninstall:
 clean:
 	rm -rf build/tests build/guest build/check build/install build/package
 
-.PHONY: help deps kernel selftests tools check demo run series deb userspace userspace-deb bench coverage install uninstall package clean
+.PHONY: help deps kernel selftests tools check demo run series deb userspace userspace-deb kunit-uml bench coverage install uninstall package clean
