@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,12 @@ static const char refused_by_max[] =
 	"refused by ioasids.max of cgroup %s: limit %s, %lld in use, %u asked";
 static const char no_set_key[] =
 	"%zu open %s file(s) without an ioasid-set: line in fdinfo (a kernel without it?) left out";
+static const char fdinfo_unparsed[] =
+	"%zu %s file(s) with an fdinfo value too long to show, or no memory for it, left out";
+static const char systemd_unasked[] =
+	"%s: cannot ask systemd if it owns ioasids.max (systemctl show -P IOASIDsMax %s)";
+static const char systemd_owned[] =
+	"%s: %s sets IOASIDsMax=%s, which systemd writes back at each reload";
 
 static void errmsg(const char *fmt, ...)
 {
@@ -84,7 +91,8 @@ static const char exit_text[] =
 "  1  refused by a limit: EDQUOT (the file's quota or an ioasids.max on\n"
 "     the cgroup's path) or ENOSPC (no free IDs in the namespace or range)\n"
 "  2  usage error: a bad option, value or column, a CGROUP that does not\n"
-"     exist or that leaves the cgroup tree\n"
+"     exist or that leaves the cgroup tree, set-max on a unit whose\n"
+"     IOASIDsMax= systemd owns\n"
 "  3  environment: no /dev/ioasid or no access to it (EACCES), no cgroup v2\n"
 "     mount, the ioasids controller not enabled (an ioasids.* file\n"
 "     missing), or another system error\n";
@@ -185,7 +193,14 @@ static const char set_max_help[] =
 "Write ioasids.max of CGROUP. CGROUP must resolve (symlinks and ..\n"
 "followed) to a directory inside the cgroup tree, or it is refused with\n"
 "exit status 2. When CGROUP has no ioasids.max, says how to enable the\n"
-"controller (echo +ioasids > PARENT/cgroup.subtree_control); exit status 3.\n";
+"controller (echo +ioasids > PARENT/cgroup.subtree_control); exit status 3.\n"
+"\n"
+"When CGROUP is a systemd unit's own cgroup (its name ends in .slice,\n"
+".scope or .service, and PID 1 is systemd), asks systemd first\n"
+"(systemctl show -P IOASIDsMax UNIT). A unit that sets IOASIDsMax= gets\n"
+"its value written back at each reload, so the write is refused with exit\n"
+"status 2 and the systemctl set-property command to use; if systemd cannot\n"
+"be asked, exit status 3. Nothing is written in either case.\n";
 
 static const char metrics_help[] =
 "Usage: ioasidctl metrics [--only limited,used,refused] [--textfile FILE]\n"
@@ -248,23 +263,100 @@ static int help_for(const char *text, const char *extra)
 
 /* ---- files ---- */
 
-/* Read DIR/FILE into buf (at most len - 1 bytes); -1 with errno set. */
+/*
+ * snprintf() that never truncates silently: false, with errno set to
+ * ENAMETOOLONG, when the result does not fit in len bytes.
+ */
+static bool __printf(3, 4) fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Read all of DIR/FILE into buf, NUL-terminated; -1 with errno set, EFBIG
+ * when it has more than len - 1 bytes (never a silent prefix).
+ */
 static int read_all(const char *dir, const char *file, char *buf, size_t len)
 {
-	char path[PATH_MAX];
-	ssize_t n;
+	char path[PATH_MAX], more;
+	size_t n = 0;
+	ssize_t r;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (!fmt(path, sizeof(path), "%s/%s", dir, file))
+		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
+	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail;
+		n += r;
+	}
 	buf[n] = '\0';
+	while ((r = read(fd, &more, 1)) < 0 && errno == EINTR)
+		;
+	if (r) {
+		if (r > 0)
+			errno = EFBIG;
+		goto fail;
+	}
+	close(fd);
 	return 0;
+fail:
+	r = errno;
+	close(fd);
+	errno = r;
+	return -1;
+}
+
+/* All of the file at DIRFD/PATH, however long, NUL-terminated (free it). */
+static char *read_at(int dirfd, const char *path)
+{
+	size_t n = 0, cap = 4096;
+	char *buf = malloc(cap), *bigger;
+	ssize_t r;
+	int fd;
+
+	if (!buf)
+		return NULL;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	while ((r = read(fd, buf + n, cap - 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail_close;
+		n += r;
+		if (n == cap - 1) {
+			bigger = realloc(buf, 2 * cap);
+			if (!bigger)
+				goto fail_close;
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	buf[n] = '\0';
+	return buf;
+fail_close:
+	close(fd);
+fail:
+	free(buf);
+	return NULL;
 }
 
 /* The first line of DIR/FILE, without the newline. */
@@ -308,13 +400,16 @@ static int own_cgroup(char *out, size_t len)
 	FILE *f;
 	int ret = -1;
 
-	snprintf(path, sizeof(path), "%s/self/cgroup", proc_root);
+	if (!fmt(path, sizeof(path), "%s/self/cgroup", proc_root))
+		return -1;
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "0::", 3))
 			continue;
+		if (!strchr(line, '\n') && !feof(f))
+			break;	/* longer than PATH_MAX: no prefix of it */
 		line[strcspn(line, "\n")] = '\0';
 		if ((size_t)snprintf(out, len, "%s",
 				     strcmp(line + 3, "/") ? line + 3 : "") >= len)
@@ -377,12 +472,16 @@ static int need_controller(void)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg_root);
+	if (!fmt(path, sizeof(path), "%s/ioasids.current", cg_root)) {
+		errmsg("%s: %s", cg_root, strerror(errno));
+		return EXIT_ENV;
+	}
+	fmt(path, sizeof(path), "%s/cgroup.controllers", cg_root);
 	if (access(path, F_OK)) {
 		errmsg("no cgroup v2 mount at %s (%s is missing)", cg_root, path);
 		return EXIT_ENV;
 	}
-	snprintf(path, sizeof(path), "%s/ioasids.current", cg_root);
+	fmt(path, sizeof(path), "%s/ioasids.current", cg_root);
 	if (access(path, F_OK)) {
 		errmsg("the kernel has no ioasids controller (%s is missing)", path);
 		return EXIT_ENV;
@@ -431,7 +530,10 @@ static int resolve_cgroup(const char *arg, char *abs, char *rel, size_t len)
 		cg += rl;
 	while (*cg == '/')
 		cg++;
-	snprintf(joined, sizeof(joined), "%s/%s", cg_root, cg);
+	if (!fmt(joined, sizeof(joined), "%s/%s", cg_root, cg)) {
+		errmsg("%s: %s", arg, strerror(errno));
+		return EXIT_USAGE;
+	}
 	if (lexically_leaves(cg)) {
 		errmsg("%s: leaves the cgroup tree (%s is outside %s)", arg,
 		       joined, cg_root);
@@ -453,7 +555,10 @@ static int resolve_cgroup(const char *arg, char *abs, char *rel, size_t len)
 		       arg, abs, root);
 		return EXIT_USAGE;
 	}
-	snprintf(rel, len, "%s", abs[n] ? abs + n : "/");
+	if (!fmt(rel, len, "%s", abs[n] ? abs + n : "/")) {
+		errmsg("%s: %s", arg, strerror(errno));
+		return EXIT_USAGE;
+	}
 	return EXIT_OK;
 }
 
@@ -476,14 +581,16 @@ static int not_enabled(const char *rel, const char *file)
 			p++;
 		if (!*p)
 			break;
-		snprintf(dir, sizeof(dir), "%s%s", cg_root, anc);
+		if (!fmt(dir, sizeof(dir), "%s%s", cg_root, anc))
+			break;
 		if (!has_word(dir, "cgroup.subtree_control", "ioasids")) {
 			fprintf(stderr, "  echo +ioasids > %s/cgroup.subtree_control\n", dir);
 			said = true;
 		}
 		size_t l = strlen(anc), c = strcspn(p, "/");
 
-		snprintf(anc + l, sizeof(anc) - l, "/%.*s", (int)c, p);
+		if (!fmt(anc + l, sizeof(anc) - l, "/%.*s", (int)c, p))
+			break;
 		p += c;
 	}
 	if (!said)
@@ -555,11 +662,15 @@ static void collect(struct cglist *l, const char *dir, const char *rel,
 	for (int i = 0; i < n; i++) {
 		struct stat st;
 
-		snprintf(child, sizeof(child), "%s/%s", dir, list[i]->d_name);
-		snprintf(crel, sizeof(crel), "%s/%s", strcmp(rel, "/") ? rel : "",
-			 list[i]->d_name);
-		if (list[i]->d_name[0] != '.' && !lstat(child, &st) &&
-		    S_ISDIR(st.st_mode))
+		if (list[i]->d_name[0] == '.') {
+			free(list[i]);
+			continue;
+		}
+		if (!fmt(child, sizeof(child), "%s/%s", dir, list[i]->d_name) ||
+		    !fmt(crel, sizeof(crel), "%s/%s", strcmp(rel, "/") ? rel : "",
+			 list[i]->d_name))
+			errmsg("%s/%s: path too long, left out", dir, list[i]->d_name);
+		else if (!lstat(child, &st) && S_ISDIR(st.st_mode))
 			collect(l, child, crel, list[i]->d_name, me);
 		free(list[i]);
 	}
@@ -846,7 +957,8 @@ static void explain_edquot(unsigned int count, unsigned int quota,
 	}
 	if (own_cgroup(rel, sizeof(rel)) == 0) {
 		for (;;) {
-			snprintf(dir, sizeof(dir), "%s%s", cg_root, rel);
+			if (!fmt(dir, sizeof(dir), "%s%s", cg_root, rel))
+				break;
 			if (read_file(dir, "ioasids.max", max, sizeof(max)) == 0 &&
 			    strcmp(max, "max")) {
 				cur = read_ll(dir, "ioasids.current");
@@ -1335,23 +1447,37 @@ struct fdrec {
 	int pid, fd;
 	char comm[64];
 	char set[32], count[32], quota[32];
-	char cgroup[PATH_MAX];
-	char devices[1024];
+	char *cgroup;		/* "" for none */
+	char *devices;		/* "name=n,name=n", "" for none */
 };
 
-/* Parse the fdinfo text of a file: true when it is a /dev/ioasid file. */
-static bool parse_fdinfo(char *text, struct fdrec *r)
+static void fdrec_free(struct fdrec *r)
 {
+	free(r->cgroup);
+	free(r->devices);
+}
+
+/*
+ * Parse the fdinfo text of a file into r: 1 when it is a /dev/ioasid file,
+ * 0 when it is not (no ioasid-set: line), -1 when a value does not fit or
+ * memory runs out (r's strings are freed then).
+ */
+static int parse_fdinfo(char *text, struct fdrec *r)
+{
+	size_t dlen = 0;
 	bool found = false;
-	char *line, *save, *v;
+	char *line, *save, *v, *more;
 
 	r->set[0] = '\0';
 	r->count[0] = '\0';
 	r->quota[0] = '\0';
-	r->cgroup[0] = '\0';
-	r->devices[0] = '\0';
+	r->cgroup = strdup("");
+	r->devices = strdup("");
+	if (!r->cgroup || !r->devices)
+		goto bad;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
+		bool fits = true;
 
 		if (!colon || strncmp(line, "ioasid-", 7))
 			continue;
@@ -1360,27 +1486,60 @@ static bool parse_fdinfo(char *text, struct fdrec *r)
 		while (*v == '\t' || *v == ' ')
 			v++;
 		if (!strcmp(line, "ioasid-set")) {
-			snprintf(r->set, sizeof(r->set), "%s", v);
+			fits = fmt(r->set, sizeof(r->set), "%s", v);
 			found = true;
 		} else if (!strcmp(line, "ioasid-count")) {
-			snprintf(r->count, sizeof(r->count), "%s", v);
+			fits = fmt(r->count, sizeof(r->count), "%s", v);
 		} else if (!strcmp(line, "ioasid-quota")) {
-			snprintf(r->quota, sizeof(r->quota), "%s", v);
+			fits = fmt(r->quota, sizeof(r->quota), "%s", v);
 		} else if (!strcmp(line, "ioasid-cgroup")) {
-			snprintf(r->cgroup, sizeof(r->cgroup), "%s",
-				 strcmp(v, "-") ? v : "");
+			free(r->cgroup);
+			r->cgroup = strdup(strcmp(v, "-") ? v : "");
+			fits = r->cgroup;
 		} else if (!strcmp(line, "ioasid-device")) {
 			/* "<name> <n>": name=n, comma-separated */
 			char *sp = strrchr(v, ' ');
-			size_t l = strlen(r->devices);
+			size_t vl = strlen(v);
 
 			if (sp)
 				*sp = '=';
-			snprintf(r->devices + l, sizeof(r->devices) - l, "%s%s",
-				 l ? "," : "", v);
+			more = realloc(r->devices, dlen + vl + 2);
+			fits = more;
+			if (more) {
+				r->devices = more;
+				if (dlen)
+					r->devices[dlen++] = ',';
+				memcpy(r->devices + dlen, v, vl + 1);
+				dlen += vl;
+			}
 		}
+		if (!fits)
+			goto bad;
 	}
-	return found;
+	if (found)
+		return 1;
+	fdrec_free(r);
+	return 0;
+bad:
+	fdrec_free(r);
+	return -1;
+}
+
+/*
+ * Where the file at /proc/PID/fd/FD points, into link (a path, or
+ * "socket:[n]" and the like); false when it is gone or does not fit.
+ */
+static bool fd_link(int piddir, long fd, char *link, size_t len)
+{
+	char name[32];
+	ssize_t ll;
+
+	fmt(name, sizeof(name), "fd/%ld", fd);
+	ll = readlinkat(piddir, name, link, len);
+	if (ll < 0 || (size_t)ll >= len)
+		return false;
+	link[ll] = '\0';
+	return true;
 }
 
 static int pid_cmp(const void *a, const void *b)
@@ -1400,7 +1559,7 @@ static int cmd_ps(int argc, char **argv)
 		{}
 	};
 	struct fdrec *recs = NULL, r;
-	size_t n = 0, cap = 0, unreadable = 0, no_key = 0;
+	size_t n = 0, cap = 0, unreadable = 0, no_key = 0, unparsed = 0;
 	const char *output = NULL;
 	struct libscols_table *tb;
 	int cols[MAXCOLS], c, ret;
@@ -1436,53 +1595,79 @@ static int cmd_ps(int argc, char **argv)
 		return EXIT_ENV;
 	}
 	while ((pe = readdir(proc))) {
-		char dir[PATH_MAX], path[PATH_MAX * 2], link[PATH_MAX];
+		char link[PATH_MAX], again[PATH_MAX], name[32], *text;
 		struct dirent *fe;
+		int piddir, fdsfd;
 		char *end;
 		DIR *fds;
 		long pid = strtol(pe->d_name, &end, 10);
 
 		if (*end || pid <= 0)
 			continue;
-		snprintf(dir, sizeof(dir), "%s/%ld", proc_root, pid);
-		snprintf(path, sizeof(path), "%s/fd", dir);
-		fds = opendir(path);
+		/*
+		 * Everything of the process through one directory fd: if the
+		 * PID is reused meanwhile, reads fail (ESRCH), and never
+		 * return another process's files.
+		 */
+		piddir = openat(dirfd(proc), pe->d_name,
+				O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (piddir < 0)
+			continue;
+		fdsfd = openat(piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fds = fdsfd < 0 ? NULL : fdopendir(fdsfd);
 		if (!fds) {
-			if (errno != ENOENT)
+			if (errno != ENOENT && errno != ESRCH)
 				unreadable++;
+			if (fdsfd >= 0)
+				close(fdsfd);
+			close(piddir);
 			continue;
 		}
 		while ((fe = readdir(fds))) {
-			char text[8192];
-			ssize_t ll;
 			long fd = strtol(fe->d_name, &end, 10);
+			int is_ioasid;
 
 			if (*end || fd < 0 || fe->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/fd/%ld", dir, fd);
-			ll = readlink(path, link, sizeof(link) - 1);
-			if (ll < 0)
-				continue;
-			link[ll] = '\0';
 			/*
 			 * Only files with a path: /dev/ioasid, or a node of
 			 * it anywhere else; not sockets, pipes, anon inodes.
 			 */
-			if (link[0] != '/')
+			if (!fd_link(piddir, fd, link, sizeof(link)) || link[0] != '/')
 				continue;
-			snprintf(path, sizeof(path), "fdinfo/%ld", fd);
-			if (read_all(dir, path, text, sizeof(text)))
-				continue;
+			fmt(name, sizeof(name), "fdinfo/%ld", fd);
+			text = read_at(piddir, name);
+			if (!text)
+				continue;	/* closed meanwhile */
 			memset(&r, 0, sizeof(r));
-			if (!parse_fdinfo(text, &r)) {
+			is_ioasid = parse_fdinfo(text, &r);
+			free(text);
+			/*
+			 * The fd may have been closed, and its number given to
+			 * another file, between the link and the fdinfo: a
+			 * record counts only if the fd still has that path.
+			 */
+			if (!fd_link(piddir, fd, again, sizeof(again)) || strcmp(link, again)) {
+				if (is_ioasid > 0)
+					fdrec_free(&r);
+				continue;
+			}
+			if (is_ioasid < 0) {
+				unparsed++;
+				continue;
+			}
+			if (!is_ioasid) {
 				if (!strcmp(link, DEV_IOASID))
 					no_key++;
 				continue;
 			}
 			r.pid = pid;
 			r.fd = fd;
-			if (read_file(dir, "comm", r.comm, sizeof(r.comm)))
+			text = read_at(piddir, "comm");
+			if (!text || !fmt(r.comm, sizeof(r.comm), "%.*s",
+					  (int)strcspn(text, "\n"), text))
 				r.comm[0] = '\0';
+			free(text);
 			if (n == cap) {
 				cap = cap ? 2 * cap : 32;
 				recs = realloc(recs, cap * sizeof(*recs));
@@ -1494,6 +1679,7 @@ static int cmd_ps(int argc, char **argv)
 			recs[n++] = r;
 		}
 		closedir(fds);
+		close(piddir);
 	}
 	closedir(proc);
 	if (no_key)
@@ -1501,6 +1687,8 @@ static int cmd_ps(int argc, char **argv)
 	if (unreadable)
 		errmsg("%zu process(es) whose files could not be read left out (not root?)",
 		       unreadable);
+	if (unparsed)
+		errmsg(fdinfo_unparsed, unparsed, DEV_IOASID);
 	if (n)
 		qsort(recs, n, sizeof(*recs), pid_cmp);
 
@@ -1546,11 +1734,96 @@ static int cmd_ps(int argc, char **argv)
 	}
 	scols_print_table(tb);
 	scols_unref_table(tb);
+	for (size_t i = 0; i < n; i++)
+		fdrec_free(&recs[i]);
 	free(recs);
 	return EXIT_OK;
 }
 
 /* ---- set-max ---- */
+
+/*
+ * The output of "systemctl show -P IOASIDsMax -- UNIT" in buf (its first
+ * line), or -1 when systemctl could not be run or failed. Its stderr goes
+ * to ours.
+ */
+static int systemd_limit(const char *unit, char *buf, size_t len)
+{
+	size_t n = 0;
+	int p[2], status;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (!pid) {
+		if (dup2(p[1], 1) < 0)
+			_exit(127);
+		execlp("systemctl", "systemctl", "show", "-P", "IOASIDsMax", "--",
+		       unit, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	/* All of it, so that systemctl never blocks on a full pipe. */
+	for (;;) {
+		char chunk[256];
+
+		r = read(p[0], chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if ((size_t)r > len - 1 - n)
+			r = len - 1 - n;
+		memcpy(buf + n, chunk, r);
+		n += r;
+	}
+	close(p[0]);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+/*
+ * Is REL a systemd unit's own cgroup whose limit systemd owns? A unit
+ * with IOASIDsMax= (the patched systemd) gets its value written back on
+ * each realization, daemon-reload and daemon-reexec, so a write here
+ * would last only until then: refuse it, and say what to run instead.
+ * Debian's systemd knows no IOASIDsMax (systemctl prints nothing), and a
+ * unit without one shows "infinity": there the file is ours to write.
+ * When PID 1 is systemd but cannot be asked, refuse too (EXIT_ENV).
+ */
+static int systemd_owns(const char *rel, const char *value)
+{
+	const char *base = strrchr(rel, '/');
+	char unit[NAME_MAX + 1], comm[64], limit[64];
+
+	base = base ? base + 1 : rel;
+	if (!unit_of(base, unit, sizeof(unit)) || strcmp(unit, base))
+		return EXIT_OK;
+	if (read_file(proc_root, "1/comm", comm, sizeof(comm)) || strcmp(comm, "systemd"))
+		return EXIT_OK;
+	if (systemd_limit(unit, limit, sizeof(limit))) {
+		errmsg(systemd_unasked, rel, unit);
+		errmsg("nothing written");
+		return EXIT_ENV;
+	}
+	if (!limit[0] || !strcmp(limit, "infinity"))
+		return EXIT_OK;
+	errmsg(systemd_owned, rel, unit, limit);
+	errmsg("nothing written; use: systemctl set-property %s IOASIDsMax=%s", unit,
+	       strcmp(value, "max") ? value : "infinity");
+	return EXIT_USAGE;
+}
 
 static int cmd_set_max(int argc, char **argv)
 {
@@ -1585,6 +1858,9 @@ static int cmd_set_max(int argc, char **argv)
 		errmsg("%s: the root cgroup has no ioasids.max", argv[optind]);
 		return EXIT_USAGE;
 	}
+	ret = systemd_owns(rel, argv[optind + 1]);
+	if (ret)
+		return ret;
 	/* The resolved directory, no symlink on the way to the file. */
 	dfd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0) {

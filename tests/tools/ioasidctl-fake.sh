@@ -178,6 +178,51 @@ check "set-max on the root: exit 2" status 2 $CTL set-max / 3
 check "set-max with a bad value: exit 2, nothing written" eq "exit 2, 3" \
 	bash -c "$CTL set-max a/b -3 2>/dev/null; echo \"exit \$?, \$(cat $fake/cg/a/b/ioasids.max)\""
 
+# set-max on a systemd unit's own cgroup asks systemd (a stub systemctl
+# that logs its arguments and prints $fake/limit) whether the unit sets
+# IOASIDsMax=; only then is the write refused, with the command to use.
+fakecg /vm.slice 0 5 0
+fakecg /vm.slice/inner 0 5 0
+mkdir -p "$fake/bin" "$fake/proc/1"
+printf '#!/bin/sh\necho "$*" >> %s/systemctl.log\n[ -e %s/limit ] || exit 1\ncat %s/limit\n' \
+	"$fake" "$fake" "$fake" > "$fake/bin/systemctl"
+chmod +x "$fake/bin/systemctl"
+# setmax COMM LIMIT CGROUP VALUE: set-max with PID 1 named COMM and the
+# unit's IOASIDsMax LIMIT (what the stub prints; - makes it fail); prints
+# the exit status, the file after it, and what systemctl was asked.
+setmax() {
+	local rc
+	rm -f "$fake/systemctl.log" "$fake/limit"
+	[ "$2" = - ] || printf '%s\n' "$2" > "$fake/limit"
+	echo "$1" > "$fake/proc/1/comm"
+	PATH=$fake/bin:$PATH $CTL set-max "$3" "$4" 2> "$fake/err"
+	rc=$?
+	echo "exit $rc, $(cat "$fake/cg/$3/ioasids.max"), $(cat "$fake/systemctl.log" 2>/dev/null || echo no call)"
+}
+check "set-max on a unit with IOASIDsMax=: exit 2, nothing written" \
+	eq "exit 2, 5, show -P IOASIDsMax -- vm.slice" setmax systemd 4 vm.slice 3
+check "set-max on a unit with IOASIDsMax=: the command to use" \
+	eq "ioasidctl: /vm.slice: vm.slice sets IOASIDsMax=4, which systemd writes back at each reload
+ioasidctl: nothing written; use: systemctl set-property vm.slice IOASIDsMax=3" \
+	cat "$fake/err"
+check "set-max max on such a unit: exit 2" \
+	eq "exit 2, 5, show -P IOASIDsMax -- vm.slice" setmax systemd 4 vm.slice max
+check "set-max max on such a unit: IOASIDsMax=infinity to use" \
+	says "use: systemctl set-property vm.slice IOASIDsMax=infinity$" cat "$fake/err"
+check "set-max on a unit without IOASIDsMax= (infinity) writes" \
+	eq "exit 0, 3, show -P IOASIDsMax -- vm.slice" setmax systemd infinity vm.slice 3
+check "set-max where systemd knows no IOASIDsMax (Debian's) writes" \
+	eq "exit 0, 2, show -P IOASIDsMax -- vm.slice" setmax systemd '' vm.slice 2
+check "set-max when systemd cannot be asked: exit 3, nothing written" \
+	eq "exit 3, 2, show -P IOASIDsMax -- vm.slice" setmax systemd - vm.slice 7
+check "set-max when systemd cannot be asked: says so" \
+	says "cannot ask systemd if it owns ioasids.max" cat "$fake/err"
+check "set-max below a unit's own cgroup writes without asking" \
+	eq "exit 0, 4, no call" setmax systemd 4 vm.slice/inner 4
+check "set-max when PID 1 is not systemd writes without asking" \
+	eq "exit 0, 6, no call" setmax init 4 vm.slice 6
+rm -rf "${fake:?}/proc/1" "${fake:?}/cg/vm.slice"
+
 # ps on a fabricated /proc: fdinfo as the kernel prints it.
 fakefd() {	# fakefd PID FD LINK [FDINFO-LINE...]
 	local d=$fake/proc/$1
@@ -219,6 +264,40 @@ check "ps -J" eq \
 	bash -c "$CTL ps -J 2>/dev/null | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))'"
 check "ps -o PID,COUNT" eq "PID COUNT 77 1 4242 3 4242 0" bash -c "$CTL ps -o pid,count 2>/dev/null | xargs"
 check "ps with no proc: exit 3" status 3 env IOASIDCTL_PROC_ROOT=$fake/none $CTL ps
+
+# No fixed buffer cuts what ps shows: 600 devices (an fdinfo of about
+# 13 KiB) and a cgroup path of 5020 bytes, past PATH_MAX.
+longcg=$(printf '/%0250d' $(seq 20))
+mapfile -t devs < <(for i in $(seq 600); do printf 'ioasid-device:\tdev%03d 1\n' "$i"; done)
+fakefd 5000 3 /dev/ioasid $'ioasid-set:\t40' $'ioasid-count:\t600' $'ioasid-quota:\tmax' \
+	"ioasid-cgroup:	$longcg" "${devs[@]}"
+check "ps: a long fdinfo, whole: 600 devices, a 5020-byte cgroup" eq "600 5020 dev600=1" \
+	bash -c "$CTL ps -J 2>/dev/null | python3 -c '
+import json, sys
+p = [r for r in json.load(sys.stdin)[\"processes\"] if r[\"pid\"] == 5000][0]
+d = p[\"devices\"].split(\",\")
+print(len(d), len(p[\"cgroup\"]), d[-1])'"
+rm -rf "${fake:?}/proc/5000"
+# A value that does not fit is not shown cut: the file is left out, said.
+fakefd 5001 3 /dev/ioasid $'ioasid-set:\t41' "ioasid-count:	$(printf '%040d' 9)"
+check "ps: an fdinfo value too long: left out, not cut" eq "77 4242 4242" \
+	bash -c "$CTL ps -o pid 2>/dev/null | tail -n +2 | xargs"
+check "ps: an fdinfo value too long: said" \
+	says "^ioasidctl: 1 /dev/ioasid file\(s\) with an fdinfo value too long" $CTL ps
+rm -rf "${fake:?}/proc/5001"
+# The fd is closed and its number reused while ps reads its fdinfo: a
+# FIFO's writer moves the link before it writes. The record is left out.
+mkdir -p "$fake/proc/5002/fd" "$fake/proc/5002/fdinfo"
+ln -s /dev/ioasid "$fake/proc/5002/fd/4"
+mkfifo "$fake/proc/5002/fdinfo/4"
+( { ln -sfn /dev/null "$fake/proc/5002/fd/4"; printf 'ioasid-set:\t42\n'; } \
+	> "$fake/proc/5002/fdinfo/4" ) &
+writer=$!
+check "ps: a file whose fd changed while its fdinfo was read is left out" \
+	eq "77 4242 4242" bash -c "$CTL ps -o pid 2>/dev/null | tail -n +2 | xargs"
+kill $writer 2>/dev/null
+wait $writer 2>/dev/null
+rm -rf "${fake:?}/proc/5002"
 
 # The bash completion, as bash calls it.
 complete_() {	# complete_ WORD...: what completing the last WORD offers

@@ -73,6 +73,12 @@ check lower-persistent systemctl set-property vms-vm1.slice IOASIDsMax=3
 check lowered-limit eq 3 cat $SL/ioasids.max
 check lowered-1-more-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.slice ioasidctl alloc
 check persistent-dropin grep -qx IOASIDsMax=3 /etc/systemd/system.control/vms-vm1.slice.d/50-IOASIDsMax.conf
+# ioasidctl set-max on it would last only until systemd's next reload:
+# refused, nothing written, and the message names set-property.
+check ctl-set-max-refused status 2 ioasidctl set-max vms.slice/vms-vm1.slice 5
+check ctl-set-max-says-how says "use: systemctl set-property vms-vm1.slice IOASIDsMax=5" \
+	ioasidctl set-max vms.slice/vms-vm1.slice 5
+check ctl-set-max-unchanged eq 3 cat $SL/ioasids.max
 check vm1-still-holds eq 3 cat $SL/ioasids.current
 
 # The limit survives daemon-reload and a restart of the VM's unit.
@@ -90,6 +96,10 @@ check vm1-restart-4-refused refused /vms.slice/vms-vm1.slice in_scope vms-vm1.sl
 check infinity systemctl set-property --runtime vms-vm1.slice IOASIDsMax=infinity
 check infinity-limit eq max cat $SL/ioasids.max
 check infinity-show eq infinity systemctl show -P IOASIDsMax vms-vm1.slice
+# No longer systemd's: ioasidctl set-max writes it.
+check ctl-set-max-after-infinity ioasidctl set-max vms.slice/vms-vm1.slice 2
+check ctl-set-max-written eq 2 cat $SL/ioasids.max
+check ctl-set-max-back ioasidctl set-max vms.slice/vms-vm1.slice max
 
 # A percentage of ioasids.capacity.
 cap=$(cat $CG/ioasids.capacity)

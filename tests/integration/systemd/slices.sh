@@ -48,6 +48,12 @@ check user-uid-513-refused refused '/user\.slice/user-65534\.slice' \
 	in_unit user-65534.slice ioasidctl alloc --count 513
 check user-uid-refusal-counted \
 	eq "max 1" grep "^max " $CG/user.slice/user-65534.slice/ioasids.events
+# Debian's systemd knows no IOASIDsMax=, so ioasidctl set-max on a unit's
+# own cgroup writes it (with the patched systemd, tests/userspace/systemd.sh).
+check debian-systemd-no-ioasidsmax eq "" systemctl show -P IOASIDsMax user-65534.slice
+check ctl-set-max-unit ioasidctl set-max user.slice/user-65534.slice 500
+check ctl-set-max-unit-written eq 500 cat $CG/user.slice/user-65534.slice/ioasids.max
+check ctl-set-max-unit-back ioasidctl set-max user.slice/user-65534.slice 512
 
 # VM 1: its limit from /etc/ioasids/machine-vm1.slice.conf.
 mkdir -p /etc/ioasids
