@@ -17,6 +17,9 @@
  *   ioasid_bench_user threads T N  alloc1 on the one fd (one set) in each
  *                                  of T threads at once, thread i on CPU i:
  *                                  the mean of their ns per op
+ *   ioasid_bench_user kern "TEST ARGS"  write TEST ARGS to the bench
+ *                                  module's run file and read back, on the
+ *                                  same open file, its ns per op
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -227,6 +230,28 @@ static double threads(int t, long n)
 	return sum / t;
 }
 
+/*
+ * One run of the bench module, on one open file (each reads back its own
+ * result): "ida 200000 1" waits at the module's barrier, then times.
+ */
+static double kern(const char *cmd)
+{
+	int f = open("/sys/kernel/debug/ioasid_bench/run", O_RDWR | O_CLOEXEC);
+	char buf[32];
+	ssize_t n;
+
+	if (f < 0)
+		die("ioasid_bench/run");
+	if (write(f, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		die(cmd);
+	n = pread(f, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		die("reading ioasid_bench/run");
+	buf[n] = '\0';
+	close(f);
+	return atof(buf);
+}
+
 int main(int argc, char **argv)
 {
 	struct ioasid_info info = { .size = sizeof(info) };
@@ -234,6 +259,10 @@ int main(int argc, char **argv)
 	const char *what = argc > 1 ? argv[1] : "";
 	char buf[64];
 
+	if (!strcmp(what, "kern") && argc == 3) {
+		printf("RESULT kern %.1f\n", kern(argv[2]));
+		return 0;
+	}
 	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		die("/dev/ioasid");

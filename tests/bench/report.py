@@ -16,7 +16,9 @@ import subprocess
 import sys
 
 # name, what it compares, numerator, denominator, target (<=) or None,
-# and how many denominators (alloc+free is two system calls)
+# and how many denominators (alloc+free is two system calls); a numerator
+# or denominator that is a pair (A, B) is the ratio of A to B in the
+# same repetition.
 RATIOS = [
     ('charge_depth1', '/dev/ioasid alloc+free, charged at depth 1 vs not',
      'alloc1_on_d1', 'alloc1_off', None),
@@ -50,6 +52,24 @@ RATIOS = [
      'vs 10 (in kernel)', 'mm_lookup_100000', 'mm_lookup_10', 1.2),
     ('one_set_two_threads', 'per op: two threads on one fd on two vCPUs '
      'vs one alone', 'one_set_two', 'one_set_one', None),
+    ('two_sets_one_cgroup', 'per op: two processes (two sets) in one '
+     'cgroup on two vCPUs vs one alone', 'conc_two_sets', 'conc_one', None),
+    # Contention in the kernel, beside what IDA does under the same two
+    # vCPUs: (ours two at once / ours alone) / (IDA's two / IDA's alone).
+    ('ida_two_vcpus', 'per op: IDA alloc+free on two vCPUs at once vs '
+     'alone (in kernel)', 'k_ida_two', 'k_ida_one', None),
+    ('two_cgroups_vs_ida', 'contention: core alloc+free in two cgroups at '
+     'once vs alone, over IDA\'s same ratio (in kernel)',
+     ('k_ioasid_two_cgroups', 'k_ioasid_one'), ('k_ida_two', 'k_ida_one'),
+     1.2),
+    ('two_sets_one_cgroup_vs_ida', 'contention: two sets of one cgroup at '
+     'once vs alone, over IDA\'s (in kernel)',
+     ('k_ioasid_two_sets', 'k_ioasid_one'), ('k_ida_two', 'k_ida_one'),
+     None),
+    ('one_set_two_threads_vs_ida', 'contention: one set from two vCPUs at '
+     'once vs alone, over IDA\'s (in kernel)',
+     ('k_ioasid_shared_two', 'k_ioasid_shared_one'),
+     ('k_ida_two', 'k_ida_one'), 1.2),
 ]
 
 # The table's figures, in the README's numbering: memory (not a ratio) is
@@ -75,6 +95,14 @@ def parse(path):
     return runs
 
 
+def value(run, what):
+    """A measurement of one repetition, or a ratio of two; None if absent."""
+    if isinstance(what, tuple):
+        a, b = run.get(what[0]), run.get(what[1])
+        return a / b if a and b else None
+    return run.get(what)
+
+
 def main(argv):
     log, out = argv[1], argv[2]
     runs = parse(log)
@@ -84,8 +112,8 @@ def main(argv):
     rows = []
     for key, what, num, den, target, *times in RATIOS:
         k = times[0] if times else 1
-        vals = [r[num] / (k * r[den]) for r in runs.values()
-                if r.get(num) and r.get(den)]
+        vals = [value(r, num) / (k * value(r, den)) for r in runs.values()
+                if value(r, num) and value(r, den)]
         if not vals:
             rows.append(dict(key=key, what=what, n=0, target=target))
             continue
@@ -103,17 +131,18 @@ def main(argv):
     raw = {k: statistics.median([r[k] for r in runs.values() if k in r])
            for k in sorted({k for r in runs.values() for k in r})}
 
-    print(f'{"figure":<19} {"median":>8} {"range":>15} {"target":>7}  '
+    w = max(len(r['key']) for r in rows)
+    print(f'{"figure":<{w}} {"median":>8} {"range":>15} {"target":>7}  '
           f'{"":4} what')
     for r in rows:
         if not r['n']:
-            print(f'{r["key"]:<19} {"-":>8} {"":>15} {"":>7}  {"":4} '
+            print(f'{r["key"]:<{w}} {"-":>8} {"":>15} {"":>7}  {"":4} '
                   f'{r["what"]} (not measured)')
             continue
         rng = f'{r["min"]:.2f}-{r["max"]:.2f}'
         tgt = f'<={r["target"]:g}' if r['target'] is not None else ''
         met = {True: 'met', False: 'MISS', None: ''}[r['met']]
-        print(f'{r["key"]:<19} {r["median"]:>8.2f} {rng:>15} {tgt:>7}  '
+        print(f'{r["key"]:<{w}} {r["median"]:>8.2f} {rng:>15} {tgt:>7}  '
               f'{met:4} {r["what"]}')
     print(f'({len(runs)} repetitions; ratios of figures measured side by '
           'side in each; medians of the raw ns/op in results.json)')

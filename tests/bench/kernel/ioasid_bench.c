@@ -18,11 +18,21 @@
  *   xa      xa_alloc() + xa_erase() on an allocating xarray, the same range
  *   fill    allocate <iterations> IDs and keep them (for scaling); "fill 0"
  *           gives them back
+ *   ioasid_shared  ioasid_alloc() + ioasid_free() in one set that every
+ *           writer of this test shares (made by the first)
  *   mm_lookup <others> <iterations>
  *           ioasid_set_find_mm() + ioasid_set_put() of one mm's set with
  *           <others> other mm sets in the core, each made by
  *           ioasid_mm_alloc() with a fake mm (a kmalloc'ed cookie); only
  *           the lookups are timed, and each must return the right set
+ *   barrier <n>  the next <n> writers of "<test> <iterations> 1" (ioasid,
+ *           ioasid_shared, ida, ida_misc) wait for each other and start
+ *           together, each on its own open file
+ *
+ * Each open file reads back the result of its own last write. ioasid,
+ * ioasid_shared, ida and ida_misc run without the module's lock, so that
+ * two writers on two vCPUs contend as two callers of them would; the
+ * others hold it.
  */
 #include <linux/debugfs.h>
 #include <linux/idr.h>
@@ -35,14 +45,20 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 
 #include "ioasid_internal.h"
 
 static DEFINE_MUTEX(bench_lock);
 static DEFINE_IDA(bench_ida);
 static DEFINE_XARRAY_ALLOC(bench_xa);
-static u64 bench_result;
-static struct ioasid_set *fill_set;
+static int bench_cookie;	/* a non-NULL pointer to store */
+static struct ioasid_set *fill_set, *shared_set;
+static int shared_token;
+
+/* The start barrier of concurrent runs. */
+static atomic_t barrier_arrived, barrier_want;
+static DECLARE_WAIT_QUEUE_HEAD(barrier_wq);
 
 /* A test that times only part of its work stores the ns here, or 0. */
 static u64 bench_timed_ns;
@@ -78,10 +94,11 @@ static int bench_misc(unsigned long n)
 static int bench_ioasid(unsigned long n)
 {
 	struct ioasid_set *set;
+	int token;		/* one set per writer, as one per open file */
 	ioasid_t id;
 	int ret = 0;
 
-	set = ioasid_set_alloc(IOASID_SET_TYPE_FD, &bench_result, 0);
+	set = ioasid_set_alloc(IOASID_SET_TYPE_FD, &token, 0);
 	if (IS_ERR(set))
 		return PTR_ERR(set);
 	while (n-- && !ret) {
@@ -90,6 +107,29 @@ static int bench_ioasid(unsigned long n)
 			ret = ioasid_free(set, id);
 	}
 	ioasid_set_free(set);
+	return ret;
+}
+
+/* ioasid_alloc() + ioasid_free() in the one set all its writers share. */
+static int bench_ioasid_shared(unsigned long n)
+{
+	ioasid_t id;
+	int ret = 0;
+
+	mutex_lock(&bench_lock);
+	if (!shared_set) {
+		shared_set = ioasid_set_alloc(IOASID_SET_TYPE_FD, &shared_token, 0);
+		if (IS_ERR(shared_set)) {
+			ret = PTR_ERR(shared_set);
+			shared_set = NULL;
+		}
+	}
+	mutex_unlock(&bench_lock);
+	while (n-- && !ret) {
+		ret = ioasid_alloc(shared_set, 0, ~0U, IOMMU_PASID_INVALID, &id);
+		if (!ret)
+			ret = ioasid_free(shared_set, id);
+	}
 	return ret;
 }
 
@@ -136,7 +176,7 @@ static int bench_xa_run(unsigned long n)
 	int ret;
 
 	while (n--) {
-		ret = xa_alloc(&bench_xa, &id, &bench_result,
+		ret = xa_alloc(&bench_xa, &id, &bench_cookie,
 			       XA_LIMIT(1, ioasid_max_pasids() - 1),
 			       GFP_KERNEL_ACCOUNT);
 		if (ret)
@@ -279,9 +319,50 @@ out:
 	return ret;
 }
 
+/* Wait until every writer the last "barrier <n>" asked for is here. */
+static int bench_barrier_wait(void)
+{
+	if (atomic_inc_return(&barrier_arrived) >= atomic_read(&barrier_want)) {
+		wake_up_all(&barrier_wq);
+		return 0;
+	}
+	return wait_event_interruptible(barrier_wq, atomic_read(&barrier_arrived) >=
+					atomic_read(&barrier_want));
+}
+
+/* The tests that run without bench_lock, side by side: 0 if not one. */
+static int bench_concurrent(const char *name, unsigned long n, unsigned long sync,
+			    u64 *ns)
+{
+	int (*test)(unsigned long n);
+	u64 start;
+	int ret;
+
+	if (!strcmp(name, "ioasid"))
+		test = bench_ioasid;
+	else if (!strcmp(name, "ioasid_shared"))
+		test = bench_ioasid_shared;
+	else if (!strcmp(name, "ida"))
+		test = bench_ida_run;
+	else if (!strcmp(name, "ida_misc"))
+		test = bench_ida_misc_run;
+	else
+		return -ENOENT;
+	if (sync) {
+		ret = bench_barrier_wait();
+		if (ret)
+			return ret;
+	}
+	start = ktime_get_ns();
+	ret = test(n);
+	*ns = n ? (ktime_get_ns() - start) / n : 0;
+	return ret;
+}
+
 static ssize_t bench_write(struct file *file, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
 {
+	u64 *result = file->private_data;
 	char buf[48], name[16];
 	unsigned long n, n2 = 0;
 	u64 start;
@@ -295,6 +376,10 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 	if (sscanf(buf, "%15s %lu %lu", name, &n, &n2) < 2)
 		return -EINVAL;
 
+	ret = bench_concurrent(name, n, n2, result);
+	if (ret != -ENOENT)
+		return ret ? ret : len;
+
 	mutex_lock(&bench_lock);
 	bench_timed_ns = 0;
 	start = ktime_get_ns();
@@ -302,38 +387,53 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 		ret = bench_charge(n);
 	else if (!strcmp(name, "misc"))
 		ret = bench_misc(n);
-	else if (!strcmp(name, "ioasid"))
-		ret = bench_ioasid(n);
-	else if (!strcmp(name, "ida"))
-		ret = bench_ida_run(n);
-	else if (!strcmp(name, "ida_misc"))
-		ret = bench_ida_misc_run(n);
 	else if (!strcmp(name, "xa"))
 		ret = bench_xa_run(n);
 	else if (!strcmp(name, "fill"))
 		ret = bench_fill(n);
 	else if (!strcmp(name, "mm_lookup"))
 		ret = bench_mm_lookup(n, n2);
+	else if (!strcmp(name, "barrier"))
+		ret = n ? 0 : -EINVAL;
 	else
 		ret = -EINVAL;
+	if (!ret && !strcmp(name, "barrier")) {
+		atomic_set(&barrier_arrived, 0);
+		atomic_set(&barrier_want, n);
+	}
 	if (bench_timed_ns)	/* "<test> <others> <iterations>" */
-		bench_result = n2 ? bench_timed_ns / n2 : 0;
+		*result = n2 ? bench_timed_ns / n2 : 0;
 	else
-		bench_result = n ? (ktime_get_ns() - start) / n : 0;
+		*result = n ? (ktime_get_ns() - start) / n : 0;
 	mutex_unlock(&bench_lock);
 	return ret ? ret : len;
+}
+
+static int bench_open(struct inode *inode, struct file *file)
+{
+	file->private_data = kzalloc(sizeof(u64), GFP_KERNEL);
+	return file->private_data ? 0 : -ENOMEM;
+}
+
+static int bench_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
 }
 
 static ssize_t bench_read(struct file *file, char __user *ubuf, size_t len,
 			  loff_t *ppos)
 {
+	u64 *result = file->private_data;
 	char buf[32];
-	int n = scnprintf(buf, sizeof(buf), "%llu\n", READ_ONCE(bench_result));
+	int n = scnprintf(buf, sizeof(buf), "%llu\n", READ_ONCE(*result));
 
 	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
 }
 
 static const struct file_operations bench_fops = {
+	.open = bench_open,
+	.release = bench_release,
 	.write = bench_write,
 	.read = bench_read,
 };
