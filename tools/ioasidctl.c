@@ -13,9 +13,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,7 +70,7 @@ static const char no_set_key[] =
 static const char fdinfo_unparsed[] =
 	"%zu %s file(s) with an fdinfo value too long to show, or no memory for it, left out";
 static const char systemd_unasked[] =
-	"%s: cannot ask systemd if it owns ioasids.max (systemctl show -P IOASIDsMax %s)";
+	"%s: cannot ask systemd if it owns ioasids.max (systemctl %sshow %s)";
 static const char systemd_owned[] =
 	"%s: %s sets IOASIDsMax=%s, which systemd writes back at each reload";
 
@@ -196,8 +198,9 @@ static const char set_max_help[] =
 "controller (echo +ioasids > PARENT/cgroup.subtree_control); exit status 3.\n"
 "\n"
 "When CGROUP is a systemd unit's own cgroup (its name ends in .slice,\n"
-".scope or .service, and PID 1 is systemd), asks systemd first\n"
-"(systemctl show -P IOASIDsMax UNIT). A unit that sets IOASIDsMax= gets\n"
+".scope or .service, PID 1 is systemd, and the unit's ControlGroup is\n"
+"CGROUP), asks its manager (PID 1, or the user's below user@UID.service)\n"
+"for the unit's IOASIDsMax=. A unit that sets IOASIDsMax= gets\n"
 "its value written back at each reload, so the write is refused with exit\n"
 "status 2 and the systemctl set-property command to use; if systemd cannot\n"
 "be asked, exit status 3. Nothing is written in either case.\n";
@@ -472,15 +475,15 @@ static int need_controller(void)
 {
 	char path[PATH_MAX];
 
-	if (!fmt(path, sizeof(path), "%s/ioasids.current", cg_root)) {
+	if (!fmt(path, sizeof(path), "%s/cgroup.controllers", cg_root)) {
 		errmsg("%s: %s", cg_root, strerror(errno));
 		return EXIT_ENV;
 	}
-	fmt(path, sizeof(path), "%s/cgroup.controllers", cg_root);
 	if (access(path, F_OK)) {
 		errmsg("no cgroup v2 mount at %s (%s is missing)", cg_root, path);
 		return EXIT_ENV;
 	}
+	/* Shorter than the one above: it fits. */
 	fmt(path, sizeof(path), "%s/ioasids.current", cg_root);
 	if (access(path, F_OK)) {
 		errmsg("the kernel has no ioasids controller (%s is missing)", path);
@@ -1743,54 +1746,132 @@ static int cmd_ps(int argc, char **argv)
 /* ---- set-max ---- */
 
 /*
- * The output of "systemctl show -P IOASIDsMax -- UNIT" in buf (its first
- * line), or -1 when systemctl could not be run or failed. Its stderr goes
- * to ours.
+ * "systemctl show" of UNIT's LoadState, ControlGroup and IOASIDsMax, all
+ * of its output (malloc'ed, NUL-terminated) in *out; -1 when systemctl
+ * could not be run or failed. With @uid >= 0, the user manager of @uid is
+ * asked, by systemctl --user run as that user (its private socket in
+ * /run/user/UID, no session bus needed). Its stderr goes to ours.
  */
-static int systemd_limit(const char *unit, char *buf, size_t len)
+static int systemd_show(const char *unit, long uid, char **out)
 {
-	size_t n = 0;
-	int p[2], status;
+	size_t n = 0, cap = 256;
+	char *buf = malloc(cap), *bigger;
+	int p[2], status, ret = -1;
 	ssize_t r;
 	pid_t pid;
 
-	if (pipe2(p, O_CLOEXEC))
+	if (!buf)
 		return -1;
+	if (pipe2(p, O_CLOEXEC)) {
+		free(buf);
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
+		free(buf);
 		return -1;
 	}
 	if (!pid) {
+		char rt[64];
+
 		if (dup2(p[1], 1) < 0)
 			_exit(127);
-		execlp("systemctl", "systemctl", "show", "-P", "IOASIDsMax", "--",
-		       unit, (char *)NULL);
+		if (uid < 0) {
+			execlp("systemctl", "systemctl", "show", "-p", "LoadState",
+			       "-p", "ControlGroup", "-p", "IOASIDsMax", "--", unit,
+			       (char *)NULL);
+			_exit(127);
+		}
+		if (!fmt(rt, sizeof(rt), "/run/user/%ld", uid) ||
+		    setenv("XDG_RUNTIME_DIR", rt, 1) ||
+		    unsetenv("DBUS_SESSION_BUS_ADDRESS"))
+			_exit(127);
+		if (getuid() != (uid_t)uid &&
+		    (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+		     setresuid(uid, uid, uid)))
+			_exit(127);
+		execlp("systemctl", "systemctl", "--user", "show", "-p", "LoadState",
+		       "-p", "ControlGroup", "-p", "IOASIDsMax", "--", unit,
+		       (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
-	/* All of it, so that systemctl never blocks on a full pipe. */
+	/* All of it: systemctl never blocks on a full pipe, nothing is cut. */
 	for (;;) {
-		char chunk[256];
-
-		r = read(p[0], chunk, sizeof(chunk));
+		r = read(p[0], buf + n, cap - 1 - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		if ((size_t)r > len - 1 - n)
-			r = len - 1 - n;
-		memcpy(buf + n, chunk, r);
 		n += r;
+		if (n == cap - 1) {
+			bigger = realloc(buf, 2 * cap);
+			if (!bigger)
+				break;
+			buf = bigger;
+			cap *= 2;
+		}
 	}
 	close(p[0]);
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+			goto out;
+	if (r == 0 && WIFEXITED(status) && !WEXITSTATUS(status))
+		ret = 0;
+out:
+	if (ret)
+		free(buf);
+	else
+		*out = buf;
+	return ret;
+}
+
+/*
+ * The value of KEY in systemctl show's "KEY=value" lines, into buf; "" when
+ * there is none, false when it does not fit.
+ */
+static bool show_value(const char *text, const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+
+	buf[0] = '\0';
+	for (const char *line = text; *line; ) {
+		size_t l = strcspn(line, "\n");
+
+		if (l > klen && !strncmp(line, key, klen) && line[klen] == '=')
+			return fmt(buf, len, "%.*s", (int)(l - klen - 1), line + klen + 1);
+		line += l;
+		if (*line)
+			line++;
+	}
+	return true;
+}
+
+/*
+ * The user whose service manager owns cgroup REL: the UID of a
+ * user@UID.service above REL (that unit itself is PID 1's), or -1.
+ */
+static long user_manager(const char *rel)
+{
+	const char *p = rel, *end;
+	long uid = -1;
+
+	while (*p) {
+		unsigned int u;
+		char tail;
+
+		while (*p == '/')
+			p++;
+		end = p + strcspn(p, "/");
+		if (*end && sscanf(p, "user@%u.servic%c", &u, &tail) == 2 && tail == 'e' &&
+		    end - p == (ptrdiff_t)snprintf(NULL, 0, "user@%u.service", u))
+			uid = u;
+		p = end;
+	}
+	return uid;
 }
 
 /*
@@ -1798,30 +1879,53 @@ static int systemd_limit(const char *unit, char *buf, size_t len)
  * with IOASIDsMax= (the patched systemd) gets its value written back on
  * each realization, daemon-reload and daemon-reexec, so a write here
  * would last only until then: refuse it, and say what to run instead.
- * Debian's systemd knows no IOASIDsMax (systemctl prints nothing), and a
- * unit without one shows "infinity": there the file is ours to write.
- * When PID 1 is systemd but cannot be asked, refuse too (EXIT_ENV).
+ * The manager asked is PID 1, or the user's for a cgroup below
+ * user@UID.service (delegated to it). The cgroup is the unit's own only
+ * if the manager says so: the unit is loaded and its ControlGroup is REL
+ * (systemd prefixes some names with "_"). Debian's systemd knows no
+ * IOASIDsMax (it prints nothing of it), and a unit without one shows
+ * "infinity": there the file is ours to write. When PID 1 is systemd but
+ * the manager cannot be asked, refuse too (EXIT_ENV).
  */
 static int systemd_owns(const char *rel, const char *value)
 {
+	char unit[NAME_MAX + 1], comm[64], load[32], cg[PATH_MAX], limit[32], *text;
 	const char *base = strrchr(rel, '/');
-	char unit[NAME_MAX + 1], comm[64], limit[64];
+	long uid = user_manager(rel);
 
 	base = base ? base + 1 : rel;
+	if (*base == '_')
+		base++;
 	if (!unit_of(base, unit, sizeof(unit)) || strcmp(unit, base))
 		return EXIT_OK;
-	if (read_file(proc_root, "1/comm", comm, sizeof(comm)) || strcmp(comm, "systemd"))
+	if (read_file(proc_root, "1/comm", comm, sizeof(comm))) {
+		if (errno == ENOENT)
+			return EXIT_OK;		/* no PID 1 to ask */
+		errmsg("%s/1/comm: %s; nothing written", proc_root, strerror(errno));
+		return EXIT_ENV;
+	}
+	if (strcmp(comm, "systemd"))
 		return EXIT_OK;
-	if (systemd_limit(unit, limit, sizeof(limit))) {
-		errmsg(systemd_unasked, rel, unit);
+	if (systemd_show(unit, uid, &text)) {
+		errmsg(systemd_unasked, rel, uid < 0 ? "" : "--user ", unit);
 		errmsg("nothing written");
 		return EXIT_ENV;
 	}
-	if (!limit[0] || !strcmp(limit, "infinity"))
+	if (!show_value(text, "LoadState", load, sizeof(load)) ||
+	    !show_value(text, "ControlGroup", cg, sizeof(cg)) ||
+	    !show_value(text, "IOASIDsMax", limit, sizeof(limit))) {
+		free(text);
+		errmsg("%s: systemctl show's answer about %s does not fit; nothing written",
+		       rel, unit);
+		return EXIT_ENV;
+	}
+	free(text);
+	if (strcmp(load, "loaded") || strcmp(cg, rel) || !limit[0] ||
+	    !strcmp(limit, "infinity"))
 		return EXIT_OK;
 	errmsg(systemd_owned, rel, unit, limit);
-	errmsg("nothing written; use: systemctl set-property %s IOASIDsMax=%s", unit,
-	       strcmp(value, "max") ? value : "infinity");
+	errmsg("nothing written; use: systemctl %sset-property '%s' IOASIDsMax=%s",
+	       uid < 0 ? "" : "--user ", unit, strcmp(value, "max") ? value : "infinity");
 	return EXIT_USAGE;
 }
 

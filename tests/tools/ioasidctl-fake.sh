@@ -179,49 +179,77 @@ check "set-max with a bad value: exit 2, nothing written" eq "exit 2, 3" \
 	bash -c "$CTL set-max a/b -3 2>/dev/null; echo \"exit \$?, \$(cat $fake/cg/a/b/ioasids.max)\""
 
 # set-max on a systemd unit's own cgroup asks systemd (a stub systemctl
-# that logs its arguments and prints $fake/limit) whether the unit sets
-# IOASIDsMax=; only then is the write refused, with the command to use.
-fakecg /vm.slice 0 5 0
-fakecg /vm.slice/inner 0 5 0
+# that logs its user and arguments and prints $fake/show) whether the unit
+# sets IOASIDsMax=; only then is the write refused, with the command to
+# use. The stub runs as another user for a user manager's cgroup, so the
+# tree is readable and the log writable by anyone.
+U=/user.slice/user-4713.slice/user@4713.service
+for c in /vm.slice /vm.slice/inner /_cpu.service $U $U/app.slice $U/app.slice/x.service; do
+	fakecg $c 0 5 0
+done
 mkdir -p "$fake/bin" "$fake/proc/1"
-printf '#!/bin/sh\necho "$*" >> %s/systemctl.log\n[ -e %s/limit ] || exit 1\ncat %s/limit\n' \
+chmod a+rx "$fake"
+printf '#!/bin/sh\necho "uid=$(id -u) $XDG_RUNTIME_DIR $*" >> %s/systemctl.log\n[ -e %s/show ] || exit 1\ncat %s/show\n' \
 	"$fake" "$fake" "$fake" > "$fake/bin/systemctl"
-chmod +x "$fake/bin/systemctl"
-# setmax COMM LIMIT CGROUP VALUE: set-max with PID 1 named COMM and the
-# unit's IOASIDsMax LIMIT (what the stub prints; - makes it fail); prints
-# the exit status, the file after it, and what systemctl was asked.
+chmod a+rx "$fake/bin/systemctl"
+# props LIMIT CGROUP [LOADSTATE]: what systemctl show prints of a unit
+# (LIMIT none: no IOASIDsMax line, as Debian's systemd).
+props() {
+	printf 'LoadState=%s\nControlGroup=%s\n' "${3:-loaded}" "$2"
+	[ "$1" = none ] || printf 'IOASIDsMax=%s\n' "$1"
+}
+# setmax COMM SHOW CGROUP VALUE: set-max with PID 1 named COMM and SHOW
+# what the stub prints (- makes it fail); prints the exit status, the
+# file after it, and what systemctl was asked, as which user.
 setmax() {
 	local rc
-	rm -f "$fake/systemctl.log" "$fake/limit"
-	[ "$2" = - ] || printf '%s\n' "$2" > "$fake/limit"
+	rm -f "$fake/show"
+	install -m 666 /dev/null "$fake/systemctl.log"
+	[ "$2" = - ] || printf '%s\n' "$2" > "$fake/show"
 	echo "$1" > "$fake/proc/1/comm"
 	PATH=$fake/bin:$PATH $CTL set-max "$3" "$4" 2> "$fake/err"
 	rc=$?
-	echo "exit $rc, $(cat "$fake/cg/$3/ioasids.max"), $(cat "$fake/systemctl.log" 2>/dev/null || echo no call)"
+	echo "exit $rc, $(cat "$fake/cg/$3/ioasids.max"), $(cat "$fake/systemctl.log")"
 }
+ask='show -p LoadState -p ControlGroup -p IOASIDsMax --'
 check "set-max on a unit with IOASIDsMax=: exit 2, nothing written" \
-	eq "exit 2, 5, show -P IOASIDsMax -- vm.slice" setmax systemd 4 vm.slice 3
+	eq "exit 2, 5, uid=0  $ask vm.slice" setmax systemd "$(props 4 /vm.slice)" vm.slice 3
 check "set-max on a unit with IOASIDsMax=: the command to use" \
 	eq "ioasidctl: /vm.slice: vm.slice sets IOASIDsMax=4, which systemd writes back at each reload
-ioasidctl: nothing written; use: systemctl set-property vm.slice IOASIDsMax=3" \
+ioasidctl: nothing written; use: systemctl set-property 'vm.slice' IOASIDsMax=3" \
 	cat "$fake/err"
 check "set-max max on such a unit: exit 2" \
-	eq "exit 2, 5, show -P IOASIDsMax -- vm.slice" setmax systemd 4 vm.slice max
+	eq "exit 2, 5, uid=0  $ask vm.slice" setmax systemd "$(props 4 /vm.slice)" vm.slice max
 check "set-max max on such a unit: IOASIDsMax=infinity to use" \
-	says "use: systemctl set-property vm.slice IOASIDsMax=infinity$" cat "$fake/err"
+	says "use: systemctl set-property 'vm.slice' IOASIDsMax=infinity$" cat "$fake/err"
 check "set-max on a unit without IOASIDsMax= (infinity) writes" \
-	eq "exit 0, 3, show -P IOASIDsMax -- vm.slice" setmax systemd infinity vm.slice 3
+	eq "exit 0, 3, uid=0  $ask vm.slice" setmax systemd "$(props infinity /vm.slice)" vm.slice 3
 check "set-max where systemd knows no IOASIDsMax (Debian's) writes" \
-	eq "exit 0, 2, show -P IOASIDsMax -- vm.slice" setmax systemd '' vm.slice 2
+	eq "exit 0, 2, uid=0  $ask vm.slice" setmax systemd "$(props none /vm.slice)" vm.slice 2
 check "set-max when systemd cannot be asked: exit 3, nothing written" \
-	eq "exit 3, 2, show -P IOASIDsMax -- vm.slice" setmax systemd - vm.slice 7
+	eq "exit 3, 2, uid=0  $ask vm.slice" setmax systemd - vm.slice 7
 check "set-max when systemd cannot be asked: says so" \
 	says "cannot ask systemd if it owns ioasids.max" cat "$fake/err"
+check "set-max on a unit whose cgroup is elsewhere: not its own, writes" \
+	eq "exit 0, 4, uid=0  $ask vm.slice" setmax systemd "$(props 9 /other/vm.slice)" vm.slice 4
+check "set-max on a cgroup named like a unit that is not loaded writes" \
+	eq "exit 0, 6, uid=0  $ask vm.slice" setmax systemd "$(props 9 /vm.slice not-found)" vm.slice 6
+check "set-max on systemd's _-escaped cgroup asks about the unit" \
+	eq "exit 2, 5, uid=0  $ask cpu.service" setmax systemd "$(props 4 /_cpu.service)" _cpu.service 3
+check "set-max below user@UID.service asks that user's manager, as the user" \
+	eq "exit 2, 5, uid=4713 /run/user/4713 --user $ask x.service" \
+	setmax systemd "$(props 2 $U/app.slice/x.service)" ${U#/}/app.slice/x.service 3
+check "set-max below user@UID.service: the command names --user" \
+	says "use: systemctl --user set-property 'x.service' IOASIDsMax=3$" cat "$fake/err"
+check "set-max on user@UID.service itself asks PID 1" \
+	eq "exit 0, 7, uid=0  $ask user@4713.service" \
+	setmax systemd "$(props none $U)" ${U#/} 7
 check "set-max below a unit's own cgroup writes without asking" \
-	eq "exit 0, 4, no call" setmax systemd 4 vm.slice/inner 4
+	eq "exit 0, 4, " setmax systemd "$(props 4 /vm.slice)" vm.slice/inner 4
 check "set-max when PID 1 is not systemd writes without asking" \
-	eq "exit 0, 6, no call" setmax init 4 vm.slice 6
-rm -rf "${fake:?}/proc/1" "${fake:?}/cg/vm.slice"
+	eq "exit 0, 6, " setmax init "$(props 4 /vm.slice)" vm.slice 6
+rm -rf "${fake:?}/proc/1" "${fake:?}/cg/vm.slice" "${fake:?}/cg/_cpu.service" "${fake:?}/cg/user.slice"
+chmod 700 "$fake"
 
 # ps on a fabricated /proc: fdinfo as the kernel prints it.
 fakefd() {	# fakefd PID FD LINK [FDINFO-LINE...]
@@ -298,6 +326,17 @@ check "ps: a file whose fd changed while its fdinfo was read is left out" \
 kill $writer 2>/dev/null
 wait $writer 2>/dev/null
 rm -rf "${fake:?}/proc/5002"
+# The control: the same FIFO, the link left alone, is listed.
+mkdir -p "$fake/proc/5003/fd" "$fake/proc/5003/fdinfo"
+ln -s /dev/ioasid "$fake/proc/5003/fd/4"
+mkfifo "$fake/proc/5003/fdinfo/4"
+( printf 'ioasid-set:\t43\n' > "$fake/proc/5003/fdinfo/4" ) &
+writer=$!
+check "ps: the same through a FIFO, the fd unchanged, is listed" \
+	eq "77 4242 4242 5003" bash -c "$CTL ps -o pid 2>/dev/null | tail -n +2 | xargs"
+kill $writer 2>/dev/null
+wait $writer 2>/dev/null
+rm -rf "${fake:?}/proc/5003"
 
 # The bash completion, as bash calls it.
 complete_() {	# complete_ WORD...: what completing the last WORD offers

@@ -76,7 +76,7 @@ check persistent-dropin grep -qx IOASIDsMax=3 /etc/systemd/system.control/vms-vm
 # ioasidctl set-max on it would last only until systemd's next reload:
 # refused, nothing written, and the message names set-property.
 check ctl-set-max-refused status 2 ioasidctl set-max vms.slice/vms-vm1.slice 5
-check ctl-set-max-says-how says "use: systemctl set-property vms-vm1.slice IOASIDsMax=5" \
+check ctl-set-max-says-how says "use: systemctl set-property 'vms-vm1.slice' IOASIDsMax=5" \
 	ioasidctl set-max vms.slice/vms-vm1.slice 5
 check ctl-set-max-unchanged eq 3 cat $SL/ioasids.max
 check vm1-still-holds eq 3 cat $SL/ioasids.current
