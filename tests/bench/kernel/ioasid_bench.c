@@ -57,8 +57,10 @@ static struct ioasid_set *fill_set, *shared_set;
 static int shared_token;
 
 /* The start barrier of concurrent runs. */
-static atomic_t barrier_arrived, barrier_want;
+static atomic_long_t barrier_arrived, barrier_want;
 static DECLARE_WAIT_QUEUE_HEAD(barrier_wq);
+/* How long a writer waits at it for the others: then -ETIMEDOUT. */
+#define BARRIER_WAIT	(30 * HZ)
 
 /* A test that times only part of its work stores the ns here, or 0. */
 static u64 bench_timed_ns;
@@ -319,18 +321,34 @@ out:
 	return ret;
 }
 
-/* Wait until every writer the last "barrier <n>" asked for is here. */
+/*
+ * Wait until every writer the last "barrier <n>" asked for is here, at
+ * most BARRIER_WAIT: a writer that never comes (its process failed) gives
+ * the others -ETIMEDOUT, not a hung guest. One that gives up leaves.
+ */
 static int bench_barrier_wait(void)
 {
-	if (atomic_inc_return(&barrier_arrived) >= atomic_read(&barrier_want)) {
+	long left;
+
+	if (atomic_long_inc_return(&barrier_arrived) >= atomic_long_read(&barrier_want)) {
 		wake_up_all(&barrier_wq);
 		return 0;
 	}
-	return wait_event_interruptible(barrier_wq, atomic_read(&barrier_arrived) >=
-					atomic_read(&barrier_want));
+	left = wait_event_interruptible_timeout(barrier_wq,
+						atomic_long_read(&barrier_arrived) >=
+						atomic_long_read(&barrier_want),
+						BARRIER_WAIT);
+	if (left > 0)
+		return 0;
+	atomic_long_dec(&barrier_arrived);
+	return left ? -EINTR : -ETIMEDOUT;
 }
 
-/* The tests that run without bench_lock, side by side: 0 if not one. */
+/*
+ * The tests that run without bench_lock, side by side: their result, or
+ * BENCH_LOCKED when @name is not one of them.
+ */
+#define BENCH_LOCKED	1
 static int bench_concurrent(const char *name, unsigned long n, unsigned long sync,
 			    u64 *ns)
 {
@@ -347,7 +365,7 @@ static int bench_concurrent(const char *name, unsigned long n, unsigned long syn
 	else if (!strcmp(name, "ida_misc"))
 		test = bench_ida_misc_run;
 	else
-		return -ENOENT;
+		return BENCH_LOCKED;
 	if (sync) {
 		ret = bench_barrier_wait();
 		if (ret)
@@ -377,7 +395,7 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 
 	ret = bench_concurrent(name, n, n2, result);
-	if (ret != -ENOENT)
+	if (ret != BENCH_LOCKED)
 		return ret ? ret : len;
 
 	mutex_lock(&bench_lock);
@@ -398,8 +416,8 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 	else
 		ret = -EINVAL;
 	if (!ret && !strcmp(name, "barrier")) {
-		atomic_set(&barrier_arrived, 0);
-		atomic_set(&barrier_want, n);
+		atomic_long_set(&barrier_arrived, 0);
+		atomic_long_set(&barrier_want, n);
 	}
 	if (bench_timed_ns)	/* "<test> <others> <iterations>" */
 		*result = n2 ? bench_timed_ns / n2 : 0;
