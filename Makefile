@@ -102,6 +102,7 @@ INSTALLED := $(PREFIX)/bin/ioasidctl \
 	$(PREFIX)/lib/ioasids/ioasids-limit $(UNITDIR)/ioasids@.service \
 	$(UNITDIR)/user.slice.d/50-ioasids.conf \
 	$(UNITDIR)/user-.slice.d/50-ioasids.conf \
+	$(UNITDIR)/user@.service.d/50-ioasids.conf \
 	$(UNITDIR)/machine.slice.d/50-ioasids.conf \
 	$(PREFIX)/lib/tmpfiles.d/ioasids.conf \
 	$(PREFIX)/lib/udev/rules.d/60-ioasid.rules \
@@ -129,6 +130,8 @@ install:
 		$(DESTDIR)$(UNITDIR)/user.slice.d/50-ioasids.conf
 	install -D -m 0644 systemd-units/user-.slice.d/50-ioasids.conf \
 		$(DESTDIR)$(UNITDIR)/user-.slice.d/50-ioasids.conf
+	install -D -m 0644 systemd-units/user@.service.d/50-ioasids.conf \
+		$(DESTDIR)$(UNITDIR)/user@.service.d/50-ioasids.conf
 	install -D -m 0644 systemd-units/machine.slice.d/50-ioasids.conf \
 		$(DESTDIR)$(UNITDIR)/machine.slice.d/50-ioasids.conf
 	install -D -m 0644 systemd-units/ioasids.tmpfiles \

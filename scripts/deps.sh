@@ -26,7 +26,7 @@ pkgs=(
 	gcc-aarch64-linux-gnu clang lld llvm
 	dpkg-dev rsync
 	qemu-system-x86 busybox-static
-	cgroup-tools crun runc systemd dbus podman
+	cgroup-tools crun runc systemd dbus podman uidmap
 	libsmartcols-dev pkg-config
 	prometheus-node-exporter curl
 	debhelper lintian devscripts
