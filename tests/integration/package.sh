@@ -59,6 +59,13 @@ check "it is not installed before" fails dpkg -s $pkg
 # man-db's trigger would index every manual page over 9p: not in the guest.
 rm -f /var/lib/man-db/auto-update
 
+# udev, as on a real host (this guest runs none): the postinst's trigger
+# gives the existing /dev/ioasid the rule's group and mode at once.
+chgrp root /dev/ioasid && chmod 0600 /dev/ioasid
+/lib/systemd/systemd-udevd --daemon 2>/dev/null
+check "udevd runs for the install" wait_until yes bash -c 'test -S /run/udev/control && echo yes'
+check "/dev/ioasid is root's, 0600, before" eq "root 600" stat -c '%G %a' /dev/ioasid
+
 # --- install
 logged dpkg -i "$deb"
 check "dpkg -i installs it" test $? = 0
@@ -68,6 +75,9 @@ dpkg -L $pkg > /tmp/pkg_t.files
 sed 's/^/# /' /tmp/pkg_t.files
 check "every file dpkg -L lists is in place" eq "" bash -c \
 	'while read -r f; do [ -e "$f" ] || echo "missing: $f"; done < /tmp/pkg_t.files'
+check "the postinst gave /dev/ioasid the rule's kvm group, 0660" \
+	eq "kvm 660" stat -c '%G %a' /dev/ioasid
+udevadm control --exit 2>/dev/null
 check "dpkg --verify finds every file as shipped" eq "" dpkg --verify $pkg
 for f in /usr/bin/ioasidctl /usr/lib/ioasids/ioasids-oci-hook /usr/lib/ioasids/ioasids-limit; do
 	check "$f is executable" test -x "$f"
@@ -76,6 +86,7 @@ for f in /lib/systemd/system/ioasids@.service /lib/systemd/system/ioasids-metric
 	/lib/systemd/system/ioasids-metrics.timer \
 	/lib/systemd/system/user.slice.d/50-ioasids.conf \
 	/lib/systemd/system/user-.slice.d/50-ioasids.conf \
+	/lib/systemd/system/user@.service.d/50-ioasids.conf \
 	/lib/systemd/system/machine.slice.d/50-ioasids.conf \
 	/usr/lib/tmpfiles.d/ioasids.conf /lib/udev/rules.d/60-ioasid.rules \
 	/usr/share/man/man8/ioasidctl.8.gz /usr/share/bash-completion/completions/ioasidctl \

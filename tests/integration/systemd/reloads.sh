@@ -1,22 +1,40 @@
 #!/bin/bash
 # The reloads the README's quick start gives after `make install` (the
-# package's maintainer scripts do the same), with systemd 252 as PID 1:
+# package's postinst does the udev one too), with systemd 252 as PID 1:
 # each runs, and each does what it is there for.
 . "$(dirname "$0")/../lib.bash"
 
+# A unit file changed after boot, as make install changes them, counts
+# only after daemon-reload: a drop-in for this boot's own target.
+d=/run/systemd/system/ioasids-job.target.d
+mkdir -p $d && printf '[Unit]\n# make install\n' > $d/50-probe.conf
+check reload-needed eq yes systemctl show -P NeedDaemonReload ioasids-job.target
 check daemon-reload systemctl daemon-reload
-check units-known eq loaded systemctl show -P LoadState ioasids@machine.slice.service
+check reload-done eq no systemctl show -P NeedDaemonReload ioasids-job.target
+rm -rf $d && systemctl daemon-reload
 
-# The tmpfiles rule turns +ioasids on at the root, taken off first (this
-# runs before the other tests of this boot enable it further down, which
-# would make the root's EBUSY).
+# The tmpfiles rule turns +ioasids on at the root. It is taken off first,
+# which only works while no cgroup below enables the controller (this
+# runs before the tests of this boot that do): say so if one does. It
+# takes every ioasids.max below the root with it; none is set yet.
+below=$(grep -lw ioasids $CG/*/cgroup.subtree_control 2>/dev/null | xargs)
+check nothing-below-enables-it eq "" echo "$below"
+trap 'echo +ioasids > $CG/cgroup.subtree_control' EXIT
 check root-off bash -c "echo -ioasids > $CG/cgroup.subtree_control"
 check root-is-off fails grep -qw ioasids $CG/cgroup.subtree_control
 check tmpfiles-create systemd-tmpfiles --create ioasids.conf
 check tmpfiles-enabled grep -qw ioasids $CG/cgroup.subtree_control
 
-# udev gives /dev/ioasid to the kvm group again (taken away first).
-chgrp root /dev/ioasid && chmod 0600 /dev/ioasid
+# udev gives /dev/ioasid to the kvm group again, taken away first.
+check udev-off bash -c "chgrp root /dev/ioasid && chmod 0600 /dev/ioasid"
+check udev-is-off eq "root 600" stat -c '%G %a' /dev/ioasid
+check udev-reload udevadm control --reload
 check udev-trigger udevadm trigger --settle /dev/ioasid
 check udev-group-mode eq "kvm 660" stat -c '%G %a' /dev/ioasid
+
+# The installed user@.service.d drop-in's Delegate=ioasids: Debian's
+# systemd does not know the controller, ignores the name, and delegates
+# what it did before (the patched one adds ioasids: userspace/rootless).
+check user-at-delegates-as-before eq "cpu memory pids" \
+	systemctl show -P DelegateControllers user@4714.service
 done_testing
