@@ -34,6 +34,8 @@ RATIOS = [
      'charge_d4', 'misc_d4', 1.1),
     ('vs_misc_depth16', 'ioasids charge+uncharge vs misc, depth 16',
      'charge_d16', 'misc_d16', 1.1),
+    ('cmpxchg_vs_add', 'one word +1 then -1: read+cmpxchg each vs '
+     'atomic add each (in kernel)', 'atomic_cmpxchg', 'atomic_add', None),
     ('vs_ida', 'IOASID core alloc+free vs plain IDA (in kernel)',
      'ioasid', 'ida', 1.5),
     ('vs_ida_misc', 'IOASID core alloc+free vs IDA plus a misc charge '

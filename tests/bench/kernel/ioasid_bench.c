@@ -25,6 +25,11 @@
  *           <others> other mm sets in the core, each made by
  *           ioasid_mm_alloc() with a fake mm (a kmalloc'ed cookie); only
  *           the lookups are timed, and each must return the right set
+ *   atomic_add  atomic64_add_return() of 1, then of -1, on one word: what
+ *           misc pays per level to charge and uncharge
+ *   atomic_cmpxchg  the same two changes each as a read and an
+ *           atomic64_try_cmpxchg(): what a charge that must refuse without
+ *           touching the word, or fold a mark, pays per level
  *   barrier <n>  the next <n> writers of "<test> <iterations> 1" (ioasid,
  *           ioasid_shared, ida, ida_misc) wait for each other and start
  *           together, each on its own open file
@@ -169,6 +174,32 @@ static int bench_ida_misc_run(unsigned long n)
 	}
 	put_misc_cg(cg);
 	return ret;
+}
+
+static atomic64_t bench_word;
+
+static int bench_atomic_add(unsigned long n)
+{
+	while (n--) {
+		atomic64_add_return(1, &bench_word);
+		atomic64_add_return(-1, &bench_word);
+	}
+	return 0;
+}
+
+static int bench_atomic_cmpxchg(unsigned long n)
+{
+	s64 old;
+
+	while (n--) {
+		old = atomic64_read(&bench_word);
+		while (!atomic64_try_cmpxchg(&bench_word, &old, old + 1))
+			;
+		old = atomic64_read(&bench_word);
+		while (!atomic64_try_cmpxchg(&bench_word, &old, old - 1))
+			;
+	}
+	return 0;
 }
 
 /* The allocating xarray alone, as the core uses it for the namespace. */
@@ -407,6 +438,10 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 		ret = bench_misc(n);
 	else if (!strcmp(name, "xa"))
 		ret = bench_xa_run(n);
+	else if (!strcmp(name, "atomic_add"))
+		ret = bench_atomic_add(n);
+	else if (!strcmp(name, "atomic_cmpxchg"))
+		ret = bench_atomic_cmpxchg(n);
 	else if (!strcmp(name, "fill"))
 		ret = bench_fill(n);
 	else if (!strcmp(name, "mm_lookup"))
