@@ -8,5 +8,6 @@
 #define IOASIDCTL_COMPILER_H
 
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define __noreturn	__attribute__((__noreturn__))
 
 #endif

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -71,6 +72,8 @@ static const char fdinfo_unparsed[] =
 	"%zu %s file(s) with an fdinfo value too long to show, or no memory for it, left out";
 static const char systemd_unasked[] =
 	"%s: cannot ask systemd if it owns ioasids.max (systemctl %sshow %s)";
+static const char systemd_user_how[] =
+	"nothing written; use: systemctl --user -M %s@ set-property '%s' IOASIDsMax=%s";
 static const char systemd_owned[] =
 	"%s: %s sets IOASIDsMax=%s, which systemd writes back at each reload";
 
@@ -430,7 +433,8 @@ static int own_cgroup(char *out, size_t len)
  */
 static const char *unit_of(const char *path, char *buf, size_t len)
 {
-	static const char *const sfx[] = { ".service", ".scope", ".slice" };
+	static const char *const sfx[] = { ".service", ".scope", ".slice", ".socket",
+					   ".mount", ".swap" };
 	const char *p = path, *found = NULL, *end;
 	size_t n = 0;
 
@@ -1746,13 +1750,70 @@ static int cmd_ps(int argc, char **argv)
 /* ---- set-max ---- */
 
 /*
+ * The child of systemd_show(): systemctl show, its stdout into @out. As
+ * another user (@user), it may be traced by that user: so it gets nothing
+ * of ours, no terminal (a session of its own, stdin and stderr
+ * /dev/null), no other fd, and an environment of three variables, and it
+ * runs with the user's own groups.
+ */
+static void __noreturn systemd_show_child(const char *unit, const struct passwd *user,
+					  int out)
+{
+	char rt[64], path[PATH_MAX], *argv[12], *env[4];
+	const char *dirs = getenv("PATH") ?: "/usr/bin:/bin";
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), n = 0;
+	bool found = false;
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(null, 2) < 0)
+		_exit(127);
+	close_range(3, ~0U, 0);
+	if (setsid() < 0)
+		_exit(127);
+	/* systemctl as our PATH finds it (a test's stub too), run by path. */
+	for (const char *d = dirs; *d && !found; d += strcspn(d, ":"), d += !!*d)
+		found = fmt(path, sizeof(path), "%.*s/systemctl", (int)strcspn(d, ":"), d) &&
+			!access(path, X_OK);
+	if (!found)
+		_exit(127);
+	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	env[n++] = "LC_ALL=C";
+	if (user) {
+		if (!fmt(rt, sizeof(rt), "XDG_RUNTIME_DIR=/run/user/%u",
+			 (unsigned int)user->pw_uid))
+			_exit(127);
+		env[n++] = rt;
+		if (initgroups(user->pw_name, user->pw_gid) ||
+		    setresgid(user->pw_gid, user->pw_gid, user->pw_gid) ||
+		    setresuid(user->pw_uid, user->pw_uid, user->pw_uid))
+			_exit(127);
+	}
+	env[n] = NULL;
+	n = 0;
+	argv[n++] = "systemctl";
+	if (user)
+		argv[n++] = "--user";
+	argv[n++] = "show";
+	argv[n++] = "-p";
+	argv[n++] = "LoadState";
+	argv[n++] = "-p";
+	argv[n++] = "ControlGroup";
+	argv[n++] = "-p";
+	argv[n++] = "IOASIDsMax";
+	argv[n++] = "--";
+	argv[n++] = (char *)unit;
+	argv[n] = NULL;
+	execve(path, argv, env);
+	_exit(127);
+}
+
+/*
  * "systemctl show" of UNIT's LoadState, ControlGroup and IOASIDsMax, all
  * of its output (malloc'ed, NUL-terminated) in *out; -1 when systemctl
- * could not be run or failed. With @uid >= 0, the user manager of @uid is
- * asked, by systemctl --user run as that user (its private socket in
- * /run/user/UID, no session bus needed). Its stderr goes to ours.
+ * could not be run or failed. With @user, the user manager of that user
+ * is asked, by systemctl --user run as that user (its private socket in
+ * /run/user/UID, no session bus needed).
  */
-static int systemd_show(const char *unit, long uid, char **out)
+static int systemd_show(const char *unit, const struct passwd *user, char **out)
 {
 	size_t n = 0, cap = 256;
 	char *buf = malloc(cap), *bigger;
@@ -1773,30 +1834,8 @@ static int systemd_show(const char *unit, long uid, char **out)
 		free(buf);
 		return -1;
 	}
-	if (!pid) {
-		char rt[64];
-
-		if (dup2(p[1], 1) < 0)
-			_exit(127);
-		if (uid < 0) {
-			execlp("systemctl", "systemctl", "show", "-p", "LoadState",
-			       "-p", "ControlGroup", "-p", "IOASIDsMax", "--", unit,
-			       (char *)NULL);
-			_exit(127);
-		}
-		if (!fmt(rt, sizeof(rt), "/run/user/%ld", uid) ||
-		    setenv("XDG_RUNTIME_DIR", rt, 1) ||
-		    unsetenv("DBUS_SESSION_BUS_ADDRESS"))
-			_exit(127);
-		if (getuid() != (uid_t)uid &&
-		    (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-		     setresuid(uid, uid, uid)))
-			_exit(127);
-		execlp("systemctl", "systemctl", "--user", "show", "-p", "LoadState",
-		       "-p", "ControlGroup", "-p", "IOASIDsMax", "--", unit,
-		       (char *)NULL);
-		_exit(127);
-	}
+	if (!pid)
+		systemd_show_child(unit, user, p[1]);
 	close(p[1]);
 	/* All of it: systemctl never blocks on a full pipe, nothing is cut. */
 	for (;;) {
@@ -1851,26 +1890,28 @@ static bool show_value(const char *text, const char *key, char *buf, size_t len)
 }
 
 /*
- * The user whose service manager owns cgroup REL: the UID of a
- * user@UID.service above REL (that unit itself is PID 1's), or -1.
+ * The user whose service manager owns cgroup REL: UID when REL is below
+ * /user.slice/user-UID.slice/user@UID.service/ (that unit itself is PID
+ * 1's), as systemd names them; -1 otherwise.
  */
 static long user_manager(const char *rel)
 {
-	const char *p = rel, *end;
-	long uid = -1;
+	static const char head[] = "/user.slice/user-";
+	char want[96];
+	unsigned long uid;
+	const char *p;
+	char *end;
 
-	while (*p) {
-		unsigned int u;
-		char tail;
-
-		while (*p == '/')
-			p++;
-		end = p + strcspn(p, "/");
-		if (*end && sscanf(p, "user@%u.servic%c", &u, &tail) == 2 && tail == 'e' &&
-		    end - p == (ptrdiff_t)snprintf(NULL, 0, "user@%u.service", u))
-			uid = u;
-		p = end;
-	}
+	if (strncmp(rel, head, sizeof(head) - 1) || !isdigit((unsigned char)rel[sizeof(head) - 1]))
+		return -1;
+	p = rel + sizeof(head) - 1;
+	errno = 0;
+	uid = strtoul(p, &end, 10);
+	if (errno || uid >= (uid_t)-1 || (*p == '0' && end - p > 1))
+		return -1;
+	if (!fmt(want, sizeof(want), "%s%lu.slice/user@%lu.service/", head, uid, uid) ||
+	    strncmp(rel, want, strlen(want)) || !rel[strlen(want)])
+		return -1;
 	return uid;
 }
 
@@ -1892,6 +1933,8 @@ static int systemd_owns(const char *rel, const char *value)
 	char unit[NAME_MAX + 1], comm[64], load[32], cg[PATH_MAX], limit[32], *text;
 	const char *base = strrchr(rel, '/');
 	long uid = user_manager(rel);
+	struct passwd *user = NULL;
+	const char *max_word;
 
 	base = base ? base + 1 : rel;
 	if (*base == '_')
@@ -1906,8 +1949,17 @@ static int systemd_owns(const char *rel, const char *value)
 	}
 	if (strcmp(comm, "systemd"))
 		return EXIT_OK;
-	if (systemd_show(unit, uid, &text)) {
-		errmsg(systemd_unasked, rel, uid < 0 ? "" : "--user ", unit);
+	if (uid >= 0) {
+		errno = 0;
+		user = getpwuid(uid);
+		if (!user) {
+			errmsg("%s: no user %ld, whose manager %s is; nothing written",
+			       rel, uid, unit);
+			return EXIT_ENV;
+		}
+	}
+	if (systemd_show(unit, user, &text)) {
+		errmsg(systemd_unasked, rel, user ? "--user " : "", unit);
 		errmsg("nothing written");
 		return EXIT_ENV;
 	}
@@ -1924,8 +1976,12 @@ static int systemd_owns(const char *rel, const char *value)
 	    !strcmp(limit, "infinity"))
 		return EXIT_OK;
 	errmsg(systemd_owned, rel, unit, limit);
-	errmsg("nothing written; use: systemctl %sset-property '%s' IOASIDsMax=%s",
-	       uid < 0 ? "" : "--user ", unit, strcmp(value, "max") ? value : "infinity");
+	max_word = strcmp(value, "max") ? value : "infinity";
+	if (user)
+		errmsg(systemd_user_how, user->pw_name, unit, max_word);
+	else
+		errmsg("nothing written; use: systemctl set-property '%s' IOASIDsMax=%s",
+		       unit, max_word);
 	return EXIT_USAGE;
 }
 

@@ -183,8 +183,11 @@ check "set-max with a bad value: exit 2, nothing written" eq "exit 2, 3" \
 # sets IOASIDsMax=; only then is the write refused, with the command to
 # use. The stub runs as another user for a user manager's cgroup, so the
 # tree is readable and the log writable by anyone.
-U=/user.slice/user-4713.slice/user@4713.service
-for c in /vm.slice /vm.slice/inner /_cpu.service $U $U/app.slice $U/app.slice/x.service; do
+U=/user.slice/user-65534.slice/user@65534.service
+N=/user.slice/user-4294967.slice/user@4294967.service
+F=/vm.slice/user.slice/user-0.slice/user@0.service
+for c in /vm.slice /vm.slice/inner /_cpu.service $U $U/app.slice $U/app.slice/x.service \
+	$N/x.service $F/x.service; do
 	fakecg $c 0 5 0
 done
 mkdir -p "$fake/bin" "$fake/proc/1"
@@ -237,18 +240,23 @@ check "set-max on a cgroup named like a unit that is not loaded writes" \
 check "set-max on systemd's _-escaped cgroup asks about the unit" \
 	eq "exit 2, 5, uid=0  $ask cpu.service" setmax systemd "$(props 4 /_cpu.service)" _cpu.service 3
 check "set-max below user@UID.service asks that user's manager, as the user" \
-	eq "exit 2, 5, uid=4713 /run/user/4713 --user $ask x.service" \
+	eq "exit 2, 5, uid=65534 /run/user/65534 --user $ask x.service" \
 	setmax systemd "$(props 2 $U/app.slice/x.service)" ${U#/}/app.slice/x.service 3
-check "set-max below user@UID.service: the command names --user" \
-	says "use: systemctl --user set-property 'x.service' IOASIDsMax=3$" cat "$fake/err"
+check "set-max below user@UID.service: the command names the user's manager" \
+	says "use: systemctl --user -M nobody@ set-property 'x.service' IOASIDsMax=3$" cat "$fake/err"
+check "set-max below user@UID.service of no user: exit 3, not asked" \
+	eq "exit 3, 5, " setmax systemd "$(props 2 $N/x.service)" ${N#/}/x.service 3
+check "set-max: a user@0.service deeper than systemd puts it is PID 1's to answer" \
+	eq "exit 0, 3, uid=0  $ask x.service" setmax systemd "$(props none $F/x.service)" ${F#/}/x.service 3
 check "set-max on user@UID.service itself asks PID 1" \
-	eq "exit 0, 7, uid=0  $ask user@4713.service" \
+	eq "exit 0, 7, uid=0  $ask user@65534.service" \
 	setmax systemd "$(props none $U)" ${U#/} 7
 check "set-max below a unit's own cgroup writes without asking" \
 	eq "exit 0, 4, " setmax systemd "$(props 4 /vm.slice)" vm.slice/inner 4
 check "set-max when PID 1 is not systemd writes without asking" \
 	eq "exit 0, 6, " setmax init "$(props 4 /vm.slice)" vm.slice 6
 rm -rf "${fake:?}/proc/1" "${fake:?}/cg/vm.slice" "${fake:?}/cg/_cpu.service" "${fake:?}/cg/user.slice"
+unset U N F
 chmod 700 "$fake"
 
 # ps on a fabricated /proc: fdinfo as the kernel prints it.

@@ -27,12 +27,22 @@ base=$(cat $CG/ioasids.current)
 # The user's service manager, as at a login (linger starts it at once).
 echo "# ${SECONDS}s: linger"
 check linger loginctl enable-linger $u
-check user-manager wait_until active systemctl show -P ActiveState user@$uid.service
+# Up to 5 minutes: a user's manager takes about 2 under TCG.
+manager_up() {
+	local i
+	for i in $(seq 300); do
+		[ "$(systemctl show -P ActiveState user@$uid.service)" = active ] && return 0
+		sleep 1
+	done
+	systemctl status --no-pager user@$uid.service | sed 's/^/# /'
+	return 1
+}
+check user-manager manager_up
 check delegate-property bash -c \
 	"systemctl show -P DelegateControllers user@$uid.service | grep -qw ioasids"
 check delegated grep -qw ioasids $svc/cgroup.controllers
 check subtree-owned-by-user eq $u stat -c %U $svc/cgroup.subtree_control
-check slice-limit eq 512 cat $CG/user.slice/user-$uid.slice/ioasids.max
+check slice-limit wait_for 512 $CG/user.slice/user-$uid.slice/ioasids.max
 check user-bus wait_until yes bash -c "test -S /run/user/$uid/bus && echo yes"
 
 echo "# ${SECONDS}s: the user's unit"
@@ -55,10 +65,19 @@ hold=user.slice/user-$uid.slice/user@$uid.service/app.slice/ioasids-hold.service
 check user-unit-limit wait_for 2 $CG/$hold/ioasids.max
 check ctl-set-max-user-unit-refused status 2 ioasidctl set-max $hold 5
 check ctl-set-max-user-unit-says-how \
-	says "use: systemctl --user set-property 'ioasids-hold.service' IOASIDsMax=5" \
+	says "use: systemctl --user -M $u@ set-property 'ioasids-hold.service' IOASIDsMax=5" \
 	ioasidctl set-max $hold 5
 check ctl-set-max-user-unit-unchanged eq 2 cat $CG/$hold/ioasids.max
+# The command it names works, run by root as printed.
+check ctl-set-max-user-how-works systemctl --user -M $u@ set-property ioasids-hold.service IOASIDsMax=5
+check ctl-set-max-user-how-took wait_for 5 $CG/$hold/ioasids.max
 as_user systemctl --user stop ioasids-hold.service
+# The control: a user unit without IOASIDsMax= is root's to write.
+check user-unit-unlimited as_user systemd-run --user --quiet --unit=ioasids-free sleep infinity
+free=user.slice/user-$uid.slice/user@$uid.service/app.slice/ioasids-free.service
+check ctl-set-max-free-unit ioasidctl set-max $free 3
+check ctl-set-max-free-unit-written eq 3 cat $CG/$free/ioasids.max
+as_user systemctl --user stop ioasids-free.service
 
 echo "# ${SECONDS}s: podman"
 podman_rootfs $t && chown -R $u: $t

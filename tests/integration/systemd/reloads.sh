@@ -7,11 +7,19 @@
 # A unit file changed after boot, as make install changes them, counts
 # only after daemon-reload: a drop-in for this boot's own target.
 d=/run/systemd/system/ioasids-job.target.d
+# Whatever fails below, the tests after this one find the boot as it was.
+restore() {
+	rm -rf $d
+	systemctl daemon-reload
+	grep -qw ioasids $CG/cgroup.subtree_control ||
+		echo +ioasids > $CG/cgroup.subtree_control
+	chgrp kvm /dev/ioasid && chmod 0660 /dev/ioasid
+}
+trap restore EXIT
 mkdir -p $d && printf '[Unit]\n# make install\n' > $d/50-probe.conf
 check reload-needed eq yes systemctl show -P NeedDaemonReload ioasids-job.target
 check daemon-reload systemctl daemon-reload
 check reload-done eq no systemctl show -P NeedDaemonReload ioasids-job.target
-rm -rf $d && systemctl daemon-reload
 
 # The tmpfiles rule turns +ioasids on at the root. It is taken off first,
 # which only works while no cgroup below enables the controller (this
@@ -19,7 +27,6 @@ rm -rf $d && systemctl daemon-reload
 # takes every ioasids.max below the root with it; none is set yet.
 below=$(grep -lw ioasids $CG/*/cgroup.subtree_control 2>/dev/null | xargs)
 check nothing-below-enables-it eq "" echo "$below"
-trap 'echo +ioasids > $CG/cgroup.subtree_control' EXIT
 check root-off bash -c "echo -ioasids > $CG/cgroup.subtree_control"
 check root-is-off fails grep -qw ioasids $CG/cgroup.subtree_control
 check tmpfiles-create systemd-tmpfiles --create ioasids.conf
@@ -28,6 +35,7 @@ check tmpfiles-enabled grep -qw ioasids $CG/cgroup.subtree_control
 # udev gives /dev/ioasid to the kvm group again, taken away first.
 check udev-off bash -c "chgrp root /dev/ioasid && chmod 0600 /dev/ioasid"
 check udev-is-off eq "root 600" stat -c '%G %a' /dev/ioasid
+# (udev has had the rule since boot: the reload runs, no more is shown.)
 check udev-reload udevadm control --reload
 check udev-trigger udevadm trigger --settle /dev/ioasid
 check udev-group-mode eq "kvm 660" stat -c '%G %a' /dev/ioasid
@@ -35,6 +43,8 @@ check udev-group-mode eq "kvm 660" stat -c '%G %a' /dev/ioasid
 # The installed user@.service.d drop-in's Delegate=ioasids: Debian's
 # systemd does not know the controller, ignores the name, and delegates
 # what it did before (the patched one adds ioasids: userspace/rootless).
+check user-at-has-the-drop-in bash -c \
+	"systemctl show -P DropInPaths user@4714.service | grep -q user@.service.d/50-ioasids.conf"
 check user-at-delegates-as-before eq "cpu memory pids" \
 	systemctl show -P DelegateControllers user@4714.service
 done_testing
