@@ -5,18 +5,17 @@
 . "$(dirname "$0")/../lib.bash"
 
 # A unit file changed after boot, as make install changes them, counts
-# only after daemon-reload: a drop-in for this boot's own target.
-d=/run/systemd/system/ioasids-job.target.d
+# only after daemon-reload: this boot's own target, touched. (systemd 252
+# does not see a drop-in directory that appears after boot as a change:
+# in the first run, NeedDaemonReload stayed "no".)
 # Whatever fails below, the tests after this one find the boot as it was.
 restore() {
-	rm -rf $d
-	systemctl daemon-reload
 	grep -qw ioasids $CG/cgroup.subtree_control ||
 		echo +ioasids > $CG/cgroup.subtree_control
 	chgrp kvm /dev/ioasid && chmod 0660 /dev/ioasid
 }
 trap restore EXIT
-mkdir -p $d && printf '[Unit]\n# make install\n' > $d/50-probe.conf
+touch /etc/systemd/system/ioasids-job.target
 check reload-needed eq yes systemctl show -P NeedDaemonReload ioasids-job.target
 check daemon-reload systemctl daemon-reload
 check reload-done eq no systemctl show -P NeedDaemonReload ioasids-job.target
