@@ -7,6 +7,7 @@ the table gives its median over the repetitions and the range. Writes
 results.json and results.csv, and, with gnuplot, bench.svg, next to the log.
 
 usage: report.py JOB_LOG OUT_DIR
+       report.py --markdown RESULTS_JSON   the README's table of a run
 """
 import json
 import os
@@ -105,7 +106,29 @@ def value(run, what):
     return run.get(what)
 
 
+def markdown(path):
+    """The README's table: every figure of the run in RESULTS_JSON."""
+    d = json.load(open(path))
+    out = [f'Run of {d["commit"]}, {d["repetitions"]} repetitions '
+           '(`tests/bench/report.py --markdown`; make check compares):',
+           '',
+           '| figure | what | median | range | target | |',
+           '| --- | --- | ---: | ---: | ---: | --- |']
+    for r in d['ratios']:
+        if not r['n']:
+            out.append(f'| {r["key"]} | {r["what"]} | - | | | not measured |')
+            continue
+        tgt = f'≤ {r["target"]:g}' if r['target'] is not None else ''
+        met = {True: 'met', False: 'missed', None: ''}[r['met']]
+        out.append(f'| {r["key"]} | {r["what"]} | {r["median"]:.2f} | '
+                   f'{r["min"]:.2f}-{r["max"]:.2f} | {tgt} | {met} |')
+    return '\n'.join(out) + '\n'
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == '--markdown':
+        sys.stdout.write(markdown(argv[2]))
+        return 0
     log, out = argv[1], argv[2]
     runs = parse(log)
     if not runs:
