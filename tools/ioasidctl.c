@@ -201,12 +201,13 @@ static const char set_max_help[] =
 "controller (echo +ioasids > PARENT/cgroup.subtree_control); exit status 3.\n"
 "\n"
 "When CGROUP is a systemd unit's own cgroup (its name ends in .slice,\n"
-".scope or .service, PID 1 is systemd, and the unit's ControlGroup is\n"
-"CGROUP), asks its manager (PID 1, or the user's below user@UID.service)\n"
-"for the unit's IOASIDsMax=. A unit that sets IOASIDsMax= gets\n"
-"its value written back at each reload, so the write is refused with exit\n"
-"status 2 and the systemctl set-property command to use; if systemd cannot\n"
-"be asked, exit status 3. Nothing is written in either case.\n";
+".scope, .service, .socket, .mount or .swap, PID 1 is systemd, and the\n"
+"unit's ControlGroup is CGROUP), asks its manager (PID 1, or the user's\n"
+"below user@UID.service) for the unit's IOASIDsMax=. A unit that sets\n"
+"IOASIDsMax= gets its value written back at each reload, so the write is\n"
+"refused with exit status 2 and the systemctl set-property command to use;\n"
+"if systemd cannot be asked, exit status 3. Nothing is written in either\n"
+"case.\n";
 
 static const char metrics_help[] =
 "Usage: ioasidctl metrics [--only limited,used,refused] [--textfile FILE]\n"
@@ -1782,9 +1783,11 @@ static void __noreturn systemd_show_child(const char *unit, const struct passwd 
 			 (unsigned int)user->pw_uid))
 			_exit(127);
 		env[n++] = rt;
-		if (initgroups(user->pw_name, user->pw_gid) ||
-		    setresgid(user->pw_gid, user->pw_gid, user->pw_gid) ||
-		    setresuid(user->pw_uid, user->pw_uid, user->pw_uid))
+		/* Root becomes the user; the user, asking of its own, stays. */
+		if (getuid() != user->pw_uid &&
+		    (initgroups(user->pw_name, user->pw_gid) ||
+		     setresgid(user->pw_gid, user->pw_gid, user->pw_gid) ||
+		     setresuid(user->pw_uid, user->pw_uid, user->pw_uid)))
 			_exit(127);
 	}
 	env[n] = NULL;

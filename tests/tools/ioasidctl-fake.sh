@@ -201,16 +201,17 @@ props() {
 	printf 'LoadState=%s\nControlGroup=%s\n' "${3:-loaded}" "$2"
 	[ "$1" = none ] || printf 'IOASIDsMax=%s\n' "$1"
 }
-# setmax COMM SHOW CGROUP VALUE: set-max with PID 1 named COMM and SHOW
-# what the stub prints (- makes it fail); prints the exit status, the
-# file after it, and what systemctl was asked, as which user.
+# setmax COMM SHOW CGROUP VALUE [WRAPPER...]: set-max (run by WRAPPER,
+# such as setpriv) with PID 1 named COMM and SHOW what the stub prints
+# (- makes it fail); prints the exit status, the file after it, and what
+# systemctl was asked, as which user.
 setmax() {
 	local rc
 	rm -f "$fake/show"
 	install -m 666 /dev/null "$fake/systemctl.log"
 	[ "$2" = - ] || printf '%s\n' "$2" > "$fake/show"
 	echo "$1" > "$fake/proc/1/comm"
-	PATH=$fake/bin:$PATH $CTL set-max "$3" "$4" 2> "$fake/err"
+	PATH=$fake/bin:$PATH "${@:5}" $CTL set-max "$3" "$4" 2> "$fake/err"
 	rc=$?
 	echo "exit $rc, $(cat "$fake/cg/$3/ioasids.max"), $(cat "$fake/systemctl.log")"
 }
@@ -244,6 +245,10 @@ check "set-max below user@UID.service asks that user's manager, as the user" \
 	setmax systemd "$(props 2 $U/app.slice/x.service)" ${U#/}/app.slice/x.service 3
 check "set-max below user@UID.service: the command names the user's manager" \
 	says "use: systemctl --user -M nobody@ set-property 'x.service' IOASIDsMax=3$" cat "$fake/err"
+check "set-max by that user itself, on its own delegated cgroup: asked, as itself" \
+	eq "exit 2, 5, uid=65534 /run/user/65534 --user $ask x.service" \
+	setmax systemd "$(props 2 $U/app.slice/x.service)" ${U#/}/app.slice/x.service 3 \
+	setpriv --reuid=65534 --regid=65534 --clear-groups
 check "set-max below user@UID.service of no user: exit 3, not asked" \
 	eq "exit 3, 5, " setmax systemd "$(props 2 $N/x.service)" ${N#/}/x.service 3
 check "set-max: a user@0.service deeper than systemd puts it is PID 1's to answer" \
