@@ -329,41 +329,47 @@ fail:
 	return -1;
 }
 
-/* All of the file at DIRFD/PATH, however long, NUL-terminated (free it). */
-static char *read_at(int dirfd, const char *path)
+/* All that fd has to read, however long, NUL-terminated (free it). */
+static char *read_fd(int fd)
 {
 	size_t n = 0, cap = 4096;
 	char *buf = malloc(cap), *bigger;
 	ssize_t r;
-	int fd;
 
 	if (!buf)
 		return NULL;
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
 	while ((r = read(fd, buf + n, cap - 1 - n)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			goto fail_close;
+			goto fail;
 		n += r;
 		if (n == cap - 1) {
 			bigger = realloc(buf, 2 * cap);
 			if (!bigger)
-				goto fail_close;
+				goto fail;
 			buf = bigger;
 			cap *= 2;
 		}
 	}
-	close(fd);
 	buf[n] = '\0';
 	return buf;
-fail_close:
-	close(fd);
 fail:
 	free(buf);
 	return NULL;
+}
+
+/* All of the file at DIRFD/PATH, however long, NUL-terminated (free it). */
+static char *read_at(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	char *text;
+
+	if (fd < 0)
+		return NULL;
+	text = read_fd(fd);
+	close(fd);
+	return text;
 }
 
 /* The first line of DIR/FILE, without the newline. */
@@ -1760,21 +1766,13 @@ static int cmd_ps(int argc, char **argv)
 static void __noreturn systemd_show_child(const char *unit, const struct passwd *user,
 					  int out)
 {
-	char rt[64], path[PATH_MAX], *argv[12], *env[4];
-	const char *dirs = getenv("PATH") ?: "/usr/bin:/bin";
+	char rt[64], *argv[12], *env[4];
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC), n = 0;
-	bool found = false;
 
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(null, 2) < 0)
 		_exit(127);
 	close_range(3, ~0U, 0);
 	if (setsid() < 0)
-		_exit(127);
-	/* systemctl as our PATH finds it (a test's stub too), run by path. */
-	for (const char *d = dirs; *d && !found; d += strcspn(d, ":"), d += !!*d)
-		found = fmt(path, sizeof(path), "%.*s/systemctl", (int)strcspn(d, ":"), d) &&
-			!access(path, X_OK);
-	if (!found)
 		_exit(127);
 	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	env[n++] = "LC_ALL=C";
@@ -1805,7 +1803,8 @@ static void __noreturn systemd_show_child(const char *unit, const struct passwd 
 	argv[n++] = "--";
 	argv[n++] = (char *)unit;
 	argv[n] = NULL;
-	execve(path, argv, env);
+	/* systemctl as our PATH finds it (a test's stub too), in env. */
+	execvpe("systemctl", argv, env);
 	_exit(127);
 }
 
@@ -1818,57 +1817,36 @@ static void __noreturn systemd_show_child(const char *unit, const struct passwd 
  */
 static int systemd_show(const char *unit, const struct passwd *user, char **out)
 {
-	size_t n = 0, cap = 256;
-	char *buf = malloc(cap), *bigger;
-	int p[2], status, ret = -1;
-	ssize_t r;
+	int p[2], status;
+	char *text;
 	pid_t pid;
 
-	if (!buf)
+	if (pipe2(p, O_CLOEXEC))
 		return -1;
-	if (pipe2(p, O_CLOEXEC)) {
-		free(buf);
-		return -1;
-	}
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
-		free(buf);
 		return -1;
 	}
 	if (!pid)
 		systemd_show_child(unit, user, p[1]);
 	close(p[1]);
 	/* All of it: systemctl never blocks on a full pipe, nothing is cut. */
-	for (;;) {
-		r = read(p[0], buf + n, cap - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += r;
-		if (n == cap - 1) {
-			bigger = realloc(buf, 2 * cap);
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap *= 2;
+	text = read_fd(p[0]);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			free(text);
+			return -1;
 		}
 	}
-	close(p[0]);
-	buf[n] = '\0';
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			goto out;
-	if (r == 0 && WIFEXITED(status) && !WEXITSTATUS(status))
-		ret = 0;
-out:
-	if (ret)
-		free(buf);
-	else
-		*out = buf;
-	return ret;
+	if (!text || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		free(text);
+		return -1;
+	}
+	*out = text;
+	return 0;
 }
 
 /*
