@@ -20,7 +20,10 @@
  * above may still refuse it, and takes the root's at once, where nothing
  * can; then a second walk turns the reservations below into grants. A
  * one-step charge passes the levels without a limit by in the first walk
- * and grants them with an add in the second (ioasids_skip()). A
+ * and grants them with an add in the second (ioasids_skip()); once a walk
+ * found no limit below the root, the next one-step charges of that cgroup
+ * take the root's room at once and only the second walk is left, until a
+ * write gives some cgroup a limit (ioasids_limits_gen). A
  * refused charge never touches the word of the level that refused it, and
  * only the reserved count of the levels below: it shows in no current and
  * no peak. An uncharge is one operation per level.
@@ -67,6 +70,13 @@ static const char *const ioasids_kind_name[IOASIDS_NR_KINDS] = {
  */
 static struct ioasids_cgroup root_cg;
 
+/*
+ * Bumped by every write that gives a cgroup a limit where it had none: a
+ * cgroup whose ioasids_cgroup.unlimited_gen still equals it has no limit
+ * on its path but the root's (ioasids_try_take()).
+ */
+static atomic64_t ioasids_limits_gen = ATOMIC64_INIT(1);
+
 /* Protects every cgroup's peak_watchers list; taken only on peak writes. */
 static DEFINE_MUTEX(ioasids_peaks_lock);
 
@@ -82,12 +92,13 @@ static DEFINE_MUTEX(ioasids_peaks_lock);
  *
  * A reservation is refused, without touching the word, when granted plus
  * reserved would pass the level's limit or the largest capacity, 2^20: each
- * count fits in 21 bits. Granting only adds to the first count; the mark is
- * raised to it when it goes down (an uncharge) or is reset (a write to
- * ioasids.peak), and readers take the larger of the two. So the mark, as
- * read, is never below current, and never moves down but by a write to
- * ioasids.peak. The mark since the cgroup was created is ioasids_cgroup.peak,
- * which only a reset moves: it is the larger of the two marks.
+ * count fits in 21 bits. A grant adds to the first count and raises the
+ * mark to it in the same operation (held_grant()); a release only
+ * subtracts; a write to ioasids.peak resets the mark to the count. So the
+ * mark is never below current, and never moves down but by a write to
+ * ioasids.peak. The mark since the cgroup was created is
+ * ioasids_cgroup.peak, which only a reset moves: it is the larger of the
+ * two marks.
  */
 #define IOASIDS_HELD_BITS	21
 #define IOASIDS_HELD_MASK	GENMASK_ULL(IOASIDS_HELD_BITS - 1, 0)
@@ -114,6 +125,17 @@ static inline u64 held_pack(u64 now, u64 reserved, u64 local)
 	       local << (2 * IOASIDS_HELD_BITS);
 }
 
+/* @word with @n more granted, and its mark raised to the new count. */
+static inline u64 held_grant(u64 word, unsigned int n)
+{
+	u64 now = held_now(word) + n;
+
+	word += n;
+	if (word >> (2 * IOASIDS_HELD_BITS) < now)
+		word = held_pack(now, held_reserved(word), now);
+	return word;
+}
+
 static inline struct ioasids_cgroup *css_ioasids(struct cgroup_subsys_state *css)
 {
 	return css ? container_of(css, struct ioasids_cgroup, css) : NULL;
@@ -123,6 +145,17 @@ static inline struct ioasids_cgroup *parent_ioasids(struct ioasids_cgroup *cg)
 {
 	return css_ioasids(cg->css.parent);
 }
+
+/*
+ * The root of @cg's hierarchy, without a walk: there is one. The KUnit
+ * suite's trees have roots of their own, and stub it.
+ */
+VISIBLE_IF_KUNIT struct ioasids_cgroup *ioasids_root(struct ioasids_cgroup *cg)
+{
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_root, cg);
+	return &root_cg;
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_root);
 
 /**
  * ioasids_cg_get_current() - Get the ioasids cgroup of the current task.
@@ -309,19 +342,40 @@ static inline bool ioasids_skip(struct ioasids_cgroup *cg, int level,
  * level above is left to refuse it (@grant). Refused without a change to
  * the word when the limit would be passed; *@max is the limit it read.
  */
-static bool ioasids_take(struct ioasids_cgroup *cg, unsigned int n, bool grant,
-			 u64 *max)
+static __always_inline bool ioasids_take(struct ioasids_cgroup *cg,
+					 unsigned int n, bool grant, u64 *max)
 {
 	u64 old = atomic64_read(&cg->held), limit;
-	u64 add = grant ? n : n * IOASIDS_RESERVED_ONE;
 
 	*max = READ_ONCE(cg->max);
 	limit = min_t(u64, *max, IOASIDS_MAX_CAPACITY);
 	do {
 		if (held_now(old) + held_reserved(old) + n > limit)
 			return false;
-	} while (!atomic64_try_cmpxchg(&cg->held, &old, old + add));
+	} while (!atomic64_try_cmpxchg(&cg->held, &old,
+				       grant ? held_grant(old, n) :
+				       old + n * IOASIDS_RESERVED_ONE));
 	return true;
+}
+
+/*
+ * Grant @n at @cg alone, taking back as many reserved first (@reserved),
+ * or at a level the first walk passed by.
+ */
+static __always_inline void ioasids_grant(struct ioasids_cgroup *cg,
+					  unsigned int n, bool reserved)
+{
+	u64 old = atomic64_read(&cg->held), back;
+
+	do {
+		back = reserved ? n : 0;
+		if (WARN_ONCE(held_reserved(old) < back,
+			      "ioasids: granting %u IOASIDs of %llu reserved\n",
+			      n, held_reserved(old)))
+			back = held_reserved(old);
+	} while (!atomic64_try_cmpxchg(&cg->held, &old,
+				       held_grant(old - back * IOASIDS_RESERVED_ONE,
+						  n)));
 }
 
 /* Give back room for @n that ioasids_take() reserved at @cg alone. */
@@ -341,49 +395,67 @@ static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
 /*
  * The second walk of a charge that every level accepted: grant it, from
  * @cg up, the root too unless the first walk granted it there already
- * (@top_granted). One atomic add per level turns the reservation into a
+ * (@top_granted). One cmpxchg per level turns the reservation into a
  * grant, or grants a level the first walk passed by (@skipped, as
- * ioasids_try_take() noted it). Called in an RCU read-side section.
+ * ioasids_try_take() noted it; all of its bits when it took the root
+ * alone), and raises the level's mark. Called in an RCU read-side section.
  */
 VISIBLE_IF_KUNIT void ioasids_commit(struct ioasids_cgroup *cg,
 				     enum ioasids_kind kind, unsigned int n,
 				     bool top_granted, u64 skipped)
 {
-	struct ioasids_cgroup *i;
+	struct ioasids_cgroup *i, *parent;
 	int level = 0;
-	u64 word;
 
 	KUNIT_STATIC_STUB_REDIRECT(ioasids_commit, cg, kind, n, top_granted,
 				   skipped);
 
-	for (i = cg; i; i = parent_ioasids(i), level++) {
-		if (top_granted && !parent_ioasids(i))
-			break;
-		if (ioasids_skipped(skipped, level))
-			word = atomic64_add_return(n, &i->held);
-		else
-			word = atomic64_add_return(n - n * IOASIDS_RESERVED_ONE,
-						   &i->held);
-		WARN_ON_ONCE(held_now(word) < n);
+	if (skipped == U64_MAX && top_granted) {
+		/* Every level below the root passed by at once. */
+		for (i = cg; (parent = parent_ioasids(i)); i = parent)
+			ioasids_grant(i, n, false);
+	} else {
+		for (i = cg; i; i = parent, level++) {
+			parent = parent_ioasids(i);
+			if (top_granted && !parent)
+				break;
+			ioasids_grant(i, n, !ioasids_skipped(skipped, level));
+		}
 	}
 	if (kind < IOASIDS_NR_KINDS)
 		this_cpu_add(cg->kind_usage->n[kind], n);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasids_commit);
 
-/* Release @n granted IOASIDs of @cg alone, folding the count into its mark. */
-static void ioasids_release(struct ioasids_cgroup *cg, unsigned int n)
+/*
+ * Release @n granted IOASIDs of @cg alone: the mark already holds the
+ * count. Releasing more than granted is a caller's bug: the subtraction
+ * then borrows (the count reads above any capacity, so that nothing is
+ * granted here meanwhile), and is undone.
+ */
+static __always_inline void ioasids_release(struct ioasids_cgroup *cg,
+					    unsigned int n)
 {
-	u64 old = atomic64_read(&cg->held), now;
+	u64 word = atomic64_sub_return(n, &cg->held);
 
-	do {
-		now = held_now(old);
-		if (WARN_ONCE(now < n, "ioasids: releasing %u IOASIDs of %llu\n",
-			      n, now))
-			n = now;
-	} while (!atomic64_try_cmpxchg(&cg->held, &old,
-				       held_pack(now - n, held_reserved(old),
-						 held_local(old))));
+	if (WARN_ONCE(held_now(word) > IOASIDS_MAX_CAPACITY,
+		      "ioasids: releasing %u IOASIDs of %llu\n", n,
+		      held_now(word + n)))
+		atomic64_add(n, &cg->held);
+}
+
+/*
+ * Whether the last walk of a one-step charge of @cg found no limit below
+ * the root, and no cgroup has been given one since: its charges may take
+ * the root's room alone, then grant the levels below. A write that gives
+ * a cgroup a limit moves the generation after the limit and then waits for
+ * the charges in flight (ioasids_set_max()); a walk reads the generation
+ * before the limits, and notes it only if it found none.
+ */
+static __always_inline bool ioasids_path_unlimited(struct ioasids_cgroup *cg)
+{
+	return atomic64_read(&cg->unlimited_gen) ==
+	       atomic64_read_acquire(&ioasids_limits_gen);
 }
 
 /*
@@ -403,14 +475,16 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_refused);
  * the root granted at once (@grant_top). All or nothing: refused by a
  * level, the levels below it give their reservations back, and the refusal
  * is counted and logged after that. With @skipped (a one-step charge, in an
- * RCU read-side section), levels without a limit are passed by and noted.
+ * RCU read-side section), levels without a limit are passed by and noted,
+ * all of them at once when the last walk found nothing else below the root.
  */
 static int ioasids_try_take(struct ioasids_cgroup *cg, unsigned int n,
 			    bool grant_top, u64 *skipped)
 {
 	struct ioasids_cgroup *i, *j, *parent;
+	bool unlimited = true;
 	int level = 0;
-	u64 max;
+	u64 max, gen = 0;
 	int ret;
 
 	if (WARN_ON_ONCE(!cg))
@@ -424,13 +498,21 @@ static int ioasids_try_take(struct ioasids_cgroup *cg, unsigned int n,
 		return -ENOSPC;
 	}
 
+	/* Before the limits it reads: see ioasids_path_unlimited(). */
+	if (skipped)
+		gen = atomic64_read_acquire(&ioasids_limits_gen);
 	for (i = cg; i; i = parent, level++) {
 		parent = parent_ioasids(i);
 		if (ioasids_skip(i, level, skipped))
 			continue;
+		if (parent)
+			unlimited = false;
 		if (!ioasids_take(i, n, grant_top && !parent, &max))
 			goto refused;
 	}
+	/* The next one-step charge of @cg passes the levels by at once. */
+	if (skipped && unlimited)
+		atomic64_set(&cg->unlimited_gen, gen);
 	return 0;
 
 refused:
@@ -562,13 +644,24 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_cancel);
 int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			  unsigned int n)
 {
-	u64 skipped = 0;
+	u64 skipped = 0, max;
 	int ret;
 
 	if (WARN_ON_ONCE(kind >= IOASIDS_NR_KINDS))
 		return -EINVAL;
 	rcu_read_lock();
-	ret = ioasids_try_take(cg, n, true, &skipped);
+	/*
+	 * No limit below the root, as the last walk found: the root's room,
+	 * then a grant at each level below. A refusal, or anything else,
+	 * takes the walk, which counts and logs it.
+	 */
+	if (likely(cg && n) && ioasids_path_unlimited(cg) &&
+	    ioasids_take(ioasids_root(cg), n, true, &max)) {
+		skipped = U64_MAX;
+		ret = 0;
+	} else {
+		ret = ioasids_try_take(cg, n, true, &skipped);
+	}
 	if (!ret && n)
 		ioasids_commit(cg, kind, n, true, skipped);
 	rcu_read_unlock();
@@ -717,8 +810,10 @@ static DEFINE_SPINLOCK(ioasids_max_lock);
 /*
  * Set @cg's limit. A limit below the current usage is accepted: nothing is
  * taken back, new charges are refused until usage drops below it. A level
- * that gets a limit where it had none waits for the one-step charges in
- * flight, which may have passed it by (ioasids_skip()): when this returns,
+ * that gets a limit where it had none moves the generation of the limits,
+ * so that no charge passes every level by at once on what an earlier walk
+ * found, and waits for the one-step charges in flight, which may have
+ * passed it by (ioasids_skip()): when this returns,
  * every IOASID charged before shows in its count, and every charge after
  * is held against the new limit. The wait is for the grace period that
  * began with the last such change of @cg's limit, whichever writer made
@@ -736,8 +831,11 @@ VISIBLE_IF_KUNIT void ioasids_set_max(struct ioasids_cgroup *cg, u64 max)
 	spin_lock(&ioasids_max_lock);
 	old = READ_ONCE(cg->max);
 	WRITE_ONCE(cg->max, max);
-	if (old >= IOASIDS_MAX_CAPACITY && max < IOASIDS_MAX_CAPACITY)
+	if (old >= IOASIDS_MAX_CAPACITY && max < IOASIDS_MAX_CAPACITY) {
+		/* After the limit: a charge that sees the new one sees it. */
+		atomic64_inc_return_release(&ioasids_limits_gen);
 		cg->max_gp = get_state_synchronize_rcu();
+	}
 	gp = cg->max_gp;
 	spin_unlock(&ioasids_max_lock);
 	cond_synchronize_rcu(gp);

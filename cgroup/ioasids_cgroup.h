@@ -63,6 +63,9 @@ struct ioasids_kind_usage {
  * @max: the limit; %U64_MAX stands for "max". The root's is the capacity.
  * @max_gp: the RCU grace period that a write of @max that gave the cgroup
  *	a limit began, which every write of @max waits for; see ioasids.c
+ * @unlimited_gen: the generation of the limits at which a one-step charge
+ *	of this cgroup found no limit on its path below the root, so that the
+ *	next ones pass those levels by at once; see ioasids.c
  * @kind_usage: IOASIDs charged to this cgroup itself, per &enum ioasids_kind,
  *	counted per CPU so that charging takes no shared atomic for it
  * @nr_sets: IOASID sets whose charges go to this cgroup itself
@@ -81,6 +84,7 @@ struct ioasids_cgroup {
 	u64 peak;
 	u64 max;
 	unsigned long max_gp;
+	atomic64_t unlimited_gen;
 	struct ioasids_kind_usage __percpu *kind_usage;
 	atomic_t nr_sets;
 	atomic64_t events;

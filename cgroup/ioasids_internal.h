@@ -12,6 +12,7 @@
 void ioasids_commit(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 		    unsigned int n, bool top_granted, u64 skipped);
 void ioasids_set_max(struct ioasids_cgroup *cg, u64 max);
+struct ioasids_cgroup *ioasids_root(struct ioasids_cgroup *cg);
 void ioasids_event(struct ioasids_cgroup *cg);
 void ioasids_refused(struct ioasids_cgroup *cg, struct ioasids_cgroup *refuser,
 		     unsigned int n);

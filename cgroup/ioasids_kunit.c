@@ -32,7 +32,19 @@
 KUNIT_DEFINE_ACTION_WRAPPER(free_kind_usage, free_percpu,
 			    struct ioasids_kind_usage __percpu *);
 
-/* A node of a test tree; with no @parent, the root, of capacity @max. */
+/* Stub: a test tree's root is its own, not the hierarchy's. */
+static struct ioasids_cgroup *test_root(struct ioasids_cgroup *cg)
+{
+	while (cg->css.parent)
+		cg = container_of(cg->css.parent, struct ioasids_cgroup, css);
+	return cg;
+}
+
+/*
+ * A node of a test tree; with no @parent, the root, of capacity
+ * TEST_CAPACITY. A charge that passes every level below the root by at
+ * once takes this root (test_root()).
+ */
 static struct ioasids_cgroup *node(struct kunit *test,
 				   struct ioasids_cgroup *parent)
 {
@@ -53,6 +65,7 @@ static struct ioasids_cgroup *node(struct kunit *test,
 	cg->css.parent = parent ? &parent->css : NULL;
 	/* Refusals are logged with the cgroup's path: a node has no cgroup. */
 	cg->logged = ~0UL;
+	kunit_activate_static_stub(test, ioasids_root, test_root);
 	return cg;
 }
 
@@ -245,7 +258,7 @@ static void ioasids_test_hierarchy(struct kunit *test)
 	struct ioasids_cgroup *b = node(test, a);
 	struct ioasids_cgroup *c = node(test, a);
 
-	a->max = 5;
+	ioasids_set_max(a, 5);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 3), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 2), 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 1), -EDQUOT);
@@ -255,7 +268,7 @@ static void ioasids_test_hierarchy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(r), 5);
 
 	/* A child's own limit refuses before its parent's is reached. */
-	b->max = 3;
+	ioasids_set_max(b, 3);
 	ioasids_cg_uncharge(c, IOASIDS_FD, 2);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 1), -EDQUOT);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&b->events_local), 1);
@@ -275,7 +288,7 @@ static void ioasids_test_rollback(struct kunit *test)
 	struct ioasids_cgroup *b = node(test, a);
 	struct ioasids_cgroup *c = node(test, b);
 
-	a->max = 4;
+	ioasids_set_max(a, 4);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_KERNEL, 5),
 			-EDQUOT);
 	KUNIT_EXPECT_EQ(test, usage(c), 0);
@@ -306,7 +319,7 @@ static void ioasids_test_peak(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, peak(r), 3);
 
 	/* A refused charge does not move the high-water mark. */
-	a->max = 3;
+	ioasids_set_max(a, 3);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_SVA, 2), -EDQUOT);
 	KUNIT_EXPECT_EQ(test, peak(b), 3);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_SVA, 1), 0);
@@ -325,7 +338,7 @@ static void ioasids_test_events(struct kunit *test)
 	struct ioasids_cgroup *b = node(test, a);
 	struct ioasids_cgroup *c = node(test, b);
 
-	b->max = 1;
+	ioasids_set_max(b, 1);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 2), -EDQUOT);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 2), -EDQUOT);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&b->events_local), 2);
@@ -335,7 +348,7 @@ static void ioasids_test_events(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&c->events), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&c->events_local), 0);
 
-	a->max = 0;
+	ioasids_set_max(a, 0);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 1), -EDQUOT);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->events_local), 1);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->events), 3);
@@ -346,7 +359,7 @@ static void ioasids_test_events(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&r->capacity_events), 0);
 
 	/* A charge that fits counts nothing. */
-	a->max = U64_MAX;
+	ioasids_set_max(a, U64_MAX);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 1), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&a->events), 3);
 	ioasids_cg_uncharge(c, IOASIDS_FD, 1);
@@ -411,7 +424,7 @@ static void ioasids_test_limit_below_usage(struct kunit *test)
 	struct ioasids_cgroup *a = node(test, r);
 
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_FD, 3), 0);
-	a->max = 1;
+	ioasids_set_max(a, 1);
 	KUNIT_EXPECT_EQ(test, usage(a), 3);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(a, IOASIDS_FD, 1), -EDQUOT);
 	ioasids_cg_uncharge(a, IOASIDS_FD, 3);
@@ -427,8 +440,8 @@ static void ioasids_test_kinds_and_room(struct kunit *test)
 	struct ioasids_cgroup *b = node(test, a);
 
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(b), TEST_CAPACITY);
-	a->max = 10;
-	b->max = 20;
+	ioasids_set_max(a, 10);
+	ioasids_set_max(b, 20);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(b), 10);
 
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_KERNEL, 1), 0);
@@ -450,7 +463,7 @@ static void ioasids_test_kinds_and_room(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(b), 1);
 
 	/* And is 0, not negative, under a limit below usage. */
-	a->max = 2;
+	ioasids_set_max(a, 2);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_room(b), 0);
 
 	ioasids_cg_set_attach(b);
@@ -491,9 +504,9 @@ static void ioasids_test_refused_never_peaks(struct kunit *test)
 	struct racer *big;
 
 	r->max = 1000;
-	p->max = 10;
+	ioasids_set_max(p, 10);
 	/* A limit at C too, so that the charge in flight is held there. */
-	c->max = 1000;
+	ioasids_set_max(c, 1000);
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 5), 0);
 
 	big = new_racer(test, racer_charge, c, 100);
@@ -536,7 +549,7 @@ static void ioasids_test_peak_under_lowered_max(struct kunit *test)
 	struct racer *lower;
 
 	/* A limit, so that the charge in flight is reserved at P. */
-	p->max = 1000;
+	ioasids_set_max(p, 1000);
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 49), 0);
 	lower = new_racer(test, racer_set_max, p, 10);
 	kunit_activate_static_stub(test, ioasids_commit, commit_after_racer);
@@ -580,7 +593,7 @@ static void ioasids_test_unlimited_levels(struct kunit *test)
 	struct ioasids_cgroup *b = node(test, c);
 	s64 seen[2] = { -1, -1 };
 
-	p->max = 10;
+	ioasids_set_max(p, 10);
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_FD, 5), 0);
 	test->priv = seen;
 	kunit_activate_static_stub(test, ioasids_refused, refused_records_usage);
@@ -879,7 +892,7 @@ static void ioasids_test_contention(struct kunit *test)
 	for (i = 0; i < 2; i++) {
 		ct[i].cg = node(test, a);
 		/* Limited, so that a refused charge is held there in flight. */
-		ct[i].cg->max = 1000;
+		ioasids_set_max(ct[i].cg, 1000);
 		ct[i].test = test;
 		init_completion(&ct[i].done);
 	}
@@ -887,7 +900,7 @@ static void ioasids_test_contention(struct kunit *test)
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, contention_finish, c),
 			0);
-	a->max = 2;
+	ioasids_set_max(a, 2);
 	test->priv = &c->rf;
 	kunit_activate_static_stub(test, ioasids_refused, refused_in_flight);
 	for (i = 0; i < 2; i++) {
@@ -961,7 +974,7 @@ static void ioasids_test_refusal_rolled_back_first(struct kunit *test)
 	struct ioasids_cgroup *c = node(test, p);
 	s64 seen = -1;
 
-	p->max = 10;
+	ioasids_set_max(p, 10);
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_FD, 5), 0);
 	test->priv = &seen;
 	kunit_activate_static_stub(test, ioasids_event, event_records_usage);
@@ -986,7 +999,7 @@ static void ioasids_test_reserve_then_cancel(struct kunit *test)
 	struct ioasids_cgroup *p = node(test, r);
 	struct ioasids_cgroup *c = node(test, p);
 
-	p->max = 4;
+	ioasids_set_max(p, 4);
 	KUNIT_ASSERT_EQ(test, ioasids_cg_try_reserve(c, 3), 0);
 	KUNIT_EXPECT_EQ(test, usage(p), 3);
 	KUNIT_EXPECT_EQ(test, ioasids_current(c), 0);
@@ -1008,6 +1021,96 @@ static void ioasids_test_reserve_then_cancel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
 }
 
+/* Stub: which levels the charge's first walk passed by, then the commit. */
+static void commit_records_skipped(struct ioasids_cgroup *cg,
+				   enum ioasids_kind kind, unsigned int n,
+				   bool top_granted, u64 skipped)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	*(u64 *)test->priv = skipped;
+	kunit_deactivate_static_stub(test, ioasids_commit);
+	ioasids_commit(cg, kind, n, top_granted, skipped);
+}
+
+/* A one-step charge of @n at @cg; *@skipped is what its commit was told. */
+static int charge_seen(struct kunit *test, struct ioasids_cgroup *cg,
+		       unsigned int n, u64 *skipped)
+{
+	int ret;
+
+	*skipped = 0;
+	test->priv = skipped;
+	kunit_activate_static_stub(test, ioasids_commit, commit_records_skipped);
+	ret = ioasids_cg_try_charge(cg, IOASIDS_FD, n);
+	/* A granted charge committed, and the stub went with it. */
+	if (ret)
+		kunit_deactivate_static_stub(test, ioasids_commit);
+	return ret;
+}
+
+/*
+ * A one-step charge whose last walk found no limit below the root takes
+ * the root alone, until a limit is given anywhere: C under P and R, then
+ * P limited to 6 with 5 charged, then D made under P afterwards, then P's
+ * limit lifted again. Each charge either passes every level by at once
+ * (all bits of the mask) or walks them (one bit per level it passed).
+ */
+static void ioasids_test_unlimited_path_at_once(struct kunit *test)
+{
+	struct ioasids_cgroup *r = node(test, NULL);
+	struct ioasids_cgroup *p = node(test, r);
+	struct ioasids_cgroup *c = node(test, p);
+	struct ioasids_cgroup *d;
+	u64 skipped;
+
+	KUNIT_EXPECT_EQ(test, charge_seen(test, c, 4, &skipped), 0);
+	KUNIT_EXPECT_EQ(test, skipped, 0x3);
+	KUNIT_EXPECT_EQ(test, charge_seen(test, c, 1, &skipped), 0);
+	KUNIT_EXPECT_EQ(test, skipped, U64_MAX);
+	KUNIT_EXPECT_EQ(test, ioasids_current(c), 5);
+	KUNIT_EXPECT_EQ(test, ioasids_current(p), 5);
+	KUNIT_EXPECT_EQ(test, ioasids_current(r), 5);
+	KUNIT_EXPECT_EQ(test, peak(c), 5);
+	KUNIT_EXPECT_EQ(test, peak(r), 5);
+
+	/* A limit given above C: C's next charge walks, and P refuses it. */
+	ioasids_set_max(p, 6);
+	KUNIT_EXPECT_EQ(test, charge_seen(test, c, 2, &skipped), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p->events_local), 1);
+	KUNIT_EXPECT_EQ(test, charge_seen(test, c, 1, &skipped), 0);
+	KUNIT_EXPECT_EQ(test, skipped, 0x1);
+	KUNIT_EXPECT_EQ(test, charge_seen(test, c, 1, &skipped), -EDQUOT);
+	/* A cgroup made under the limit never passes it by. */
+	d = node(test, p);
+	KUNIT_EXPECT_EQ(test, charge_seen(test, d, 1, &skipped), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, usage(p), 6);
+	KUNIT_EXPECT_EQ(test, peak(p), 6);
+	KUNIT_EXPECT_EQ(test, peak(r), 6);
+
+	/* Lifted: a walk, then the root alone again. */
+	ioasids_set_max(p, U64_MAX);
+	KUNIT_EXPECT_EQ(test, charge_seen(test, d, 1, &skipped), 0);
+	KUNIT_EXPECT_EQ(test, skipped, 0x3);
+	KUNIT_EXPECT_EQ(test, charge_seen(test, d, 1, &skipped), 0);
+	KUNIT_EXPECT_EQ(test, skipped, U64_MAX);
+	/* The root still refuses what it has no room for, touching nothing. */
+	KUNIT_EXPECT_EQ(test, charge_seen(test, d, TEST_CAPACITY, &skipped),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&d->capacity_events_local), 1);
+	KUNIT_EXPECT_EQ(test, ioasids_current(d), 2);
+	KUNIT_EXPECT_EQ(test, usage(p), 8);
+	KUNIT_EXPECT_EQ(test, usage(r), 8);
+	KUNIT_EXPECT_EQ(test, peak(r), 8);
+	ioasids_cg_uncharge(d, IOASIDS_FD, 2);
+	ioasids_cg_uncharge(c, IOASIDS_FD, 6);
+	KUNIT_EXPECT_EQ(test, usage(r), 0);
+	/* Released by one subtraction a level: the marks stay. */
+	KUNIT_EXPECT_EQ(test, peak(p), 8);
+	KUNIT_EXPECT_EQ(test, peak(d), 2);
+	KUNIT_EXPECT_EQ(test, peak(c), 6);
+}
+
 static struct kunit_case ioasids_test_cases[] = {
 	KUNIT_CASE(ioasids_test_hierarchy),
 	KUNIT_CASE(ioasids_test_rollback),
@@ -1026,6 +1129,7 @@ static struct kunit_case ioasids_test_cases[] = {
 	KUNIT_CASE(ioasids_test_reserve_then_cancel),
 	KUNIT_CASE(ioasids_test_unlimited_levels),
 	KUNIT_CASE(ioasids_test_max_write_waits_for_charges),
+	KUNIT_CASE(ioasids_test_unlimited_path_at_once),
 	{}
 };
 
