@@ -14,9 +14,10 @@
 # refused by the slice. Then nothing is left: the domain undefined,
 # libvirtd, its helpers and machined stopped, every PASID given back.
 #
-# Not in make check: 4 to 6 minutes under TCG (263 to 351 s measured:
-# libvirtd probes QEMU, each domain start takes 20 to 40 s), more than
-# make check's budget has; tests/userspace/run T=libvirt runs it.
+# Not in make check: 3 to 6 minutes under TCG (195 s on a quiet host,
+# over 360 s beside a kernel build: libvirtd probes QEMU, each domain
+# start takes 20 to 45 s), more than make check's budget has;
+# tests/userspace/run T=libvirt runs it.
 . "$(dirname "$0")/../integration/lib.bash"
 MS=$CG/machine.slice
 VM=$MS/machine-vm1.slice
