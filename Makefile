@@ -108,6 +108,7 @@ INSTALLED := $(PREFIX)/bin/ioasidctl \
 	$(PREFIX)/lib/udev/rules.d/60-ioasid.rules \
 	$(PREFIX)/include/linux/ioasid.h \
 	$(PREFIX)/lib/ioasids/ioasids-oci-hook $(HOOKSDIR)/ioasids.json \
+	$(PREFIX)/share/ioasids/libvirt/qemu.conf \
 	$(addprefix $(PREFIX)/share/doc/ioasids/,$(notdir $(DOCS))) \
 	$(PREFIX)/share/doc/ioasids/ioasid-driver-api.rst
 
@@ -154,6 +155,8 @@ install:
 	install -d $(DESTDIR)$(HOOKSDIR)
 	sed 's|@HOOK@|$(PREFIX)/lib/ioasids/ioasids-oci-hook|; s|@STAGE@|$(HOOK_STAGE)|' \
 		tools/ioasids-oci-hook.json.in > $(DESTDIR)$(HOOKSDIR)/ioasids.json
+	install -D -m 0644 libvirt/qemu.conf \
+		$(DESTDIR)$(PREFIX)/share/ioasids/libvirt/qemu.conf
 	install -D -m 0644 uapi/linux/ioasid.h $(DESTDIR)$(PREFIX)/include/linux/ioasid.h
 	install -d $(DESTDIR)$(PREFIX)/share/doc/ioasids
 	install -m 0644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/ioasids/

@@ -9,6 +9,12 @@
 # configurations a robot builds (tests/harness/config-builds).
 # debhelper, lintian and devscripts (hardening-check) build and check the
 # ioasids-tools package (make package).
+# libvirt-daemon-system (libvirtd, virsh, the QEMU driver) with
+# systemd-container (systemd-machined, which makes each VM's scope) runs a
+# domain in the guest (tests/integration/systemd/libvirt.sh).
+# systemd-container comes from the same systemd source as the installed
+# systemd: at the installed version, so that installing it does not
+# upgrade systemd (make userspace patches the installed version's source).
 # Idempotent and quiet when everything is already there.
 #
 # It leaves no service running on the host: Debian's postinsts start what
@@ -30,10 +36,26 @@ pkgs=(
 	libsmartcols-dev pkg-config
 	prometheus-node-exporter curl
 	debhelper lintian devscripts
+	libvirt-daemon-system systemd-container
 )
-# What a postinst here would start that listens on the network: disabled
-# when this run installed it (package unit).
-network_units=(prometheus-node-exporter:prometheus-node-exporter.service)
+# What a postinst here would start that listens on the network, or that
+# the host should not run at every boot: disabled when this run installed
+# it (package:unit): libvirtd, its sockets, virtlogd's and virtlockd's,
+# and libvirt-guests. (Debian's libvirt-daemon-config-network does not
+# mark its "default" network for autostart: no bridge or dnsmasq starts
+# with libvirtd.)
+network_units=(
+	prometheus-node-exporter:prometheus-node-exporter.service
+	libvirt-daemon-system:libvirtd.service
+	libvirt-daemon-system:libvirtd.socket
+	libvirt-daemon-system:libvirtd-ro.socket
+	libvirt-daemon-system:libvirtd-admin.socket
+	libvirt-daemon-system:virtlogd.socket
+	libvirt-daemon-system:virtlockd.socket
+	libvirt-daemon-system:virtlogd-admin.socket
+	libvirt-daemon-system:virtlockd-admin.socket
+	libvirt-daemon-system:libvirt-guests.service
+)
 # make bench draws its plot with gnuplot; make coverage reports with lcov
 # (lcov, genhtml). (make deb's debian/rules uses debhelper: in the list.)
 case "${1:-}" in
@@ -79,7 +101,7 @@ quiet_units() {
 			now=()
 			[ -d /run/systemd/system ] && now=(--now)
 			if systemctl disable "${now[@]}" --quiet "${u#*:}"; then
-				echo "deps: disabled ${u#*:} (only the guest runs it, on loopback)"
+				echo "deps: disabled ${u#*:} (only the guest runs it)"
 			else
 				echo "deps: could not disable ${u#*:}: systemctl disable --now ${u#*:}" >&2
 			fi
@@ -177,8 +199,19 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# systemd-container at the installed systemd's version, where the archive
+# still has it (else apt's newest, which upgrades systemd with it).
+install=()
+sdver=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null) || sdver=''
+for p in "${missing[@]}"; do
+	if [ "$p" = systemd-container ] && [ -n "$sdver" ] &&
+		grep -q "| $sdver |" <<< "$(apt-cache madison systemd-container)"; then
+		p="$p=$sdver"
+	fi
+	install+=("$p")
+done
 no_starts
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends "${install[@]}" >/dev/null
 quiet_units "${missing[@]}"
 
 if [ "${1:-}" = userspace ]; then

@@ -21,7 +21,7 @@ Every result of a case is named KIND/BLOCK/CASE (report.py's names):
 - integration/SCRIPT/CHECK for each `check "NAME" ...` of
   tests/integration/*.sh (guest), and integration/systemd-SCRIPT/... and
   integration/userspace-SCRIPT/... for tests/integration/systemd/*.sh and
-  tests/userspace/*.sh but podman-pods.sh, deb.sh and rootless.sh (the systemd boot of
+  tests/userspace/*.sh but podman-pods.sh, deb.sh, rootless.sh and libvirt.sh (the systemd boot of
   boot-tests: host); boot/JOB/NAME for each `t NAME` of a boot job
   (host). A name built from variables ("$rt: 3 PASIDs fit") is
   a pattern: each variable part matches anything.
@@ -41,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Integration scripts that make check does not run (tests/userspace/run
 # runs them): see boot-jobs/systemd.
-NOT_RUN = {'podman-pods', 'deb', 'rootless'}
+NOT_RUN = {'podman-pods', 'deb', 'rootless', 'libvirt'}
 
 C_SOURCES = ('tests/selftests/ioasid', 'tests/selftests/cgroup', 'cgroup', 'kernel',
              'tests/selftests/Makefile')
