@@ -12,9 +12,13 @@
 # libvirt-daemon-system (libvirtd, virsh, the QEMU driver) with
 # systemd-container (systemd-machined, which makes each VM's scope) runs a
 # domain in the guest (tests/integration/systemd/libvirt.sh).
-# systemd-container comes from the same systemd source as the installed
-# systemd: at the installed version, so that installing it does not
-# upgrade systemd (make userspace patches the installed version's source).
+# udev runs in the systemd boots: the package's rule gives /dev/ioasid its
+# group and mode, and integration/package and systemd/reloads check it
+# (a Debian host has it; a container image may not).
+# systemd-container and udev come from the same systemd source as the
+# installed systemd: at the installed version, so that installing them
+# does not upgrade systemd (make userspace patches the installed
+# version's source).
 # Idempotent and quiet when everything is already there.
 #
 # It leaves no service running on the host: Debian's postinsts start what
@@ -36,7 +40,7 @@ pkgs=(
 	libsmartcols-dev pkg-config
 	prometheus-node-exporter curl
 	debhelper lintian devscripts
-	libvirt-daemon-system systemd-container
+	libvirt-daemon-system systemd-container udev
 )
 # What a postinst here would start that listens on the network, or that
 # the host should not run at every boot: disabled when this run installed
@@ -199,13 +203,14 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# systemd-container at the installed systemd's version, where the archive
-# still has it (else apt's newest, which upgrades systemd with it).
+# systemd-container and udev at the installed systemd's version, where
+# the archive still has it (else apt's newest, which upgrades systemd
+# with them).
 install=()
 sdver=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null) || sdver=''
 for p in "${missing[@]}"; do
-	if [ "$p" = systemd-container ] && [ -n "$sdver" ] &&
-		grep -q "| $sdver |" <<< "$(apt-cache madison systemd-container)"; then
+	if { [ "$p" = systemd-container ] || [ "$p" = udev ]; } && [ -n "$sdver" ] &&
+		grep -q "| $sdver |" <<< "$(apt-cache madison "$p")"; then
 		p="$p=$sdver"
 	fi
 	install+=("$p")
