@@ -397,8 +397,8 @@ static void ioasids_cancel(struct ioasids_cgroup *cg, unsigned int n)
  * @cg up, the root too unless the first walk granted it there already
  * (@top_granted). One cmpxchg per level turns the reservation into a
  * grant, or grants a level the first walk passed by (@skipped, as
- * ioasids_try_take() noted it; all of its bits when it took the root
- * alone), and raises the level's mark. Called in an RCU read-side section.
+ * ioasids_try_take() noted it), and raises the level's mark. Called in an
+ * RCU read-side section.
  */
 VISIBLE_IF_KUNIT void ioasids_commit(struct ioasids_cgroup *cg,
 				     enum ioasids_kind kind, unsigned int n,
@@ -410,17 +410,11 @@ VISIBLE_IF_KUNIT void ioasids_commit(struct ioasids_cgroup *cg,
 	KUNIT_STATIC_STUB_REDIRECT(ioasids_commit, cg, kind, n, top_granted,
 				   skipped);
 
-	if (skipped == U64_MAX && top_granted) {
-		/* Every level below the root passed by at once. */
-		for (i = cg; (parent = parent_ioasids(i)); i = parent)
-			ioasids_grant(i, n, false);
-	} else {
-		for (i = cg; i; i = parent, level++) {
-			parent = parent_ioasids(i);
-			if (top_granted && !parent)
-				break;
-			ioasids_grant(i, n, !ioasids_skipped(skipped, level));
-		}
+	for (i = cg; i; i = parent, level++) {
+		parent = parent_ioasids(i);
+		if (top_granted && !parent)
+			break;
+		ioasids_grant(i, n, !ioasids_skipped(skipped, level));
 	}
 	if (kind < IOASIDS_NR_KINDS)
 		this_cpu_add(cg->kind_usage->n[kind], n);
@@ -443,6 +437,17 @@ static __always_inline void ioasids_release(struct ioasids_cgroup *cg,
 		      held_now(word + n)))
 		atomic64_add(n, &cg->held);
 }
+
+/*
+ * A charge of @n at @cg that took the root's room alone, before it grants
+ * the levels below: nothing here, but where the KUnit suite stops one.
+ */
+VISIBLE_IF_KUNIT void ioasids_granting(struct ioasids_cgroup *cg,
+				       unsigned int n)
+{
+	KUNIT_STATIC_STUB_REDIRECT(ioasids_granting, cg, n);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasids_granting);
 
 /*
  * Whether the last walk of a one-step charge of @cg found no limit below
@@ -644,6 +649,7 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_cg_cancel);
 int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 			  unsigned int n)
 {
+	struct ioasids_cgroup *i, *parent;
 	u64 skipped = 0, max;
 	int ret;
 
@@ -652,16 +658,19 @@ int ioasids_cg_try_charge(struct ioasids_cgroup *cg, enum ioasids_kind kind,
 	rcu_read_lock();
 	/*
 	 * No limit below the root, as the last walk found: the root's room,
-	 * then a grant at each level below. A refusal, or anything else,
-	 * takes the walk, which counts and logs it.
+	 * then a grant at each level below, in one walk as misc's. A
+	 * refusal, or anything else, takes the walks, which count and log it.
 	 */
 	if (likely(cg && n) && ioasids_path_unlimited(cg) &&
 	    ioasids_take(ioasids_root(cg), n, true, &max)) {
-		skipped = U64_MAX;
-		ret = 0;
-	} else {
-		ret = ioasids_try_take(cg, n, true, &skipped);
+		ioasids_granting(cg, n);
+		for (i = cg; (parent = parent_ioasids(i)); i = parent)
+			ioasids_grant(i, n, false);
+		this_cpu_add(cg->kind_usage->n[kind], n);
+		rcu_read_unlock();
+		return 0;
 	}
+	ret = ioasids_try_take(cg, n, true, &skipped);
 	if (!ret && n)
 		ioasids_commit(cg, kind, n, true, skipped);
 	rcu_read_unlock();

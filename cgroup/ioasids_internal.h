@@ -16,6 +16,7 @@ struct ioasids_cgroup *ioasids_root(struct ioasids_cgroup *cg);
 void ioasids_event(struct ioasids_cgroup *cg);
 void ioasids_refused(struct ioasids_cgroup *cg, struct ioasids_cgroup *refuser,
 		     unsigned int n);
+void ioasids_granting(struct ioasids_cgroup *cg, unsigned int n);
 void ioasids_peak_raise(struct ioasids_cgroup *cg, u64 mark);
 u64 ioasids_current(struct ioasids_cgroup *cg);
 u64 ioasids_usage(struct ioasids_cgroup *cg);

@@ -225,19 +225,14 @@ static void commit_after_racer(struct ioasids_cgroup *cg,
  * watches it for 200 ms after it is under way: on more than one CPU it
  * runs meanwhile.
  */
-static void commit_while_racer_runs(struct ioasids_cgroup *cg,
-				    enum ioasids_kind kind, unsigned int n,
-				    bool top_granted, u64 skipped)
+static void racer_runs_meanwhile(struct racer *r)
 {
-	struct kunit *test = kunit_get_current_test();
-	struct racer *r = test->priv;
 	u64 deadline;
 
-	kunit_deactivate_static_stub(test, ioasids_commit);
 	complete(&r->resume);
 	/* On one CPU without preemption, it cannot run before we are done. */
 	if (num_online_cpus() < 2)
-		goto commit;
+		return;
 	deadline = ktime_get_ns() + 2 * NSEC_PER_SEC;
 	/* Pairs with racer_write_max()'s release. */
 	while (!smp_load_acquire(&r->entered) && ktime_get_ns() < deadline)
@@ -246,8 +241,31 @@ static void commit_while_racer_runs(struct ioasids_cgroup *cg,
 	while (ktime_get_ns() < deadline && !completion_done(&r->done))
 		cpu_relax();
 	r->early = completion_done(&r->done);
-commit:
+}
+
+/* Stub: racer_runs_meanwhile() between a charge's two walks. */
+static void commit_while_racer_runs(struct ioasids_cgroup *cg,
+				    enum ioasids_kind kind, unsigned int n,
+				    bool top_granted, u64 skipped)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	kunit_deactivate_static_stub(test, ioasids_commit);
+	racer_runs_meanwhile(test->priv);
 	ioasids_commit(cg, kind, n, top_granted, skipped);
+}
+
+/*
+ * Stub: racer_runs_meanwhile() after a charge took the root's room alone,
+ * before it grants the levels below.
+ */
+static void granting_while_racer_runs(struct ioasids_cgroup *cg,
+				      unsigned int n)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	kunit_deactivate_static_stub(test, ioasids_granting);
+	racer_runs_meanwhile(test->priv);
 }
 
 /* A limit anywhere on the path refuses; every level below it is unchanged. */
@@ -630,24 +648,38 @@ static void ioasids_test_unlimited_levels(struct kunit *test)
 
 /*
  * A limit written where there was none waits for the charges in flight
- * that passed that level by: P without a limit at 49, a charge of 1 at C
- * between its walks while P's max is written to 10. The write returns only
- * once the charge is granted, so from then on P holds 50 and refuses. (On
- * one CPU without preemption, UML's, the writer cannot run before the
- * charge ends: only the outcome is checked there.)
+ * that passed that level by: P without a limit at 49 (B's), a charge of 1
+ * at C in flight while P's max is written to 10. The write returns only once
+ * the charge is granted, so from then on P holds 50 and refuses. Twice:
+ * C's first charge walks (stopped between its walks), and once a walk
+ * found no limit, the next takes the root's room alone (stopped before it
+ * grants the levels below). (On one CPU without preemption, UML's, the
+ * writer cannot run before the charge ends: only the outcome is checked
+ * there.)
  */
-static void ioasids_test_max_write_waits_for_charges(struct kunit *test)
+static void max_write_waits(struct kunit *test, bool at_once)
 {
 	struct ioasids_cgroup *r = node(test, NULL);
 	struct ioasids_cgroup *p = node(test, r);
+	struct ioasids_cgroup *b = node(test, p);
 	struct ioasids_cgroup *c = node(test, p);
 	struct racer *w;
 
-	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 49), 0);
+	KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(b, IOASIDS_SVA, 49), 0);
+	/* A walk of C found its path unlimited, or none did yet. */
+	if (at_once) {
+		KUNIT_ASSERT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 1),
+				0);
+		ioasids_cg_uncharge(c, IOASIDS_SVA, 1);
+	}
 	w = new_racer(test, racer_write_max, p, 10);
 	racer_start(test, w);
-	kunit_activate_static_stub(test, ioasids_commit,
-				   commit_while_racer_runs);
+	if (at_once)
+		kunit_activate_static_stub(test, ioasids_granting,
+					   granting_while_racer_runs);
+	else
+		kunit_activate_static_stub(test, ioasids_commit,
+					   commit_while_racer_runs);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 1), 0);
 	KUNIT_ASSERT_TRUE(test, wait(&w->done));
 	if (num_online_cpus() > 1) {
@@ -658,8 +690,15 @@ static void ioasids_test_max_write_waits_for_charges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasids_current(p), 50);
 	KUNIT_EXPECT_EQ(test, ioasids_cg_try_charge(c, IOASIDS_SVA, 1),
 			-EDQUOT);
-	ioasids_cg_uncharge(c, IOASIDS_SVA, 50);
+	ioasids_cg_uncharge(b, IOASIDS_SVA, 49);
+	ioasids_cg_uncharge(c, IOASIDS_SVA, 1);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
+}
+
+static void ioasids_test_max_write_waits_for_charges(struct kunit *test)
+{
+	max_write_waits(test, false);
+	max_write_waits(test, true);
 }
 
 /*
@@ -1021,31 +1060,52 @@ static void ioasids_test_reserve_then_cancel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(r), 0);
 }
 
+/* What charge_seen() saw of a charge. */
+struct seen {
+	u64 skipped;	/* as told to the commit; U64_MAX: the root alone */
+	bool committed;
+};
+
 /* Stub: which levels the charge's first walk passed by, then the commit. */
 static void commit_records_skipped(struct ioasids_cgroup *cg,
 				   enum ioasids_kind kind, unsigned int n,
 				   bool top_granted, u64 skipped)
 {
 	struct kunit *test = kunit_get_current_test();
+	struct seen *seen = test->priv;
 
-	*(u64 *)test->priv = skipped;
+	seen->skipped = skipped;
+	seen->committed = true;
 	kunit_deactivate_static_stub(test, ioasids_commit);
 	ioasids_commit(cg, kind, n, top_granted, skipped);
 }
 
-/* A one-step charge of @n at @cg; *@skipped is what its commit was told. */
+/* Stub: the charge took the root's room alone. */
+static void granting_records(struct ioasids_cgroup *cg, unsigned int n)
+{
+	struct seen *seen = kunit_get_current_test()->priv;
+
+	seen->skipped = U64_MAX;
+}
+
+/*
+ * A one-step charge of @n at @cg; *@skipped is what its commit was told,
+ * U64_MAX if it took the root alone, 0 if neither.
+ */
 static int charge_seen(struct kunit *test, struct ioasids_cgroup *cg,
 		       unsigned int n, u64 *skipped)
 {
+	struct seen seen = { };
 	int ret;
 
-	*skipped = 0;
-	test->priv = skipped;
+	test->priv = &seen;
 	kunit_activate_static_stub(test, ioasids_commit, commit_records_skipped);
+	kunit_activate_static_stub(test, ioasids_granting, granting_records);
 	ret = ioasids_cg_try_charge(cg, IOASIDS_FD, n);
-	/* A granted charge committed, and the stub went with it. */
-	if (ret)
+	kunit_deactivate_static_stub(test, ioasids_granting);
+	if (!seen.committed)
 		kunit_deactivate_static_stub(test, ioasids_commit);
+	*skipped = seen.skipped;
 	return ret;
 }
 
@@ -1053,8 +1113,8 @@ static int charge_seen(struct kunit *test, struct ioasids_cgroup *cg,
  * A one-step charge whose last walk found no limit below the root takes
  * the root alone, until a limit is given anywhere: C under P and R, then
  * P limited to 6 with 5 charged, then D made under P afterwards, then P's
- * limit lifted again. Each charge either passes every level by at once
- * (all bits of the mask) or walks them (one bit per level it passed).
+ * limit lifted again. Each charge either takes the root alone (U64_MAX
+ * here) or walks (one bit per level it passed by).
  */
 static void ioasids_test_unlimited_path_at_once(struct kunit *test)
 {
