@@ -20,13 +20,15 @@
  * above may still refuse it, and takes the root's at once, where nothing
  * can; then a second walk turns the reservations below into grants. A
  * one-step charge passes the levels without a limit by in the first walk
- * and grants them with an add in the second (ioasids_skip()); once a walk
- * found no limit below the root, the next one-step charges of that cgroup
- * take the root's room at once and only the second walk is left, until a
- * write gives some cgroup a limit (ioasids_limits_gen). A
- * refused charge never touches the word of the level that refused it, and
- * only the reserved count of the levels below: it shows in no current and
- * no peak. An uncharge is one operation per level.
+ * and grants them in the second (ioasids_skip()); once a walk found no
+ * limit below the root (within the first 64 levels), the next one-step
+ * charges of that cgroup take the root's room at once and only the second
+ * walk is left, until a write gives some cgroup a limit
+ * (ioasids_path_unlimited()). A grant is one cmpxchg per level, which
+ * raises the level's mark too. A refused charge never touches the word of
+ * the level that refused it, and only the reserved count of the levels
+ * below: it shows in no current and no peak. An uncharge is one
+ * subtraction per level.
  */
 
 #include <kunit/static_stub.h>
@@ -71,11 +73,12 @@ static const char *const ioasids_kind_name[IOASIDS_NR_KINDS] = {
 static struct ioasids_cgroup root_cg;
 
 /*
- * Bumped by every write that gives a cgroup a limit where it had none: a
- * cgroup whose ioasids_cgroup.unlimited_gen still equals it has no limit
- * on its path but the root's (ioasids_try_take()).
+ * The generation of the limits: moved by every write that gives a cgroup a
+ * limit where it had none, in any cgroup (ioasids_set_max()). A cgroup whose
+ * ioasids_cgroup.unlimited_gen equals it had no limit on its path but the
+ * root's when its last walk read it (ioasids_path_unlimited()).
  */
-static atomic64_t ioasids_limits_gen = ATOMIC64_INIT(1);
+static atomic64_t ioasids_limits_gen __read_mostly = ATOMIC64_INIT(1);
 
 /* Protects every cgroup's peak_watchers list; taken only on peak writes. */
 static DEFINE_MUTEX(ioasids_peaks_lock);
@@ -311,13 +314,13 @@ static inline u64 ioasids_limit(struct ioasids_cgroup *cg)
  * A one-step charge passes by, in its first walk, a level whose limit is at
  * least the largest capacity: such a level can never refuse, as what it has
  * granted never passes what the root has granted and reserved, at most
- * 2^20. Its second walk grants that level with one add
- * where a reserved level takes a reservation back. The mask says which of
- * the first %IOASIDS_SKIP_LEVELS levels, from the charged cgroup up, were
- * passed by; a deeper level is always reserved. A limit written below the
- * largest capacity waits for every charge in flight that may have passed
- * the level by (ioasids_set_max()): the two walks are one RCU read-side
- * section, which never sleeps.
+ * 2^20. Its second walk grants that level where a reserved level takes a
+ * reservation back too. The mask says which of the first
+ * %IOASIDS_SKIP_LEVELS levels, from the charged cgroup up, were passed
+ * by; a deeper level is always reserved, and its cgroup never charges the
+ * root alone. A limit written where there was none waits for every charge
+ * in flight that may have passed the level by (ioasids_set_max()): the two
+ * walks are one RCU read-side section, which never sleeps.
  */
 #define IOASIDS_SKIP_LEVELS	64
 
@@ -423,19 +426,17 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_commit);
 
 /*
  * Release @n granted IOASIDs of @cg alone: the mark already holds the
- * count. Releasing more than granted is a caller's bug: the subtraction
- * then borrows (the count reads above any capacity, so that nothing is
- * granted here meanwhile), and is undone.
+ * count. Releasing more than was granted is a caller's bug, warned about
+ * and left as it is, as misc's and pids' uncharges do: the counts of the
+ * word are wrong from then on.
  */
 static __always_inline void ioasids_release(struct ioasids_cgroup *cg,
 					    unsigned int n)
 {
-	u64 word = atomic64_sub_return(n, &cg->held);
+	u64 old = atomic64_fetch_sub(n, &cg->held);
 
-	if (WARN_ONCE(held_now(word) > IOASIDS_MAX_CAPACITY,
-		      "ioasids: releasing %u IOASIDs of %llu\n", n,
-		      held_now(word + n)))
-		atomic64_add(n, &cg->held);
+	WARN_ONCE(held_now(old) < n, "ioasids: releasing %u IOASIDs of %llu\n",
+		  n, held_now(old));
 }
 
 /*
@@ -481,7 +482,8 @@ EXPORT_SYMBOL_IF_KUNIT(ioasids_refused);
  * level, the levels below it give their reservations back, and the refusal
  * is counted and logged after that. With @skipped (a one-step charge, in an
  * RCU read-side section), levels without a limit are passed by and noted,
- * all of them at once when the last walk found nothing else below the root.
+ * and a walk that found no other level below the root notes the generation
+ * it read in @cg, for ioasids_cg_try_charge() to take the root alone next.
  */
 static int ioasids_try_take(struct ioasids_cgroup *cg, unsigned int n,
 			    bool grant_top, u64 *skipped)
@@ -820,11 +822,12 @@ static DEFINE_SPINLOCK(ioasids_max_lock);
  * Set @cg's limit. A limit below the current usage is accepted: nothing is
  * taken back, new charges are refused until usage drops below it. A level
  * that gets a limit where it had none moves the generation of the limits,
- * so that no charge passes every level by at once on what an earlier walk
- * found, and waits for the one-step charges in flight, which may have
- * passed it by (ioasids_skip()): when this returns,
- * every IOASID charged before shows in its count, and every charge after
- * is held against the new limit. The wait is for the grace period that
+ * which is global: every cgroup's next one-step charge walks again, once,
+ * instead of taking the root alone on what an earlier walk found. It then
+ * waits for the one-step charges in flight, which may have passed it by
+ * (ioasids_skip(), ioasids_path_unlimited()): when this returns, every
+ * IOASID charged before shows in its count, and every charge after is
+ * held against the new limit. The wait is for the grace period that
  * began with the last such change of @cg's limit, whichever writer made
  * it, so that a later write cannot return before it; writers of other
  * cgroups, and writes that change nothing of the kind, do not wait, and

@@ -172,6 +172,10 @@ static void racer_charge(struct racer *r)
 	r->ret = ioasids_cg_try_charge(r->cg, IOASIDS_FD, r->n);
 }
 
+/*
+ * Not as ioasids.max is written: only ever from one limit to another,
+ * which moves no generation of the limits (ioasids_set_max()).
+ */
 static void racer_set_max(struct racer *r)
 {
 	WRITE_ONCE(r->cg->max, r->n);
@@ -1131,6 +1135,7 @@ static void ioasids_test_unlimited_path_at_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ioasids_current(c), 5);
 	KUNIT_EXPECT_EQ(test, ioasids_current(p), 5);
 	KUNIT_EXPECT_EQ(test, ioasids_current(r), 5);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(c, IOASIDS_FD), 5);
 	KUNIT_EXPECT_EQ(test, peak(c), 5);
 	KUNIT_EXPECT_EQ(test, peak(r), 5);
 
@@ -1162,6 +1167,11 @@ static void ioasids_test_unlimited_path_at_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, usage(p), 8);
 	KUNIT_EXPECT_EQ(test, usage(r), 8);
 	KUNIT_EXPECT_EQ(test, peak(r), 8);
+	/* A limit on the charged cgroup itself: walked, and refused there. */
+	ioasids_set_max(d, 2);
+	KUNIT_EXPECT_EQ(test, charge_seen(test, d, 1, &skipped), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&d->events_local), 1);
+	KUNIT_EXPECT_EQ(test, ioasids_kind_count(d, IOASIDS_FD), 2);
 	ioasids_cg_uncharge(d, IOASIDS_FD, 2);
 	ioasids_cg_uncharge(c, IOASIDS_FD, 6);
 	KUNIT_EXPECT_EQ(test, usage(r), 0);

@@ -980,7 +980,7 @@ static void ioasid_spid_release(struct ioasid_data *data)
  * The whole of an allocation of one ID without a private ID
  * (ioasid_alloc()), under one hold of the namespace's lock: the ID is
  * taken BUSY, put in @set's index, charged in one step
- * (ioasids_cg_try_charge(), exact, one add on each level without a limit)
+ * (ioasids_cg_try_charge(), exact, one cmpxchg on each level)
  * and only then made LIVE, before the lock is given up: no one sees it
  * before it is complete, a refused charge never takes an ID anyone sees,
  * and finalizing has nothing left to do. Nothing here sleeps: -EAGAIN,
