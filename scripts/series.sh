@@ -39,7 +39,10 @@ tgit=(git -C "$tree" -c user.name="ioasids developers"
 copy_test_tree() {
 	local f
 	echo "series: a pristine tree from the test kernel's, with its objects (once)"
-	cp -a "$src" "$tree"
+	# Under build/.lock, which scripts/kernel.sh holds while it writes in
+	# that tree: check-configs' merge_config scratch files, beside this
+	# job in make check, vanished under a plain cp -a ("cannot stat").
+	flock "$top/build/.lock" cp -a "$src" "$tree"
 	rm -f "$tree"/.ioasids-*
 	(cd "$pristine" && find . -type f | sed 's|^\./||') | while read -r f; do
 		case "$f" in
