@@ -31,10 +31,11 @@ echo "# $deb ($version), upgrade to $upversion"
 
 # logged COMMAND...: COMMAND's output as TAP comments, its exit status.
 logged() {
-	local rc
+	local rc start=$SECONDS
 	"$@" > /tmp/pkg_t.log 2>&1 < /dev/null
 	rc=$?
 	sed 's/^/# /' /tmp/pkg_t.log
+	echo "# ($* took $((SECONDS - start)) s)"
 	return $rc
 }
 # owned_left: the files of the package's list (dpkg -L, kept at install)
@@ -55,6 +56,8 @@ owned_left() {
 export -f owned_left
 export pkg
 
+dpkg_db_in_memory
+check "dpkg's database in memory" mountpoint -q /var/lib/dpkg
 check "it is not installed before" fails dpkg -s $pkg
 # man-db's trigger would index every manual page over 9p: not in the guest.
 rm -f /var/lib/man-db/auto-update
@@ -185,4 +188,5 @@ check "debhelper's unit state is gone" \
 check "no failed systemd unit (where systemd is PID 1)" bash -c \
 	'[ ! -d /run/systemd/system ] || [ -z "$(systemctl list-units --failed --plain --no-legend)" ]'
 rm -f /tmp/pkg_t.files /tmp/pkg_t.log /tmp/pkg_t.hdr
+dpkg_db_back
 done_testing
