@@ -2,7 +2,9 @@
 # Build the parts of systemd 252 and crun 1.8.1 that know the ioasids
 # controller, from Debian 12's own source packages with the project's
 # patches on top (userspace/systemd/patches, userspace/crun/patches):
-#   1. fetch Debian's source of the installed version with apt-get source
+#   1. fetch Debian's source of the installed version (without our
+#      +ioasidsN; IOASIDS_SOURCE=newest: the archive's newest) with
+#      apt-get source
 #      (scripts/deps.sh userspace adds the deb-src entry and build-deps);
 #   2. unpack it once under build/userspace/, Debian's own patches applied:
 #      that is the pristine tree;
@@ -23,7 +25,9 @@
 #                                     whole of systemd; make userspace-deb),
 #                                     and Debian's own (debian-debs)
 #   scripts/userspace.sh debian-debs  only Debian's packages of the
-#                                     installed versions, for going back
+#                                     versions built, for going back
+#   scripts/userspace.sh source-version NAME  the Debian version of NAME's
+#                                     source that a build takes
 #
 # CCACHE_DIR defaults to build/ccache-userspace. Everything runs at idle
 # priority (SCHED_IDLE, nice 19): make check's guests come first.
@@ -39,6 +43,27 @@ log() { echo "userspace: $*"; }
 
 # Debian's version of a package that is installed, e.g. 252.38-1~deb12u1.
 installed() { dpkg-query -W -f='${Version}' "$1"; }
+
+# source_version NAME: the version of Debian's source of NAME to build:
+# the installed one without the +ioasidsN of these packages (a host that
+# runs them rebuilds Debian's), or with IOASIDS_SOURCE=newest the newest
+# the archive has (bookworm, bookworm-updates, bookworm-security: a point
+# release or a security update, after apt-get update).
+source_version() {
+	local v newest=''
+	case ${IOASIDS_SOURCE:-installed} in
+	installed) v=$(installed "$1"); echo "${v%+ioasids*}" ;;
+	newest)
+		for v in $(apt-cache showsrc "$1" | sed -n 's/^Version: //p'); do
+			if [ -z "$newest" ] || dpkg --compare-versions "$v" gt "$newest"; then
+				newest=$v
+			fi
+		done
+		[ -n "$newest" ] || { echo "userspace: no source of $1 (make deps: deps.sh userspace)" >&2; return 1; }
+		echo "$newest" ;;
+	*) echo "userspace: IOASIDS_SOURCE is installed or newest" >&2; return 1 ;;
+	esac
+}
 
 # Copy $1 to $2 unless $2 already has the same content.
 install_if_changed() {
@@ -63,7 +88,7 @@ extract_raw() {
 # installed NAME with Debian's patches. Once per version.
 unpack() {
 	local name=$1 ver dir stamp
-	ver=$(installed "$name")
+	ver=$(source_version "$name")
 	dir=$out/$name
 	stamp=$dir/pristine/.ioasids-unpacked
 	[ "$(cat "$stamp" 2>/dev/null)" = "$ver" ] && return
@@ -208,8 +233,10 @@ build_crun() {
 
 # deb NAME: Debian's packages of NAME with the project's patches added to
 # debian/patches, version +ioasidsN, built by dpkg-buildpackage without
-# tests and documentation, in a copy of the pristine tree; the .debs land
-# in build/userspace/deb.
+# tests and udebs, in a copy of the pristine tree; the .debs land in
+# build/userspace/deb. With their man pages: the nodoc profile would drop
+# every one of them (systemd's debian/rules builds none with it), and the
+# patches add IOASIDsMax= to systemd.resource-control(5).
 build_deb() {
 	local name=$1 dir=$out/$1 tree ver p n=0
 	unpack "$name"
@@ -238,8 +265,8 @@ build_deb() {
 	mv "$tree/debian/changelog.new" "$tree/debian/changelog"
 	log "building Debian packages of $name $ver+ioasids1 (slow)"
 	(cd "$tree" &&
-	 PATH=/usr/lib/ccache:$PATH DEB_BUILD_OPTIONS="nocheck nodoc parallel=$jobs" \
-	 DEB_BUILD_PROFILES="nocheck nodoc noinsttest noudeb" \
+	 PATH=/usr/lib/ccache:$PATH DEB_BUILD_OPTIONS="nocheck parallel=$jobs" \
+	 DEB_BUILD_PROFILES="nocheck noinsttest noudeb" \
 	 "${idle[@]}" dpkg-buildpackage -b -uc -us >"$out/$name-deb.log" 2>&1) ||
 		{ tail -30 "$out/$name-deb.log" >&2; exit 1; }
 	mv "$dir"/deb/*.deb "$out/deb/"
@@ -254,7 +281,7 @@ build_deb() {
 #   build/userspace/deb/debian/   Debian's packages of the installed
 #                                 versions, for going back, offline.
 debian_debs() {
-	local f p want=()
+	local f p v want=()
 	rm -rf "$out/deb/install" "$out/deb/debian"
 	mkdir -p "$out/deb/install" "$out/deb/debian"
 	for f in "$out"/deb/*+ioasids*.deb; do
@@ -262,7 +289,8 @@ debian_debs() {
 		case $p in *-dbgsym) continue ;; esac
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || continue
 		ln -s "../$(basename "$f")" "$out/deb/install/"
-		want+=("$p=$(installed "$p")")
+		v=$(dpkg-deb -f "$f" Version)
+		want+=("$p=${v%+ioasids*}")
 	done
 	[ ${#want[@]} -gt 0 ] || { echo "userspace: none of the packages is installed here" >&2; exit 1; }
 	(cd "$out/deb/debian" && apt-get download -q "${want[@]}" >/dev/null 2>&1) ||
@@ -281,5 +309,6 @@ deb)	# Only this build's packages: another version's would match the
 	rm -f "$out"/deb/*.deb
 	build_deb crun; build_deb systemd; debian_debs ;;
 debian-debs) debian_debs ;;
-*)	echo "usage: $0 [all|systemd|crun|prepare|deb|debian-debs]" >&2; exit 2 ;;
+source-version) source_version "${2:?usage: $0 source-version NAME}" ;;
+*)	echo "usage: $0 [all|systemd|crun|prepare|deb|debian-debs|source-version NAME]" >&2; exit 2 ;;
 esac

@@ -43,11 +43,32 @@ same_versions() {
 	[ "$want" = "$got" ] || { diff <(echo "$want") <(echo "$got"); return 1; }
 }
 
+# man_pages_at_least N: the installed systemd package ships N man pages or
+# more (Debian's 252 ships about 250; a nodoc build none).
+man_pages_at_least() {
+	local n
+	n=$(dpkg -L systemd | grep -c '^/usr/share/man/.*\.gz$')
+	echo "# systemd's man pages: $n"
+	[ "$n" -ge "$1" ]
+}
+
+# newest_source NAME: IOASIDS_SOURCE=newest names a source version of NAME
+# that the archive has, no older than the installed one's.
+newest_source() {
+	local v
+	v=$(IOASIDS_SOURCE=newest bash scripts/userspace.sh source-version "$1") || return 1
+	echo "# newest source of $1: $v"
+	apt-cache showsrc "$1" | grep -qxF "Version: $v" &&
+		dpkg --compare-versions "$v" ge "$ver"
+}
+
 # As in a container image, in this guest's overlay: man-db's trigger off
 # (it would index every manual page of the host's root, over 9p, under
 # TCG), and dpkg without fsync (about 15 s a package on the overlay).
 rm -f /var/lib/man-db/auto-update
 echo force-unsafe-io > /etc/dpkg/dpkg.cfg.d/ioasids-test-unsafe-io
+dpkg_db_in_memory
+check "dpkg's database in memory" mountpoint -q /var/lib/dpkg
 cd "$top" || exit 1
 before=$(installed)
 
@@ -58,7 +79,16 @@ logged apt install -y -q ./build/userspace/deb/install/*.deb
 check "apt install the patched packages" test $? = 0
 check "no package removed or added" eq "$before" installed
 check "dpkg has their +ioasids1 versions" same_versions build/userspace/deb/install
+check "the package keeps systemd's man pages" man_pages_at_least 200
+check "IOASIDsMax= in the package's systemd.resource-control(5)" \
+	zgrep -q IOASIDsMax /usr/share/man/man5/systemd.resource-control.5.gz
 check "apt-mark hold" bash -c 'apt-mark hold $(ls build/userspace/deb/install | cut -d_ -f1)'
+# On this held host, make userspace-deb rebuilds Debian's source: the
+# installed version without +ioasids1, or with IOASIDS_SOURCE=newest the
+# archive's newest (a point release or a security update).
+check "a rebuild here takes Debian's $ver" \
+	eq "$ver" bash scripts/userspace.sh source-version systemd
+check "IOASIDS_SOURCE=newest takes the archive's newest" newest_source systemd
 check "daemon-reexec into the package's systemd" systemctl daemon-reexec
 check "PID 1 is the package's" pid1_answers "$ver+ioasids1"
 check "PID 1 runs the package's binary" eq /usr/lib/systemd/systemd readlink -f /proc/1/exe
@@ -74,6 +104,8 @@ logged apt install -y -q --allow-downgrades ./build/userspace/deb/debian/*.deb
 check "apt install Debian's packages back" test $? = 0
 check "the same packages as before" eq "$before" installed
 check "dpkg has Debian's versions" same_versions build/userspace/deb/debian
+check "Debian's systemd.resource-control(5) back" \
+	says '^0$' zgrep -c IOASIDsMax /usr/share/man/man5/systemd.resource-control.5.gz
 check "daemon-reexec into Debian's systemd" systemctl daemon-reexec
 check "PID 1 is Debian's" pid1_answers "$ver"
 check "Debian's PID 1 has no IOASIDsMax" \
