@@ -159,22 +159,6 @@ says() {
 	grep -qE "$pattern" <<< "$out" || { echo "got: $out"; return 1; }
 }
 
-# dpkg_db_in_memory / dpkg_db_back: dpkg reads its whole database at each
-# run (every installed package's file list: about 4,000 files here, over
-# 9p under TCG). A copy in the guest's tmpfs, bound over it, is read from
-# 9p this once and from memory after; dpkg_db_back takes the bind away,
-# with what dpkg wrote into the copy (the guest's root is a tmpfs overlay
-# in any case: nothing reaches the host).
-dpkg_db_in_memory() {
-	local start=$SECONDS
-	mkdir -p /tmp/ioasids-dpkg-db && cp -a /var/lib/dpkg/. /tmp/ioasids-dpkg-db/ &&
-		mount --bind /tmp/ioasids-dpkg-db /var/lib/dpkg || return
-	echo "# dpkg's database copied to memory in $((SECONDS - start)) s"
-}
-dpkg_db_back() {
-	umount /var/lib/dpkg && rm -rf /tmp/ioasids-dpkg-db
-}
-
 done_testing() {
 	echo "1..$_n"
 	[ $_failed -eq 0 ]
