@@ -47,19 +47,29 @@ installed() { dpkg-query -W -f='${Version}' "$1"; }
 # source_version NAME: the version of Debian's source of NAME to build:
 # the installed one without the +ioasidsN of these packages (a host that
 # runs them rebuilds Debian's), or with IOASIDS_SOURCE=newest the newest
-# the archive has (bookworm, bookworm-updates, bookworm-security: a point
-# release or a security update, after apt-get update).
+# the archive has of the installed upstream series (252.* for systemd,
+# 1.8.* for crun: the series the patches are for; a backports or newer
+# suite's deb-src may list others): a point release or a security update,
+# after apt-get update.
 source_version() {
-	local v newest=''
+	local v inst series newest=''
+	inst=$(installed "$1") && [ -n "$inst" ] ||
+		{ echo "userspace: $1 is not installed" >&2; return 1; }
+	inst=${inst%+ioasids*}
 	case ${IOASIDS_SOURCE:-installed} in
-	installed) v=$(installed "$1"); echo "${v%+ioasids*}" ;;
+	installed) echo "$inst" ;;
 	newest)
+		# The upstream version without its last component: 252, 1.8.
+		series=${inst#*:}
+		series=${series%%-*}
+		series=${series%.*}
 		for v in $(apt-cache showsrc "$1" | sed -n 's/^Version: //p'); do
+			case ${v#*:} in "$series".*) ;; *) continue ;; esac
 			if [ -z "$newest" ] || dpkg --compare-versions "$v" gt "$newest"; then
 				newest=$v
 			fi
 		done
-		[ -n "$newest" ] || { echo "userspace: no source of $1 (make deps: deps.sh userspace)" >&2; return 1; }
+		[ -n "$newest" ] || { echo "userspace: no source of $1 $series.* (make deps: deps.sh userspace)" >&2; return 1; }
 		echo "$newest" ;;
 	*) echo "userspace: IOASIDS_SOURCE is installed or newest" >&2; return 1 ;;
 	esac
@@ -84,11 +94,11 @@ extract_raw() {
 	tar -xf "$deb" -C "$dest"
 }
 
-# unpack NAME: build/userspace/NAME/pristine, Debian's source of the
-# installed NAME with Debian's patches. Once per version.
+# unpack NAME: build/userspace/NAME/pristine, Debian's source of NAME
+# (source_version) with Debian's patches. Once per version.
 unpack() {
 	local name=$1 ver dir stamp
-	ver=$(source_version "$name")
+	ver=$(source_version "$name") || exit 1
 	dir=$out/$name
 	stamp=$dir/pristine/.ioasids-unpacked
 	[ "$(cat "$stamp" 2>/dev/null)" = "$ver" ] && return
@@ -278,8 +288,8 @@ build_deb() {
 # remove an installed package that needs Debian's exact version, say
 # systemd-timesyncd, or leave it out of step):
 #   build/userspace/deb/install/  links to their +ioasids packages;
-#   build/userspace/deb/debian/   Debian's packages of the installed
-#                                 versions, for going back, offline.
+#   build/userspace/deb/debian/   Debian's packages of the versions
+#                                 built, for going back, offline.
 debian_debs() {
 	local f p v want=()
 	rm -rf "$out/deb/install" "$out/deb/debian"

@@ -53,13 +53,21 @@ man_pages_at_least() {
 }
 
 # newest_source NAME: IOASIDS_SOURCE=newest names a source version of NAME
-# that the archive has, no older than the installed one's.
+# that the archive has, no older than the installed one's, and none of the
+# archive's of the same upstream series (252.*) is newer.
 newest_source() {
-	local v
+	local v w series
 	v=$(IOASIDS_SOURCE=newest bash scripts/userspace.sh source-version "$1") || return 1
 	echo "# newest source of $1: $v"
 	apt-cache showsrc "$1" | grep -qxF "Version: $v" &&
-		dpkg --compare-versions "$v" ge "$ver"
+		dpkg --compare-versions "$v" ge "$ver" || return 1
+	series=${v%%-*}
+	series=${series%.*}
+	for w in $(apt-cache showsrc "$1" | sed -n 's/^Version: //p'); do
+		case $w in "$series".*) ;; *) continue ;; esac
+		dpkg --compare-versions "$w" gt "$v" && { echo "# newer: $w"; return 1; }
+	done
+	return 0
 }
 
 # As in a container image, in this guest's overlay: man-db's trigger off
